@@ -1,0 +1,118 @@
+package io.grokwatch.linalg;
+
+import org.bytedeco.javacpp.DoublePointer;
+import org.bytedeco.openblas.global.openblas;
+
+/**
+ * Level-3 BLAS on {@link Matrix}, through the OpenBLAS build that ND4J ships (JavaCPP bindings).
+ * Products too small to amortise the copy into native memory run in plain Java.
+ */
+public final class Blas {
+    /** Below this many multiply-adds the JNI round trip costs more than the loop. */
+    private static final long NATIVE_THRESHOLD = 32L * 32 * 32;
+
+    private Blas() {
+    }
+
+    /** {@code op(a) * op(b)} where op transposes when asked. */
+    public static Matrix multiply(Matrix a, boolean transA, Matrix b, boolean transB) {
+        int m = transA ? a.cols() : a.rows();
+        int k = transA ? a.rows() : a.cols();
+        int kb = transB ? b.cols() : b.rows();
+        int n = transB ? b.rows() : b.cols();
+        if (k != kb) {
+            throw new IllegalArgumentException("cannot multiply " + a.shape() + (transA ? "^T" : "") + " by "
+                    + b.shape() + (transB ? "^T" : ""));
+        }
+        Matrix c = new Matrix(m, n);
+        gemm(1.0, a, transA, b, transB, 0.0, c);
+        return c;
+    }
+
+    /** {@code c = alpha * op(a) * op(b) + beta * c}. */
+    public static void gemm(double alpha, Matrix a, boolean transA, Matrix b, boolean transB, double beta, Matrix c) {
+        int m = transA ? a.cols() : a.rows();
+        int k = transA ? a.rows() : a.cols();
+        int kb = transB ? b.cols() : b.rows();
+        int n = transB ? b.rows() : b.cols();
+        if (k != kb || c.rows() != m || c.cols() != n) {
+            throw new IllegalArgumentException("gemm shapes " + a.shape() + (transA ? "^T" : "") + " * "
+                    + b.shape() + (transB ? "^T" : "") + " -> " + c.shape());
+        }
+        if (m == 0 || n == 0) {
+            return;
+        }
+        if ((long) m * n * k < NATIVE_THRESHOLD) {
+            javaGemm(alpha, a, transA, b, transB, beta, c, m, n, k);
+            return;
+        }
+        try (DoublePointer pa = new DoublePointer(a.data());
+             DoublePointer pb = new DoublePointer(b.data());
+             DoublePointer pc = beta == 0.0 ? new DoublePointer((long) m * n) : new DoublePointer(c.data())) {
+            openblas.cblas_dgemm(openblas.CblasRowMajor,
+                    transA ? openblas.CblasTrans : openblas.CblasNoTrans,
+                    transB ? openblas.CblasTrans : openblas.CblasNoTrans,
+                    m, n, k, alpha, pa, a.cols(), pb, b.cols(), beta, pc, n);
+            pc.get(c.data());
+        }
+    }
+
+    /** {@code a * a^T} (symmetric, both triangles filled). */
+    public static Matrix gram(Matrix a) {
+        int n = a.rows();
+        int k = a.cols();
+        Matrix c = new Matrix(n, n);
+        if (n == 0) {
+            return c;
+        }
+        if ((long) n * n * k < NATIVE_THRESHOLD) {
+            javaGemm(1.0, a, false, a, true, 0.0, c, n, n, k);
+            return c;
+        }
+        try (DoublePointer pa = new DoublePointer(a.data()); DoublePointer pc = new DoublePointer((long) n * n)) {
+            openblas.cblas_dsyrk(openblas.CblasRowMajor, openblas.CblasUpper, openblas.CblasNoTrans,
+                    n, k, 1.0, pa, k, 0.0, pc, n);
+            pc.get(c.data());
+        }
+        double[] d = c.data();
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < i; j++) {
+                d[i * n + j] = d[j * n + i];
+            }
+        }
+        return c;
+    }
+
+    private static void javaGemm(double alpha, Matrix a, boolean transA, Matrix b, boolean transB, double beta,
+                                 Matrix c, int m, int n, int k) {
+        double[] ad = a.data();
+        double[] bd = b.data();
+        double[] cd = c.data();
+        int lda = a.cols();
+        int ldb = b.cols();
+        double[] acc = new double[n];
+        for (int i = 0; i < m; i++) {
+            java.util.Arrays.fill(acc, 0.0);
+            for (int p = 0; p < k; p++) {
+                double av = transA ? ad[p * lda + i] : ad[i * lda + p];
+                if (av == 0.0) {
+                    continue;
+                }
+                if (transB) {
+                    for (int j = 0; j < n; j++) {
+                        acc[j] += av * bd[j * ldb + p];
+                    }
+                } else {
+                    int base = p * ldb;
+                    for (int j = 0; j < n; j++) {
+                        acc[j] += av * bd[base + j];
+                    }
+                }
+            }
+            int row = i * n;
+            for (int j = 0; j < n; j++) {
+                cd[row + j] = alpha * acc[j] + (beta == 0.0 ? 0.0 : beta * cd[row + j]);
+            }
+        }
+    }
+}
