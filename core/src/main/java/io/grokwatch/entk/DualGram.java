@@ -1,0 +1,206 @@
+package io.grokwatch.entk;
+
+import io.grokwatch.linalg.Blas;
+import io.grokwatch.linalg.Eigenpairs;
+import io.grokwatch.linalg.Matrix;
+import io.grokwatch.linalg.SymmetricEigen;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The P x P dual of the flattened kernel, {@code G = sum_{c,x} s_c^2 g_c(x) g_c(x)^T}, assembled from the
+ * layer structure: for uses u, v the block is {@code sum_x (a_u a_v^T)(x) (x) (sum_c s_c^2 delta_u,c
+ * delta_v,c^T)(x)}, one GEMM over the probes instead of one rank-one update per (class, probe).
+ */
+final class DualGram {
+    private final LayerStructure s;
+    private final List<String> parameters;
+    private final double[] scale;
+    private final int[] offsets;
+    private final int size;
+
+    DualGram(LayerStructure s, List<String> parameters, double[] scale) {
+        this.s = s;
+        this.parameters = parameters;
+        this.scale = scale;
+        this.offsets = new int[parameters.size()];
+        int off = 0;
+        for (int i = 0; i < parameters.size(); i++) {
+            offsets[i] = off;
+            Matrix m = s.network().parameters().get(parameters.get(i));
+            off += m.rows() * m.cols();
+        }
+        this.size = off;
+        Entk.requireDense("dual Gram", size);
+    }
+
+    Matrix gram() {
+        Matrix g = new Matrix(size, size);
+        List<List<ParameterUse>> uses = new ArrayList<>();
+        for (String p : parameters) {
+            uses.add(s.usesOf(p));
+        }
+        for (int i = 0; i < parameters.size(); i++) {
+            for (int j = i; j < parameters.size(); j++) {
+                for (ParameterUse u : uses.get(i)) {
+                    for (ParameterUse v : uses.get(j)) {
+                        addBlock(g, u, offsets[i], v, offsets[j], i != j);
+                    }
+                }
+            }
+        }
+        return g;
+    }
+
+    private void addBlock(Matrix g, ParameterUse u, int offU, ParameterUse v, int offV, boolean mirror) {
+        int n = s.samples();
+        int c = s.classes();
+        Matrix au = s.activation(u);
+        Matrix av = s.activation(v);
+        int dau = au.cols();
+        int dav = av.cols();
+        Matrix gu = s.classGradients(u.op());
+        Matrix gv = s.classGradients(v.op());
+        int ddu = gu.cols();
+        int ddv = gv.cols();
+
+        Matrix acts = new Matrix(n, dau * dav);
+        Matrix deltas = new Matrix(n, ddu * ddv);
+        double[] ad = acts.data();
+        double[] dd = deltas.data();
+        double[] aud = au.data();
+        double[] avd = av.data();
+        double[] gud = gu.data();
+        double[] gvd = gv.data();
+        double[] sq = new double[c];
+        for (int k = 0; k < c; k++) {
+            sq[k] = scale[k] * scale[k];
+        }
+        for (int x = 0; x < n; x++) {
+            int ab = x * dau * dav;
+            for (int j1 = 0; j1 < dau; j1++) {
+                double a1 = aud[x * dau + j1];
+                for (int j2 = 0; j2 < dav; j2++) {
+                    ad[ab + j1 * dav + j2] = a1 * avd[x * dav + j2];
+                }
+            }
+            int db = x * ddu * ddv;
+            for (int k = 0; k < c; k++) {
+                int ru = (x * c + k) * ddu;
+                int rv = (x * c + k) * ddv;
+                for (int i1 = 0; i1 < ddu; i1++) {
+                    double w = sq[k] * gud[ru + i1];
+                    if (w == 0.0) {
+                        continue;
+                    }
+                    int row = db + i1 * ddv;
+                    for (int i2 = 0; i2 < ddv; i2++) {
+                        dd[row + i2] += w * gvd[rv + i2];
+                    }
+                }
+            }
+        }
+        // t[(j1,j2),(i1,i2)] = sum_x a_u[j1] a_v[j2] D[i1,i2]
+        Matrix t = Blas.multiply(acts, true, deltas, false);
+        double[] td = t.data();
+        double[] gd = g.data();
+        int cols = ddu * ddv;
+        for (int j1 = 0; j1 < dau; j1++) {
+            for (int j2 = 0; j2 < dav; j2++) {
+                int trow = (j1 * dav + j2) * cols;
+                for (int i1 = 0; i1 < ddu; i1++) {
+                    int pu = offU + flat(u, i1, j1, ddu, dau);
+                    for (int i2 = 0; i2 < ddv; i2++) {
+                        int pv = offV + flat(v, i2, j2, ddv, dav);
+                        double val = td[trow + i1 * ddv + i2];
+                        gd[pu * size + pv] += val;
+                        if (mirror) {
+                            gd[pv * size + pu] += val;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** Index of the parameter entry that multiplies delta[i] and a[j] in this use. */
+    private static int flat(ParameterUse u, int i, int j, int dDelta, int dAct) {
+        return u.deltaFirst() ? i * dAct + j : j * dDelta + i;
+    }
+
+    /** Eigenpairs of the flattened kernel through this dual: {@code u = S J v / ||S J v||}. */
+    Eigenpairs topEigenpairs(int k, int vectors) {
+        Eigenpairs dual = SymmetricEigen.top(gram(), k, vectors);
+        if (vectors == 0) {
+            return new Eigenpairs(dual.values(), new Matrix(s.samples() * s.classes(), 0), 0.0);
+        }
+        Matrix u = jacobianTimes(dual.vectors());
+        int rows = u.rows();
+        double[] ud = u.data();
+        for (int j = 0; j < vectors; j++) {
+            double norm = 0;
+            double best = 0;
+            for (int r = 0; r < rows; r++) {
+                double val = ud[r * vectors + j];
+                norm += val * val;
+                if (Math.abs(val) > Math.abs(best)) {
+                    best = val;
+                }
+            }
+            double f = (best < 0 ? -1.0 : 1.0) / Math.sqrt(Math.max(norm, Double.MIN_NORMAL));
+            for (int r = 0; r < rows; r++) {
+                ud[r * vectors + j] *= f;
+            }
+        }
+        // Quality in the dual, where the solve happened; the map to NC space is exact up to rounding.
+        return new Eigenpairs(dual.values(), u, dual.residual());
+    }
+
+    /** {@code S J V} for parameter-space columns V ({@code P x k}), as channel-major rows {@code c*N + x}. */
+    Matrix jacobianTimes(Matrix v) {
+        int n = s.samples();
+        int c = s.classes();
+        int k = v.cols();
+        Matrix out = new Matrix(n * c, k);
+        double[] od = out.data();
+        double[] vd = v.data();
+        for (int pi = 0; pi < parameters.size(); pi++) {
+            for (ParameterUse u : s.usesOf(parameters.get(pi))) {
+                Matrix a = s.activation(u);
+                Matrix g = s.classGradients(u.op());
+                int da = a.cols();
+                int dd = g.cols();
+                // stacked[j, kk*dd + i] = V_kk[entry multiplying delta[i] and a[j]]
+                Matrix stacked = new Matrix(da, k * dd);
+                double[] sd = stacked.data();
+                for (int j = 0; j < da; j++) {
+                    for (int kk = 0; kk < k; kk++) {
+                        for (int i = 0; i < dd; i++) {
+                            sd[j * k * dd + kk * dd + i] = vd[(offsets[pi] + flat(u, i, j, dd, da)) * k + kk];
+                        }
+                    }
+                }
+                Matrix b = Blas.multiply(a, false, stacked, false);
+                double[] bd = b.data();
+                double[] gd = g.data();
+                for (int x = 0; x < n; x++) {
+                    for (int cls = 0; cls < c; cls++) {
+                        int gr = (x * c + cls) * dd;
+                        int orow = (cls * n + x) * k;
+                        double sc = scale[cls];
+                        for (int kk = 0; kk < k; kk++) {
+                            int br = x * k * dd + kk * dd;
+                            double acc = 0;
+                            for (int i = 0; i < dd; i++) {
+                                acc += gd[gr + i] * bd[br + i];
+                            }
+                            od[orow + kk] += sc * acc;
+                        }
+                    }
+                }
+            }
+        }
+        return out;
+    }
+}

@@ -1,0 +1,249 @@
+package io.grokwatch.entk;
+
+import io.grokwatch.linalg.Blas;
+import io.grokwatch.linalg.Eigenpairs;
+import io.grokwatch.linalg.Matrix;
+import io.grokwatch.linalg.SymmetricEigen;
+import io.grokwatch.model.ModelDescription;
+import io.grokwatch.model.Network;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Empirical NTK of one network on one probe set, per parameter group ("layer") and for the whole model,
+ * built from the layer structure: for a parameter used as {@code delta (x) a}, the Jacobian inner product
+ * factorises into {@code (delta . delta') (a . a')}. The N x C x P Jacobian never exists.
+ *
+ * <p>Not thread-safe: it caches per-op gradients.
+ */
+public final class Entk {
+    /** The group name that stands for all parameters. */
+    public static final String ALL = "all";
+    /** Largest kernel side (rows of the N-side kernel or of the dual Gram) formed densely. */
+    public static final int MAX_DENSE_SIDE = 12_000;
+
+    private final LayerStructure s;
+    private final ModelDescription description;
+    private final Map<String, Matrix> classMeanByParameter = new HashMap<>();
+
+    public Entk(Network network, Matrix probes) {
+        this.s = new LayerStructure(network, probes);
+        this.description = network.description();
+    }
+
+    public int samples() {
+        return s.samples();
+    }
+
+    public int classes() {
+        return s.classes();
+    }
+
+    /** Parameter groups in model order (without {@link #ALL}). */
+    public List<String> groups() {
+        return description.groups();
+    }
+
+    /** The parameters of a group, or of the whole model for {@link #ALL}. */
+    public List<String> parameters(String group) {
+        List<String> r = new ArrayList<>();
+        for (String p : description.parameterNames()) {
+            if (ALL.equals(group) || ModelDescription.groupOf(p).equals(group)) {
+                r.add(p);
+            }
+        }
+        if (r.isEmpty()) {
+            throw new IllegalArgumentException("no parameter group '" + group + "'; groups are " + groups()
+                    + " and " + ALL);
+        }
+        return r;
+    }
+
+    public long parameterCount(String group) {
+        long n = 0;
+        for (String p : parameters(group)) {
+            Matrix m = s.network().parameters().get(p);
+            n += (long) m.rows() * m.cols();
+        }
+        return n;
+    }
+
+    // ---------------------------------------------------------------- class-mean
+
+    /** {@code K(x,x') = (1/C) sum_c J_c(x) . J_c(x')} over the group's parameters, N x N. */
+    public Matrix classMean(String group) {
+        Matrix k = new Matrix(s.samples(), s.samples());
+        for (String p : parameters(group)) {
+            k.addInPlace(1.0, classMeanByParameter.computeIfAbsent(p, this::classMeanOf));
+        }
+        return k;
+    }
+
+    private Matrix classMeanOf(String parameter) {
+        List<ParameterUse> uses = s.usesOf(parameter);
+        int n = s.samples();
+        Matrix k = new Matrix(n, n);
+        for (int i = 0; i < uses.size(); i++) {
+            for (int j = i; j < uses.size(); j++) {
+                Matrix t = classSumTerm(uses.get(i), uses.get(j));
+                k.addInPlace(1.0, t);
+                if (j != i) {
+                    k.addInPlace(1.0, t.transpose());
+                }
+            }
+        }
+        return k.scaleInPlace(1.0 / s.classes());
+    }
+
+    /** {@code sum_c <J_c^u(x), J_c^v(x')>} for two uses of the same parameter. */
+    private Matrix classSumTerm(ParameterUse u, ParameterUse v) {
+        Matrix au = s.activation(u);
+        Matrix av = s.activation(v);
+        if (u.deltaFirst() == v.deltaFirst()) {
+            Matrix deltaGram;
+            if (u.op() == v.op() && s.collapsedFactor(u.op()).isPresent()) {
+                deltaGram = Blas.gram(s.collapsedFactor(u.op()).get());
+            } else {
+                deltaGram = Blas.multiply(flatClassGradients(u), false, flatClassGradients(v), true);
+            }
+            Matrix actGram = u == v || au == av ? Blas.gram(au) : Blas.multiply(au, false, av, true);
+            return deltaGram.hadamardInPlace(actGram);
+        }
+        Matrix sum = new Matrix(s.samples(), s.samples());
+        for (int c = 0; c < s.classes(); c++) {
+            sum.addInPlace(1.0, mixedTerm(u, v, c, c, au, av));
+        }
+        return sum;
+    }
+
+    /** Tied use in opposite directions: {@code (delta_u . a_v')(a_u . delta_v')}. */
+    private Matrix mixedTerm(ParameterUse u, ParameterUse v, int cu, int cv, Matrix au, Matrix av) {
+        Matrix p = Blas.multiply(s.classBlock(u.op(), cu), false, av, true);
+        Matrix q = Blas.multiply(au, false, s.classBlock(v.op(), cv), true);
+        return p.hadamardInPlace(q);
+    }
+
+    private Matrix flatClassGradients(ParameterUse u) {
+        Matrix g = s.classGradients(u.op());
+        // Rows x*C + c of width d, read as one row of width C*d per probe.
+        return new Matrix(s.samples(), s.classes() * g.cols(), g.data());
+    }
+
+    // ---------------------------------------------------------------- per-class
+
+    /** One block {@code J_c(x) . J_d(x')} over the group's parameters, N x N. */
+    public Matrix perClass(String group, int c, int d) {
+        checkClass(c);
+        checkClass(d);
+        Matrix k = new Matrix(s.samples(), s.samples());
+        for (String p : parameters(group)) {
+            List<ParameterUse> uses = s.usesOf(p);
+            for (ParameterUse u : uses) {
+                for (ParameterUse v : uses) {
+                    k.addInPlace(1.0, blockTerm(u, v, c, d));
+                }
+            }
+        }
+        return k;
+    }
+
+    private Matrix blockTerm(ParameterUse u, ParameterUse v, int cu, int cv) {
+        Matrix au = s.activation(u);
+        Matrix av = s.activation(v);
+        if (u.deltaFirst() == v.deltaFirst()) {
+            Matrix dg = Blas.multiply(s.classBlock(u.op(), cu), false, s.classBlock(v.op(), cv), true);
+            return dg.hadamardInPlace(Blas.multiply(au, false, av, true));
+        }
+        return mixedTerm(u, v, cu, cv, au, av);
+    }
+
+    private void checkClass(int c) {
+        if (c < 0 || c >= s.classes()) {
+            throw new IllegalArgumentException("class " + c + " out of range 0.." + (s.classes() - 1));
+        }
+    }
+
+    // ---------------------------------------------------------------- flattened
+
+    /**
+     * The flattened kernel {@code K[(c,x),(d,x')] = s_c s_d J_c(x) . J_d(x')} formed densely (NC x NC,
+     * channel-major rows {@code c*N + x}). {@code scale} may be null for unweighted outputs.
+     */
+    public Matrix flattened(String group, double[] scale) {
+        double[] sc = scales(scale);
+        int n = s.samples();
+        int c = s.classes();
+        requireDense("flattened kernel", (long) n * c);
+        Matrix k = new Matrix(n * c, n * c);
+        double[] kd = k.data();
+        int side = n * c;
+        for (int a = 0; a < c; a++) {
+            for (int b = a; b < c; b++) {
+                Matrix block = perClass(group, a, b);
+                double w = sc[a] * sc[b];
+                double[] bd = block.data();
+                for (int x = 0; x < n; x++) {
+                    for (int y = 0; y < n; y++) {
+                        double v = w * bd[x * n + y];
+                        kd[(a * n + x) * side + b * n + y] = v;
+                        kd[(b * n + y) * side + a * n + x] = v;
+                    }
+                }
+            }
+        }
+        return k;
+    }
+
+    /**
+     * Leading eigenpairs of the flattened kernel. Chooses the cheaper side by shape: the NC x NC kernel when
+     * NC <= P, otherwise the P x P dual Gram {@code J^T S^2 J}, whose eigenvectors map back as
+     * {@code u = S J v / sqrt(lambda)}.
+     */
+    public Eigenpairs flattenedTop(String group, double[] scale, int k, int vectors) {
+        long nc = (long) s.samples() * s.classes();
+        long p = parameterCount(group);
+        if (nc <= p) {
+            return SymmetricEigen.top(flattened(group, scale), k, vectors);
+        }
+        DualGram dual = new DualGram(s, parameters(group), scales(scale));
+        return dual.topEigenpairs(k, vectors);
+    }
+
+    /** The P x P dual Gram {@code sum_{c,x} s_c^2 g_c(x) g_c(x)^T} (exposed for tests and benchmarks). */
+    public Matrix dualGram(String group, double[] scale) {
+        return new DualGram(s, parameters(group), scales(scale)).gram();
+    }
+
+    private double[] scales(double[] scale) {
+        if (scale == null) {
+            double[] ones = new double[s.classes()];
+            Arrays.fill(ones, 1.0);
+            return ones;
+        }
+        if (scale.length != s.classes()) {
+            throw new IllegalArgumentException("output weights have " + scale.length + " entries, the model has "
+                    + s.classes() + " outputs");
+        }
+        return scale.clone();
+    }
+
+    static void requireDense(String what, long side) {
+        if (side > MAX_DENSE_SIDE) {
+            throw new IllegalArgumentException(what + " would be " + side + " x " + side
+                    + ", above the dense limit of " + MAX_DENSE_SIDE + "; use the class-mean or per-class kernel");
+        }
+    }
+
+    /** Importance rescaling of outputs: {@code s_c = I_c^(tau/2)}. */
+    public static double[] importanceScale(double[] importance, double tau) {
+        double[] r = new double[importance.length];
+        for (int i = 0; i < r.length; i++) {
+            r[i] = Math.pow(importance[i], tau / 2.0);
+        }
+        return r;
+    }
+}
