@@ -23,7 +23,8 @@ public final class Cliffs {
     }
 
     /**
-     * The at most {@code maxCliffs} largest drops with ratio {@code >= minRatio}, sorted by position.
+     * The at most {@code maxCliffs} largest drops with ratio {@code >= minRatio}, sorted by position. A flat step
+     * (ratio exactly 1) is never a cliff, whatever {@code minRatio}.
      *
      * @param eigenvaluesDescending the spectrum, largest first (not modified)
      * @param minRatio              smallest ratio that counts as a cliff, {@code >= 1}
@@ -41,7 +42,7 @@ public final class Cliffs {
         List<Cliff> candidates = new ArrayList<>();
         for (int i = 0; i + 1 < eigenvaluesDescending.length; i++) {
             double r = ratio(eigenvaluesDescending, i);
-            if (r >= minRatio) {
+            if (r >= minRatio && r > 1.0) {
                 candidates.add(new Cliff(i, r));
             }
         }
