@@ -133,6 +133,60 @@ public final class Entk {
         return new Matrix(s.samples(), s.classes() * g.cols(), g.data());
     }
 
+    /**
+     * A factor {@code F} (N x r) with {@code classMean(group) = F F^T}, when the group is a single parameter
+     * used once whose output gradient is the same for every probe (a read-out followed only by scales and
+     * biases): then the kernel is a scaled Gram of the activation it multiplies and its spectrum comes from
+     * the r x r dual. Empty otherwise.
+     */
+    public java.util.Optional<Matrix> classMeanFactor(String group) {
+        List<String> params = parameters(group);
+        if (params.size() != 1) {
+            return java.util.Optional.empty();
+        }
+        List<ParameterUse> uses = s.usesOf(params.get(0));
+        if (uses.size() != 1 || !uses.get(0).deltaFirst()) {
+            return java.util.Optional.empty();
+        }
+        ParameterUse u = uses.get(0);
+        java.util.Optional<Matrix> phi = s.collapsedFactor(u.op());
+        if (phi.isEmpty() || !rowsIdentical(phi.get())) {
+            return java.util.Optional.empty();
+        }
+        double[] row = phi.get().row(0);
+        double norm2 = 0;
+        for (double v : row) {
+            norm2 += v * v;
+        }
+        Matrix f = s.activation(u).copy();
+        return java.util.Optional.of(f.scaleInPlace(Math.sqrt(norm2 / s.classes())));
+    }
+
+    private static boolean rowsIdentical(Matrix m) {
+        double[] d = m.data();
+        int c = m.cols();
+        for (int r = 1; r < m.rows(); r++) {
+            for (int j = 0; j < c; j++) {
+                if (d[r * c + j] != d[j]) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Leading eigenpairs of the class-mean kernel, through the cheaper of the N x N kernel and, when the
+     * kernel has a narrow factor ({@link #classMeanFactor}), its dual.
+     */
+    public Eigenpairs classMeanTop(String group, int k, int vectors) {
+        java.util.Optional<Matrix> factor = classMeanFactor(group);
+        if (factor.isPresent() && factor.get().cols() < samples()) {
+            return LowRankEigen.top(factor.get(), k, vectors);
+        }
+        return SymmetricEigen.top(classMean(group), k, vectors);
+    }
+
     // ---------------------------------------------------------------- per-class
 
     /** One block {@code J_c(x) . J_d(x')} over the group's parameters, N x N. */

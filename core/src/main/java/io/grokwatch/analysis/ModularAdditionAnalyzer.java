@@ -1,0 +1,137 @@
+package io.grokwatch.analysis;
+
+import io.grokwatch.entk.Entk;
+import io.grokwatch.features.Cliffs;
+import io.grokwatch.features.CliffRotation;
+import io.grokwatch.features.EffectiveRank;
+import io.grokwatch.features.Family;
+import io.grokwatch.features.FourierFamilies;
+import io.grokwatch.features.ModularAdditionCliffs;
+import io.grokwatch.features.RotatedCliff;
+import io.grokwatch.features.SubspaceOverlap;
+import io.grokwatch.linalg.Eigenpairs;
+import io.grokwatch.linalg.Matrix;
+import io.grokwatch.model.Network;
+import io.grokwatch.probe.ModularAddition;
+
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The per-checkpoint analysis of a modular-addition model on all p^2 probes: class-mean eNTK of the whole
+ * model and of each layer, their top-k spectra, and the alignment of the two cliffs with the Fourier
+ * families n, m, sum and diff. Reuses the probe set and families across checkpoints.
+ */
+public final class ModularAdditionAnalyzer {
+    /** Cliff detection: a drop of at least this ratio between consecutive eigenvalues. */
+    public static final double CLIFF_RATIO = 1.5;
+    /** At most this many detected cliffs are reported per spectrum. */
+    public static final int MAX_CLIFFS = 8;
+
+    private final int p;
+    private final int topK;
+    private final boolean layerSpectra;
+    private final Matrix probes;
+    private final FourierFamilies families;
+    private final ModularAdditionCliffs cliffs;
+
+    /**
+     * @param p            modulus
+     * @param topK         eigenvalues reported per spectrum
+     * @param layerSpectra also decompose each layer's kernel (costs one more eigen-solve per layer)
+     */
+    public ModularAdditionAnalyzer(int p, int topK, boolean layerSpectra) {
+        if (topK < 1) {
+            throw new IllegalArgumentException("top-k must be >= 1, got " + topK);
+        }
+        this.p = p;
+        this.topK = Math.min(topK, p * p);
+        this.layerSpectra = layerSpectra;
+        this.probes = ModularAddition.inputs(p);
+        this.families = FourierFamilies.of(p);
+        this.cliffs = Cliffs.modularAddition(p);
+    }
+
+    public int p() {
+        return p;
+    }
+
+    public Matrix probes() {
+        return probes;
+    }
+
+    public FourierFamilies families() {
+        return families;
+    }
+
+    /** Result of one checkpoint; vectors of the whole-model cliffs are kept for rotation and drift. */
+    public record Result(SpectrumSummary all, Map<String, SpectrumSummary> layers, Matrix firstCliffVectors,
+                         Matrix secondCliffVectors, double kernelSeconds, double eigenSeconds,
+                         double layerSeconds) {
+    }
+
+    public Result analyze(Network net) {
+        long t0 = System.nanoTime();
+        Entk entk = new Entk(net, probes);
+        List<String> groups = entk.groups();
+        Map<String, Matrix> layerKernels = new LinkedHashMap<>();
+        Matrix whole = null;
+        for (String g : groups) {
+            Matrix k = entk.classMean(g);
+            layerKernels.put(g, k);
+            whole = whole == null ? k.copy() : whole.addInPlace(1.0, k);
+        }
+        long t1 = System.nanoTime();
+        int needValues = Math.max(topK, Math.min(probes.rows(), cliffs.second().last() + 2));
+        int needVectors = Math.min(probes.rows(), cliffs.second().last() + 1);
+        Eigenpairs eig = io.grokwatch.linalg.SymmetricEigen.top(whole, needValues, needVectors);
+        SpectrumSummary all = summarise(eig);
+        long t2 = System.nanoTime();
+        Map<String, SpectrumSummary> layers = new LinkedHashMap<>();
+        if (layerSpectra) {
+            for (String g : groups) {
+                Eigenpairs le = entk.classMeanFactor(g).filter(f -> f.cols() < probes.rows()).isPresent()
+                        ? entk.classMeanTop(g, needValues, needVectors)
+                        : io.grokwatch.linalg.SymmetricEigen.top(layerKernels.get(g), needValues, needVectors);
+                layers.put(g, summarise(le));
+            }
+        }
+        long t3 = System.nanoTime();
+        Matrix v = eig.vectors();
+        Matrix first = v.cols() > cliffs.first().last() ? cliffs.first().columnsOf(v) : null;
+        Matrix second = v.cols() > cliffs.second().last() ? cliffs.second().columnsOf(v) : null;
+        return new Result(all, layers, first, second, (t1 - t0) / 1e9, (t2 - t1) / 1e9, (t3 - t2) / 1e9);
+    }
+
+    private SpectrumSummary summarise(Eigenpairs eig) {
+        double[] values = eig.values();
+        Map<String, Map<Family, Double>> overlaps = new LinkedHashMap<>();
+        Matrix v = eig.vectors();
+        if (v.cols() > cliffs.first().last()) {
+            overlaps.put("firstCliff", SubspaceOverlap.overlaps(cliffs.first().columnsOf(v), families));
+        }
+        if (v.cols() > cliffs.second().last()) {
+            overlaps.put("secondCliff", SubspaceOverlap.overlaps(cliffs.second().columnsOf(v), families));
+        }
+        Map<String, Double> gaps = new LinkedHashMap<>();
+        if (values.length > cliffs.second().last() + 1) {
+            gaps.put("endOfSecondCliff", cliffs.endOfSecondCliffGap(values));
+        }
+        double[] top = Arrays.copyOf(values, Math.min(topK, values.length));
+        return new SpectrumSummary(top, overlaps, gaps, Cliffs.detect(top, CLIFF_RATIO, MAX_CLIFFS),
+                EffectiveRank.of(top), eig.residual());
+    }
+
+    /** The two-stage graph-smoothness rotation of both cliffs of a result (first: n/m, second: sum/diff). */
+    public Map<String, RotatedCliff> rotate(Result r) {
+        Map<String, RotatedCliff> out = new LinkedHashMap<>();
+        Optional.ofNullable(r.firstCliffVectors())
+                .ifPresent(q -> out.put("firstCliff", CliffRotation.firstCliff(families).rotate(q)));
+        Optional.ofNullable(r.secondCliffVectors())
+                .ifPresent(q -> out.put("secondCliff", CliffRotation.secondCliff(families).rotate(q)));
+        return out;
+    }
+}

@@ -1,0 +1,52 @@
+package io.grokwatch.analysis;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.grokwatch.features.Cliff;
+import io.grokwatch.features.Family;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What one kernel's spectrum says: its leading eigenvalues, where it has cliffs, how spread it is, and
+ * (when the probe set has known feature families) how each cliff's eigenspace aligns with them.
+ *
+ * @param eigenvalues   descending, top-k
+ * @param overlaps      cliff name ("firstCliff", "secondCliff") to family overlaps in [0, 1]; empty when the
+ *                      probe set has no known families or the spectrum is too short
+ * @param gaps          named gap ratios, e.g. "endOfSecondCliff" = lambda_{4(p-1)} / lambda_{4(p-1)+1}
+ * @param cliffs        detected cliffs (position i: a drop lambda_i / lambda_{i+1})
+ * @param effectiveRank exp(entropy) of the normalised top-k eigenvalues
+ * @param residual      relative eigen residual of the solve
+ */
+public record SpectrumSummary(double[] eigenvalues, Map<String, Map<Family, Double>> overlaps,
+                              Map<String, Double> gaps, List<Cliff> cliffs, double effectiveRank,
+                              double residual) {
+
+    public ObjectNode toJson() {
+        ObjectNode o = JsonNodeFactory.instance.objectNode();
+        var ev = o.putArray("eigenvalues");
+        for (double v : eigenvalues) {
+            ev.add(v);
+        }
+        if (!overlaps.isEmpty()) {
+            ObjectNode ov = o.putObject("overlaps");
+            overlaps.forEach((cliff, fam) -> {
+                ObjectNode f = ov.putObject(cliff);
+                fam.forEach((family, value) -> f.put(family.label(), value));
+            });
+        }
+        if (!gaps.isEmpty()) {
+            ObjectNode g = o.putObject("gaps");
+            gaps.forEach(g::put);
+        }
+        var cl = o.putArray("cliffs");
+        for (Cliff c : cliffs) {
+            cl.addObject().put("position", c.position()).put("ratio", c.ratio());
+        }
+        o.put("effectiveRank", effectiveRank);
+        o.put("residual", residual);
+        return o;
+    }
+}

@@ -1,0 +1,48 @@
+package io.grokwatch.checkpoint;
+
+import io.grokwatch.model.ModelDescription;
+import io.grokwatch.model.ModelFormatException;
+import io.grokwatch.model.Network;
+import io.grokwatch.model.Parameters;
+import io.grokwatch.safetensors.Tensor;
+import io.grokwatch.safetensors.TensorFile;
+
+import java.util.HashMap;
+import java.util.Map;
+
+/** Moves weights between safetensors files and bound networks, checking them against the model. */
+public final class Checkpoints {
+    private Checkpoints() {
+    }
+
+    /**
+     * The tensors the model uses, converted to float64 and checked: present, the shapes chain, all finite.
+     * Extra tensors in the file (optimizer state, buffers) are ignored.
+     */
+    public static Network bind(ModelDescription model, TensorFile file) {
+        Map<String, long[]> shapes = new HashMap<>();
+        for (Tensor t : file.tensors()) {
+            shapes.put(t.name(), t.shape());
+        }
+        model.widths(shapes);
+        Parameters params = new Parameters();
+        for (String name : model.parameterNames()) {
+            Tensor t = file.get(name);
+            params.put(name, t.shape(), t.values().clone());
+        }
+        String bad = params.firstNonFinite();
+        if (bad != null) {
+            throw new ModelFormatException("checkpoint has non-finite weights: " + bad);
+        }
+        return new Network(model, params);
+    }
+
+    /** The network's parameters as float64 tensors with the given metadata. */
+    public static TensorFile toTensorFile(Parameters params, Map<String, String> metadata) {
+        TensorFile.Builder b = TensorFile.builder();
+        for (String name : params.names()) {
+            b.add(Tensor.f64(name, params.shape(name), params.get(name).data().clone()));
+        }
+        return b.metadata(metadata).build();
+    }
+}
