@@ -240,6 +240,8 @@ record Header(List<Header.Entry> entries, Map<String, String> metadata) {
         if (message == null) {
             message = e.getClass().getSimpleName();
         }
+        // Jackson cites other locations as "[Source: REDACTED (...); line: 1, column: 33]"
+        message = message.replaceAll("\\[Source: [^;\\]]*; line: (-?\\d+), column: (-?\\d+)]", "line $1, column $2");
         JsonLocation where = e.getLocation();
         String location = where == null || where.getLineNr() < 0 ? ""
                 : " at line " + where.getLineNr() + ", column " + where.getColumnNr();
