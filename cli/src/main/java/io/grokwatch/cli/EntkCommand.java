@@ -1,0 +1,142 @@
+package io.grokwatch.cli;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.grokwatch.analysis.KernelSpectra;
+import io.grokwatch.checkpoint.Checkpoints;
+import io.grokwatch.entk.Entk;
+import io.grokwatch.entk.KernelKind;
+import io.grokwatch.features.FourierFamilies;
+import io.grokwatch.features.TmsHeatmap;
+import io.grokwatch.linalg.Matrix;
+import io.grokwatch.model.ModelDescription;
+import io.grokwatch.model.Network;
+import io.grokwatch.probe.ProbeSet;
+import io.grokwatch.safetensors.Safetensors;
+import io.grokwatch.safetensors.Tensor;
+import io.grokwatch.safetensors.TensorFile;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+
+/** {@code grokwatch entk}: one-shot eNTK analysis of any checkpoint file, e.g. one written by PyTorch. */
+@Command(name = "entk", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Compute the eNTK spectrum of one checkpoint (safetensors, e.g. a PyTorch state_dict) "
+                + "described by a grokwatch.model/v1 JSON file, for the whole model and each parameter group.",
+                "Example: grokwatch entk --model model.json --checkpoint step-500.safetensors "
+                        + "--probe modular-addition:p=29 --out entk.json"})
+final class EntkCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, description = "Model description (grokwatch.model/v1 JSON).")
+    Path model;
+    @Option(names = "--checkpoint", required = true, description = "Weights as safetensors (state_dict names).")
+    Path checkpoint;
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Probe probe;
+
+    static final class Probe {
+        @Option(names = "--probe", description = "Probe generator, e.g. modular-addition:p=29.")
+        String spec;
+        @Option(names = "--probe-file", description = "Safetensors file with one tensor 'x' of shape N x inputs.")
+        Path file;
+    }
+
+    @Option(names = "--kernel", description = "class-mean, flattened or per-class. Default: ${DEFAULT-VALUE}.")
+    String kernel = "class-mean";
+    @Option(names = "--importance", description = "Flattened kernels: weigh output c by (I^c)^(tau/2). Unweighted if absent.")
+    Double importance;
+    @Option(names = "--tau", description = "Importance rescaling exponent. Default: ${DEFAULT-VALUE}.")
+    double tau = 1.0;
+    @Option(names = "--class", description = "Per-class kernels: the output class c of block (c, c). Default: ${DEFAULT-VALUE}.")
+    int cls = 0;
+    @Option(names = "--top-k", description = "Eigenvalues per kernel. Default: ${DEFAULT-VALUE}.")
+    int topK = 50;
+    @Option(names = "--out", required = true, description = "JSON file to write.")
+    Path out;
+
+    @Override
+    public Integer call() throws Exception {
+        KernelKind kind = KernelKind.parse(kernel);
+        ModelDescription description = ModelDescription.read(model);
+        Network net = Checkpoints.bind(description, Safetensors.read(checkpoint));
+        Matrix x;
+        String probeName;
+        Optional<FourierFamilies> families = Optional.empty();
+        if (probe.spec != null) {
+            ProbeSet ps = ProbeSet.parse(probe.spec);
+            x = ps.inputs();
+            probeName = ps.spec();
+            if (probeName.startsWith("modular-addition:")) {
+                int p = (int) Math.round(Math.sqrt(x.rows()));
+                families = Optional.of(FourierFamilies.of(p));
+            }
+        } else {
+            x = readProbeFile(probe.file);
+            probeName = probe.file.toString();
+        }
+        if (x.cols() != net.inputs()) {
+            throw new IllegalArgumentException("probe inputs have width " + x.cols() + " but the model takes "
+                    + net.inputs() + " inputs");
+        }
+        double[] scale = null;
+        if (importance != null) {
+            double[] imp = new double[net.outputs()];
+            for (int c = 0; c < imp.length; c++) {
+                imp[c] = Math.pow(importance, c);
+            }
+            scale = Entk.importanceScale(imp, tau);
+        }
+        long t0 = System.nanoTime();
+        Map<String, KernelSpectra.KernelResult> results = KernelSpectra.analyze(net, x, families,
+                new KernelSpectra.Options(kind, topK, scale, cls));
+        double seconds = (System.nanoTime() - t0) / 1e9;
+
+        ObjectNode root = JsonFiles.object();
+        root.put("model", model.toString()).put("checkpoint", checkpoint.toString()).put("probe", probeName)
+                .put("probes", x.rows()).put("kernel", kind.id());
+        if (importance != null) {
+            root.put("importance", importance).put("tau", tau);
+        }
+        if (kind == KernelKind.PER_CLASS) {
+            root.put("class", cls);
+        }
+        ObjectNode kernels = root.putObject("kernels");
+        Table t = new Table("kernel", "parameters", "top eig", "2nd eig", "eff. rank", "cliffs", "seconds");
+        Entk entk = new Entk(net, x.rowRange(0, 1));
+        for (var e : results.entrySet()) {
+            ObjectNode k = e.getValue().spectrum().toJson();
+            k.put("seconds", e.getValue().seconds());
+            e.getValue().heatmap().ifPresent(h -> putHeatmap(k, h));
+            kernels.set(e.getKey(), k);
+            double[] ev = e.getValue().spectrum().eigenvalues();
+            t.row(e.getKey(), entk.parameterCount(e.getKey()), ev[0], ev.length > 1 ? ev[1] : Double.NaN,
+                    e.getValue().spectrum().effectiveRank(), e.getValue().spectrum().cliffs().size(),
+                    e.getValue().seconds());
+        }
+        root.put("seconds", seconds);
+        JsonFiles.write(out, root);
+        System.out.print(t.render());
+        System.out.printf("wrote %s%n", out);
+        return 0;
+    }
+
+    private static void putHeatmap(ObjectNode k, TmsHeatmap h) {
+        k.put("recoveredFeatures", h.recoveredFeatures());
+        JsonFiles.array(k, "heatmapArgmax", h.argmax());
+        JsonFiles.array(k, "heatmapMax", h.max());
+    }
+
+    static Matrix readProbeFile(Path file) throws java.io.IOException {
+        TensorFile f = Safetensors.read(file);
+        Tensor t = f.find("x").orElseThrow(() -> new IllegalArgumentException(file
+                + ": probe file must hold a tensor named 'x' (N x inputs); it has " + f.names()));
+        if (t.rank() != 2) {
+            throw new IllegalArgumentException(file + ": probe tensor 'x' must be 2-D (N x inputs), got rank " + t.rank());
+        }
+        return new Matrix(t.rows(), t.cols(), t.values().clone());
+    }
+}

@@ -1,0 +1,175 @@
+package io.grokwatch.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The commands end to end, in process: options, JSON fields, one-line errors. */
+class CliTest {
+    @TempDir
+    Path dir;
+
+    record Run(int code, String out, String err) {
+    }
+
+    private static Run run(String... args) {
+        CommandLine cl = Main.commandLine();
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        cl.setOut(new PrintWriter(out));
+        cl.setErr(new PrintWriter(err));
+        int code = cl.execute(args);
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    private Path resource(String name) throws IOException {
+        try (InputStream in = getClass().getResourceAsStream("/reference/" + name)) {
+            Path p = dir.resolve(name);
+            Files.copy(in, p);
+            return p;
+        }
+    }
+
+    @Test
+    void everyCommandHasHelp() {
+        List<List<String>> commands = List.of(List.of(), List.of("experiment"), List.of("experiment", "modular-addition"),
+                List.of("experiment", "tms"), List.of("entk"), List.of("bench"), List.of("bench", "entk"));
+        for (List<String> cmd : commands) {
+            List<String> withHelp = new java.util.ArrayList<>(cmd);
+            withHelp.add("--help");
+            String[] args = withHelp.toArray(new String[0]);
+            Run r = run(args);
+            assertEquals(0, r.code(), "help of " + cmd);
+            assertTrue(r.out().contains("Usage:"), "usage of " + cmd + ": " + r.out());
+        }
+    }
+
+    @Test
+    void entkOnANumpyReferenceCheckpointMatchesNumpyToOneInAMillion() throws Exception {
+        Path model = resource("ma_p29_seed0_epoch100.model.json");
+        Path ckpt = resource("ma_p29_seed0_epoch100.safetensors");
+        JsonNode expected = new ObjectMapper().readTree(resource("ma_p29_seed0_epoch100.expected.json").toFile());
+        Path out = dir.resolve("entk.json");
+        Run r = run("entk", "--model", model.toString(), "--checkpoint", ckpt.toString(),
+                "--probe", "modular-addition:p=29", "--top-k", "50", "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        JsonNode kernels = new ObjectMapper().readTree(out.toFile()).get("kernels");
+        for (String k : List.of("all", "net.0", "net.3")) {
+            JsonNode got = kernels.get(k).get("eigenvalues");
+            JsonNode exp = expected.get(k).get("eigenvalues");
+            assertEquals(50, got.size());
+            for (int i = 0; i < 50; i++) {
+                double e = exp.get(i).asDouble();
+                // float64 on both sides; 1e-6 relative is the promised agreement.
+                assertEquals(e, got.get(i).asDouble(), 1e-6 * e, k + " eigenvalue " + i);
+            }
+        }
+        assertTrue(kernels.get("all").get("overlaps").get("secondCliff").get("sum").asDouble() > 0.8);
+    }
+
+    @Test
+    void badModelAndBadCheckpointGiveOneLineErrors() throws Exception {
+        Path ckpt = resource("ma_p29_seed0_epoch100.safetensors");
+        Path model = dir.resolve("bad.json");
+        Files.writeString(model, "{\"format\":\"grokwatch.model/v1\",\"inputs\":58,\"ops\":[{\"op\":\"linear\","
+                + "\"weight\":\"net.0.weight\"},{\"op\":\"conv\"}]}");
+        Run r = run("entk", "--model", model.toString(), "--checkpoint", ckpt.toString(), "--probe",
+                "modular-addition:p=29", "--out", dir.resolve("x.json").toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("op 1") && r.err().contains("unknown op 'conv'"), r.err());
+        assertEquals(1, r.err().strip().lines().count(), r.err());
+
+        Files.writeString(model, "{\"format\":\"grokwatch.model/v1\",\"inputs\":58,\"ops\":[{\"op\":\"linear\","
+                + "\"weight\":\"net.3.weight\"}]}");
+        r = run("entk", "--model", model.toString(), "--checkpoint", ckpt.toString(), "--probe",
+                "modular-addition:p=29", "--out", dir.resolve("x.json").toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("op 0") && r.err().contains("[29, 512]") && r.err().contains("58"), r.err());
+
+        Path broken = dir.resolve("broken.safetensors");
+        byte[] bytes = Files.readAllBytes(ckpt);
+        Files.write(broken, java.util.Arrays.copyOf(bytes, bytes.length / 2));
+        r = run("entk", "--model", resource("ma_p29_seed0_epoch100.model.json").toString(), "--checkpoint",
+                broken.toString(), "--probe", "modular-addition:p=29", "--out", dir.resolve("x.json").toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("past the end"), r.err());
+        assertEquals(1, r.err().strip().lines().count(), r.err());
+        assertFalse(Files.exists(dir.resolve("x.json")));
+    }
+
+    @Test
+    void shortModularAdditionExperimentWritesTheDocumentedFields() throws Exception {
+        Path out = dir.resolve("ma.json");
+        Run r = run("experiment", "modular-addition", "--p", "11", "--width", "64", "--epochs", "25", "--every", "10",
+                "--top-k", "60", "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        JsonNode root = new ObjectMapper().readTree(out.toFile());
+        JsonNode cps = root.get("checkpoints");
+        assertEquals(4, cps.size(), "epochs 0, 10, 20 and the last (25)");
+        assertEquals(25, cps.get(3).get("epoch").asInt());
+        for (JsonNode c : cps) {
+            for (String f : List.of("epoch", "trainAccuracy", "testAccuracy", "trainLoss", "testLoss", "eigenvalues",
+                    "overlaps", "layers")) {
+                assertTrue(c.has(f), "checkpoint field " + f);
+            }
+            assertEquals(60, c.get("eigenvalues").size());
+            for (String cliff : List.of("firstCliff", "secondCliff")) {
+                for (String fam : List.of("n", "m", "sum", "diff")) {
+                    double v = c.get("overlaps").get(cliff).get(fam).asDouble();
+                    assertTrue(v >= 0 && v <= 1, cliff + " " + fam + " = " + v);
+                }
+            }
+            assertTrue(c.get("layers").has("net.0") && c.get("layers").has("net.3"));
+            assertTrue(c.get("layers").get("net.0").get("overlaps").has("firstCliff"));
+            double[] ev = new ObjectMapper().convertValue(c.get("eigenvalues"), double[].class);
+            for (int i = 1; i < ev.length; i++) {
+                assertTrue(ev[i] <= ev[i - 1], "descending");
+            }
+        }
+        assertTrue(root.get("final").get("rotation").has("firstCliff"));
+    }
+
+    @Test
+    void shortTmsExperimentWritesTheDocumentedFields() throws Exception {
+        Path out = dir.resolve("tms.json");
+        Run r = run("experiment", "tms", "--features", "12", "--hidden", "4", "--dataset-size", "60", "--epochs", "200",
+                "--top-k", "20", "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        JsonNode fin = new ObjectMapper().readTree(out.toFile()).get("final");
+        assertEquals(20, fin.get("eigenvalues").size());
+        assertEquals(20, fin.get("heatmapArgmax").size());
+        assertEquals(20, fin.get("heatmapMax").size());
+        assertTrue(fin.get("recoveredFeatures").asInt() >= 0 && fin.get("recoveredFeatures").asInt() <= 12);
+        assertTrue(fin.has("representedFeatures"));
+    }
+
+    @Test
+    void benchRunsBothCasesAndReportsRatios() throws Exception {
+        Path out = dir.resolve("bench.json");
+        Run r = run("bench", "entk", "--p", "7", "--width", "16", "--train-epochs", "5", "--tms-hidden", "4",
+                "--tms-epochs", "5", "--reps", "2", "--warmup", "0", "--baseline-reps", "1", "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        JsonNode root = new ObjectMapper().readTree(out.toFile());
+        assertEquals(2, root.size());
+        root.forEach(c -> {
+            assertTrue(c.get("medianMs").asDouble() > 0);
+            assertTrue(c.get("baselineMedianMs").asDouble() > 0);
+            // Same spectrum by both methods (top 50, or fewer when the kernel is smaller).
+            assertTrue(c.get("maxRelativeEigenvalueDifference").asDouble() < 1e-8, c.toString());
+        });
+    }
+}
