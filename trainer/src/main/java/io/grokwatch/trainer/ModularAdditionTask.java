@@ -36,6 +36,7 @@ public final class ModularAdditionTask extends FullBatchTask {
     private final int[] sparseStart;
     private final int[] sparseColumn;
     private final double[] sparseValue;
+    private Workspace work;
 
     /**
      * Hyper-parameters, validated on construction; messages name the key as in {@link #fromMap}.
@@ -265,32 +266,43 @@ public final class ModularAdditionTask extends FullBatchTask {
                     + w2.shape() + " do not fit the model: expected " + h + " x " + in + " and " + c + " x " + h);
         }
         int n = train.length;
+        if (work == null) {
+            work = new Workspace(n, in, h, c);
+        }
+        Workspace ws = work;
         double s = 1.0 / Math.sqrt(2.0 * c);
-        // z2 = (x W1^T) * s, one-hot rows: a sum of the rows of W1^T the input selects.
-        double[] w1t = w1.transpose().data();
-        Matrix z2 = new Matrix(n, h);
-        double[] z2d = z2.data();
+
+        // z2 = (x W1^T) s: each one-hot row selects rows of W1^T.  z3 = z2^2.
+        double[] w1d = w1.data();
+        double[] w1t = ws.w1t;
+        for (int j = 0; j < h; j++) {
+            for (int k = 0; k < in; k++) {
+                w1t[k * h + j] = w1d[j * in + k];
+            }
+        }
+        double[] z2 = ws.z2.data();
+        double[] z3 = ws.z3.data();
         for (int r = 0; r < n; r++) {
             int base = r * h;
+            Arrays.fill(z2, base, base + h, 0.0);
             for (int k = sparseStart[r]; k < sparseStart[r + 1]; k++) {
                 double v = sparseValue[k];
                 int src = sparseColumn[k] * h;
                 for (int j = 0; j < h; j++) {
-                    z2d[base + j] += v * w1t[src + j];
+                    z2[base + j] += v * w1t[src + j];
                 }
             }
             for (int j = 0; j < h; j++) {
-                z2d[base + j] *= s;
+                double z = z2[base + j] * s;
+                z2[base + j] = z;
+                z3[base + j] = z * z;
             }
         }
-        Matrix z3 = z2.copy().hadamardInPlace(z2);
-        Matrix out = new Matrix(n, c);
-        Blas.gemm(1.0 / h, z3, false, w2, true, 0.0, out);
-
-        double[] o = out.data();
+        // out = z3 W2^T / H;  g = dL/dout = 2 (out - y) / (N C).
+        Blas.gemm(1.0 / h, ws.z3, false, w2, true, 0.0, ws.out);
+        double[] o = ws.out.data();
         double[] y = trainTargets.data();
-        Matrix g = new Matrix(n, c);
-        double[] gd = g.data();
+        double[] gd = ws.g.data();
         double scale = 2.0 / o.length;
         double sum = 0;
         for (int i = 0; i < o.length; i++) {
@@ -300,29 +312,56 @@ public final class ModularAdditionTask extends FullBatchTask {
         }
 
         Matrix gw2 = new Matrix(c, h);
-        Blas.gemm(1.0 / h, g, true, z3, false, 0.0, gw2);
-        Matrix g3 = new Matrix(n, h);
-        Blas.gemm(1.0 / h, g, false, w2, false, 0.0, g3);
-        // d/d(x W1^T) = g3 * 2 z2 * s, then scatter into the rows of W1^T the inputs selected.
-        double[] g3d = g3.data();
-        double[] gw1t = new double[in * h];
+        Blas.gemm(1.0 / h, ws.g, true, ws.z3, false, 0.0, gw2);
+        Blas.gemm(1.0 / h, ws.g, false, w2, false, 0.0, ws.g3);
+        // dL/d(x W1^T) = g3 * 2 z2 * s, scattered into the rows of W1^T that the inputs selected.
+        double[] g3 = ws.g3.data();
+        double[] gw1t = ws.gw1t;
+        Arrays.fill(gw1t, 0.0);
+        double twoS = 2.0 * s;
         for (int r = 0; r < n; r++) {
             int base = r * h;
             for (int j = 0; j < h; j++) {
-                g3d[base + j] *= 2.0 * z2d[base + j] * s;
+                g3[base + j] *= twoS * z2[base + j];
             }
             for (int k = sparseStart[r]; k < sparseStart[r + 1]; k++) {
                 double v = sparseValue[k];
                 int dst = sparseColumn[k] * h;
                 for (int j = 0; j < h; j++) {
-                    gw1t[dst + j] += v * g3d[base + j];
+                    gw1t[dst + j] += v * g3[base + j];
                 }
             }
         }
-        Parameters grads = new Parameters()
-                .putMatrix(W1, new Matrix(in, h, gw1t).transpose())
-                .putMatrix(W2, gw2);
+        Matrix gw1 = new Matrix(h, in);
+        double[] gw1d = gw1.data();
+        for (int k = 0; k < in; k++) {
+            for (int j = 0; j < h; j++) {
+                gw1d[j * in + k] = gw1t[k * h + j];
+            }
+        }
+        Parameters grads = new Parameters().putMatrix(W1, gw1).putMatrix(W2, gw2);
         return new LossGradient(sum / o.length, grads);
+    }
+
+    /** Scratch buffers of {@link #lossAndGradient}, reused across epochs (allocating them costs more than the math). */
+    private static final class Workspace {
+        final double[] w1t;
+        final double[] gw1t;
+        final Matrix z2;
+        final Matrix z3;
+        final Matrix g3;
+        final Matrix out;
+        final Matrix g;
+
+        Workspace(int n, int in, int h, int c) {
+            w1t = new double[in * h];
+            gw1t = new double[in * h];
+            z2 = new Matrix(n, h);
+            z3 = new Matrix(n, h);
+            g3 = new Matrix(n, h);
+            out = new Matrix(n, c);
+            g = new Matrix(n, c);
+        }
     }
 
     /** {@link #lossAndGradient} through the generic {@link Network} (dense BLAS in every layer). */
