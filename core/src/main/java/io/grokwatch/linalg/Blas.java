@@ -46,15 +46,15 @@ public final class Blas {
             javaGemm(alpha, a, transA, b, transB, beta, c, m, n, k);
             return;
         }
-        try (DoublePointer pa = new DoublePointer(a.data());
-             DoublePointer pb = new DoublePointer(b.data());
-             DoublePointer pc = beta == 0.0 ? new DoublePointer((long) m * n) : new DoublePointer(c.data())) {
-            openblas.cblas_dgemm(openblas.CblasRowMajor,
-                    transA ? openblas.CblasTrans : openblas.CblasNoTrans,
-                    transB ? openblas.CblasTrans : openblas.CblasNoTrans,
-                    m, n, k, alpha, pa, a.cols(), pb, b.cols(), beta, pc, n);
-            pc.get(c.data());
-        }
+        NativeScratch scratch = NativeScratch.get();
+        DoublePointer pa = scratch.copyOf(0, a.data());
+        DoublePointer pb = a == b ? pa : scratch.copyOf(1, b.data());
+        DoublePointer pc = beta == 0.0 ? scratch.buffer(2, (long) m * n) : scratch.copyOf(2, c.data());
+        openblas.cblas_dgemm(openblas.CblasRowMajor,
+                transA ? openblas.CblasTrans : openblas.CblasNoTrans,
+                transB ? openblas.CblasTrans : openblas.CblasNoTrans,
+                m, n, k, alpha, pa, a.cols(), pb, b.cols(), beta, pc, n);
+        pc.get(c.data());
     }
 
     /** {@code a * a^T} (symmetric, both triangles filled). */
@@ -69,11 +69,12 @@ public final class Blas {
             javaGemm(1.0, a, false, a, true, 0.0, c, n, n, k);
             return c;
         }
-        try (DoublePointer pa = new DoublePointer(a.data()); DoublePointer pc = new DoublePointer((long) n * n)) {
-            openblas.cblas_dsyrk(openblas.CblasRowMajor, openblas.CblasUpper, openblas.CblasNoTrans,
-                    n, k, 1.0, pa, k, 0.0, pc, n);
-            pc.get(c.data());
-        }
+        NativeScratch scratch = NativeScratch.get();
+        DoublePointer pa = scratch.copyOf(0, a.data());
+        DoublePointer pc = scratch.buffer(2, (long) n * n);
+        openblas.cblas_dsyrk(openblas.CblasRowMajor, openblas.CblasUpper, openblas.CblasNoTrans,
+                n, k, 1.0, pa, k, 0.0, pc, n);
+        pc.get(c.data());
         double[] d = c.data();
         for (int i = 0; i < n; i++) {
             for (int j = 0; j < i; j++) {
