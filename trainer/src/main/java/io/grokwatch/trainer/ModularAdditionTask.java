@@ -252,7 +252,8 @@ public final class ModularAdditionTask extends FullBatchTask {
      * Mean MSE over all {@code N_train * p} entries and its gradient. Same function as the generic
      * {@link Network} path ({@link #lossAndGradientGeneric}), but the first layer exploits the sparse (one-hot)
      * inputs: {@code x W1^T} is a sum of two columns of {@code W1} per sample and its weight gradient a
-     * scatter-add, which removes two thirds of the multiply-adds of a training step.
+     * scatter-add, which removes two thirds of the multiply-adds of a training step. Reuses scratch buffers,
+     * so calls must not overlap (like everything on a task).
      */
     @Override
     public LossGradient lossAndGradient(Parameters params) {
@@ -321,14 +322,11 @@ public final class ModularAdditionTask extends FullBatchTask {
         double twoS = 2.0 * s;
         for (int r = 0; r < n; r++) {
             int base = r * h;
-            for (int j = 0; j < h; j++) {
-                g3[base + j] *= twoS * z2[base + j];
-            }
             for (int k = sparseStart[r]; k < sparseStart[r + 1]; k++) {
-                double v = sparseValue[k];
+                double v = sparseValue[k] * twoS;
                 int dst = sparseColumn[k] * h;
                 for (int j = 0; j < h; j++) {
-                    gw1t[dst + j] += v * g3[base + j];
+                    gw1t[dst + j] += v * g3[base + j] * z2[base + j];
                 }
             }
         }
