@@ -71,7 +71,7 @@ final class BenchEntkCommand implements Callable<Integer> {
         }
         List<Case> cases = new ArrayList<>();
         if (!skip.contains("modular-addition")) {
-            cases.add(modularAddition());
+            cases.addAll(modularAddition());
         }
         if (!skip.contains("tms")) {
             cases.add(tms());
@@ -98,7 +98,7 @@ final class BenchEntkCommand implements Callable<Integer> {
         return 0;
     }
 
-    private Case modularAddition() {
+    private List<Case> modularAddition() {
         ModularAdditionTask task = ModularAdditionTask.create(new ModularAdditionTask.Config(p, width, 0.7, 0.05, 0.01,
                 trainEpochs, 0));
         Parameters[] params = new Parameters[1];
@@ -107,26 +107,39 @@ final class BenchEntkCommand implements Callable<Integer> {
             return true;
         });
         Network net = new Network(task.description(), params[0]);
-        ModularAdditionAnalyzer analyzer = new ModularAdditionAnalyzer(p, 200, true);
         ModularAdditionAnalyzer.Result[] last = new ModularAdditionAnalyzer.Result[1];
-        double[] ours = time("modular-addition p=" + p, () -> last[0] = analyzer.analyze(net), reps, warmup);
+        double[] ours;
+        double[] withLayers;
+        try (ModularAdditionAnalyzer core = new ModularAdditionAnalyzer(p, 200, false);
+             ModularAdditionAnalyzer full = new ModularAdditionAnalyzer(p, 200, true)) {
+            ours = time("modular-addition p=" + p, () -> last[0] = core.analyze(net), reps, warmup);
+            withLayers = time("modular-addition p=" + p + " + layer spectra", () -> full.analyze(net), reps, warmup);
+        }
         double[][] baselineValues = new double[1][];
-        double[] base = time("naive baseline p=" + p, () -> baselineValues[0] = naiveModularAddition(net, analyzer),
-                baselineReps, 0);
+        double[] base;
+        try (ModularAdditionAnalyzer forProbes = new ModularAdditionAnalyzer(p, 200, false)) {
+            base = time("naive baseline p=" + p, () -> baselineValues[0] = naiveModularAddition(net, forProbes),
+                    baselineReps, 0);
+        }
         double check = baselineValues[0] == null ? Double.NaN
                 : maxRelativeDifference(baselineValues[0], last[0].all().eigenvalues(), 50);
-        return new Case("modular-addition p=" + p, "per-checkpoint analysis: both layer kernels and their top-200 "
-                + "spectra, whole-model top-200, cliff overlaps with n/m/sum/diff", ours, base, check);
+        List<Case> cases = new ArrayList<>();
+        cases.add(new Case("modular-addition p=" + p, "per-checkpoint analysis: both layer kernels, whole-model "
+                + "top-200 eigenpairs, cliff overlaps with n/m/sum/diff", ours, base, check));
+        cases.add(new Case("modular-addition p=" + p + " + layer spectra", "the same plus each layer kernel's own "
+                + "top-200 spectrum and cliff overlaps", withLayers, base, check));
+        return cases;
     }
 
     /** Explicit per-class Jacobian blocks into every kernel, full dense eigendecompositions, same overlaps. */
     private static double[] naiveModularAddition(Network net, ModularAdditionAnalyzer analyzer) {
         Matrix x = analyzer.probes();
         List<String> names = net.description().parameterNames();
-        Map<String, Matrix> layer = new LinkedHashMap<>();
+        Map<String, Matrix> layer = new java.util.concurrent.ConcurrentHashMap<>();
         int n = x.rows();
         int c = net.outputs();
-        for (int cls = 0; cls < c; cls++) {
+        // Classes in parallel on every core, as grokwatch's own analysis uses them.
+        java.util.stream.IntStream.range(0, c).parallel().forEach(cls -> {
             Matrix jc = classJacobian(net, x, names, cls);
             int off = 0;
             for (String name : names) {
@@ -136,28 +149,25 @@ final class BenchEntkCommand implements Callable<Integer> {
                 off += size;
                 String g = ModelDescription.groupOf(name);
                 Matrix k = Blas.gram(block);
-                layer.merge(g, k, (a, b) -> a.addInPlace(1.0, b));
+                layer.merge(g, k, (a, b) -> a.copy().addInPlace(1.0, b));
             }
-        }
+        });
         Matrix all = new Matrix(n, n);
-        for (Matrix k : layer.values()) {
+        for (Matrix k : new ArrayList<>(layer.values())) {
             k.scaleInPlace(1.0 / c);
             all.addInPlace(1.0, k);
         }
         FourierFamilies fam = analyzer.families();
         ModularAdditionCliffs cliffs = Cliffs.modularAddition(analyzer.p());
-        double[] result = null;
         List<Matrix> kernels = new ArrayList<>(layer.values());
         kernels.add(0, all);
-        for (Matrix k : kernels) {
+        List<double[]> values = kernels.parallelStream().map(k -> {
             Eigenpairs e = SymmetricEigen.full(k);
             SubspaceOverlap.overlaps(cliffs.first().columnsOf(e.vectors()), fam);
             SubspaceOverlap.overlaps(cliffs.second().columnsOf(e.vectors()), fam);
-            if (result == null) {
-                result = e.values();
-            }
-        }
-        return result;
+            return e.values();
+        }).toList();
+        return values.get(0);
     }
 
     /** {@code J_c}: N x P, one back-propagation per probe. */

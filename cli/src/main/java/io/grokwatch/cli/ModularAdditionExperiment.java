@@ -61,14 +61,20 @@ final class ModularAdditionExperiment implements Callable<Integer> {
         }
         long wall0 = System.nanoTime();
         ModularAdditionTask task = ModularAdditionTask.create(config);
-        ModularAdditionAnalyzer analyzer = new ModularAdditionAnalyzer(p, topK, !noLayers);
+        // Checkpoints are analysed by independent workers, each single-threaded: across-checkpoint parallelism
+        // keeps both cores busy while the trainer runs ahead.
+        int workers = Math.max(1, Runtime.getRuntime().availableProcessors());
+        ThreadLocal<ModularAdditionAnalyzer> analyzers = new ThreadLocal<>();
+        List<ModularAdditionAnalyzer> created = java.util.Collections.synchronizedList(new ArrayList<>());
+        ModularAdditionAnalyzer main = new ModularAdditionAnalyzer(p, topK, !noLayers, 1);
+        created.add(main);
         int total = epochs / every + 1 + (epochs % every == 0 ? 0 : 1);
 
         List<Row> rows = new ArrayList<>();
         List<Future<ModularAdditionAnalyzer.Result>> pending = new ArrayList<>();
         // Training and analysis overlap: the trainer runs ahead while the analysis thread works through
         // checkpoints in order.
-        ExecutorService analysis = Executors.newSingleThreadExecutor(r -> {
+        ExecutorService analysis = Executors.newFixedThreadPool(workers, r -> {
             Thread t = new Thread(r, "analysis");
             t.setDaemon(true);
             return t;
@@ -80,7 +86,15 @@ final class ModularAdditionExperiment implements Callable<Integer> {
                 trainSeconds[0] += (System.nanoTime() - trainStart[0]) / 1e9;
                 Network net = new Network(task.description(), params);
                 rows.add(new Row(epoch, step, metrics));
-                pending.add(analysis.submit(() -> analyzer.analyze(net)));
+                pending.add(analysis.submit(() -> {
+                    ModularAdditionAnalyzer a = analyzers.get();
+                    if (a == null) {
+                        a = new ModularAdditionAnalyzer(p, topK, !noLayers, 1);
+                        analyzers.set(a);
+                        created.add(a);
+                    }
+                    return a.analyze(net);
+                }));
                 trainStart[0] = System.nanoTime();
                 return true;
             });
@@ -91,9 +105,10 @@ final class ModularAdditionExperiment implements Callable<Integer> {
             }
         } finally {
             analysis.shutdownNow();
+            created.forEach(ModularAdditionAnalyzer::close);
         }
         Row last = rows.get(rows.size() - 1);
-        Map<String, RotatedCliff> rotation = analyzer.rotate(last.result);
+        Map<String, RotatedCliff> rotation = main.rotate(last.result);
         double wall = (System.nanoTime() - wall0) / 1e9;
 
         ObjectNode root = JsonFiles.object();

@@ -11,6 +11,7 @@ import io.grokwatch.features.RotatedCliff;
 import io.grokwatch.features.SubspaceOverlap;
 import io.grokwatch.linalg.Eigenpairs;
 import io.grokwatch.linalg.Matrix;
+import io.grokwatch.linalg.SymmetricEigen;
 import io.grokwatch.model.Network;
 import io.grokwatch.probe.ModularAddition;
 
@@ -25,7 +26,7 @@ import java.util.Optional;
  * model and of each layer, their top-k spectra, and the alignment of the two cliffs with the Fourier
  * families n, m, sum and diff. Reuses the probe set and families across checkpoints.
  */
-public final class ModularAdditionAnalyzer {
+public final class ModularAdditionAnalyzer implements AutoCloseable {
     /** Cliff detection: a drop of at least this ratio between consecutive eigenvalues. */
     public static final double CLIFF_RATIO = 1.5;
     /** At most this many detected cliffs are reported per spectrum. */
@@ -37,6 +38,7 @@ public final class ModularAdditionAnalyzer {
     private final Matrix probes;
     private final FourierFamilies families;
     private final ModularAdditionCliffs cliffs;
+    private final java.util.concurrent.ExecutorService pool;
 
     /**
      * @param p            modulus
@@ -44,6 +46,17 @@ public final class ModularAdditionAnalyzer {
      * @param layerSpectra also decompose each layer's kernel (costs one more eigen-solve per layer)
      */
     public ModularAdditionAnalyzer(int p, int topK, boolean layerSpectra) {
+        this(p, topK, layerSpectra, Runtime.getRuntime().availableProcessors());
+    }
+
+    /**
+     * @param threads kernels and eigen-solves of one checkpoint run on this many threads (the solves are
+     *                independent; coarse-grained parallelism beats threading inside each LAPACK call)
+     */
+    public ModularAdditionAnalyzer(int p, int topK, boolean layerSpectra, int threads) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+        }
         if (topK < 1) {
             throw new IllegalArgumentException("top-k must be >= 1, got " + topK);
         }
@@ -53,6 +66,17 @@ public final class ModularAdditionAnalyzer {
         this.probes = ModularAddition.inputs(p);
         this.families = FourierFamilies.of(p);
         this.cliffs = Cliffs.modularAddition(p);
+        java.util.concurrent.atomic.AtomicInteger counter = new java.util.concurrent.atomic.AtomicInteger();
+        this.pool = java.util.concurrent.Executors.newFixedThreadPool(threads, r -> {
+            Thread t = new Thread(r, "grokwatch-analysis-" + counter.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    @Override
+    public void close() {
+        pool.shutdownNow();
     }
 
     public int p() {
@@ -77,33 +101,57 @@ public final class ModularAdditionAnalyzer {
         long t0 = System.nanoTime();
         Entk entk = new Entk(net, probes);
         List<String> groups = entk.groups();
+        Map<String, java.util.concurrent.Future<Matrix>> kernelTasks = new LinkedHashMap<>();
+        for (String g : groups) {
+            kernelTasks.put(g, pool.submit(() -> entk.classMean(g)));
+        }
         Map<String, Matrix> layerKernels = new LinkedHashMap<>();
         Matrix whole = null;
         for (String g : groups) {
-            Matrix k = entk.classMean(g);
+            Matrix k = join(kernelTasks.get(g));
             layerKernels.put(g, k);
             whole = whole == null ? k.copy() : whole.addInPlace(1.0, k);
         }
         long t1 = System.nanoTime();
         int needValues = Math.max(topK, Math.min(probes.rows(), cliffs.second().last() + 2));
         int needVectors = Math.min(probes.rows(), cliffs.second().last() + 1);
-        Eigenpairs eig = io.grokwatch.linalg.SymmetricEigen.top(whole, needValues, needVectors);
-        SpectrumSummary all = summarise(eig);
-        long t2 = System.nanoTime();
-        Map<String, SpectrumSummary> layers = new LinkedHashMap<>();
+        Matrix wholeKernel = whole;
+        var wholeTask = pool.submit(() -> SymmetricEigen.top(wholeKernel, needValues, needVectors));
+        Map<String, java.util.concurrent.Future<SpectrumSummary>> layerTasks = new LinkedHashMap<>();
         if (layerSpectra) {
             for (String g : groups) {
-                Eigenpairs le = entk.classMeanFactor(g).filter(f -> f.cols() < probes.rows()).isPresent()
-                        ? entk.classMeanTop(g, needValues, needVectors)
-                        : io.grokwatch.linalg.SymmetricEigen.top(layerKernels.get(g), needValues, needVectors);
-                layers.put(g, summarise(le));
+                Matrix k = layerKernels.get(g);
+                layerTasks.put(g, pool.submit(() -> summarise(
+                        entk.classMeanFactor(g).filter(f -> f.cols() < probes.rows()).isPresent()
+                                ? entk.classMeanTop(g, needValues, needVectors)
+                                : SymmetricEigen.top(k, needValues, needVectors))));
             }
         }
-        long t3 = System.nanoTime();
+        Eigenpairs eig = join(wholeTask);
+        SpectrumSummary all = summarise(eig);
         Matrix v = eig.vectors();
         Matrix first = v.cols() > cliffs.first().last() ? cliffs.first().columnsOf(v) : null;
         Matrix second = v.cols() > cliffs.second().last() ? cliffs.second().columnsOf(v) : null;
-        return new Result(all, layers, first, second, (t1 - t0) / 1e9, (t2 - t1) / 1e9, (t3 - t2) / 1e9);
+        long t2 = System.nanoTime();
+        Map<String, SpectrumSummary> layers = new LinkedHashMap<>();
+        layerTasks.forEach((g, f) -> layers.put(g, join(f)));
+        long t3 = System.nanoTime();
+        return new Result(all, layers, first, second, (t1 - t0) / 1e9, (t2 - t1) / 1e9,
+                (t3 - t2) / 1e9);
+    }
+
+    private static <T> T join(java.util.concurrent.Future<T> f) {
+        try {
+            return f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("analysis interrupted", e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException re) {
+                throw re;
+            }
+            throw new IllegalStateException(e.getCause());
+        }
     }
 
     private SpectrumSummary summarise(Eigenpairs eig) {
@@ -111,10 +159,10 @@ public final class ModularAdditionAnalyzer {
         Map<String, Map<Family, Double>> overlaps = new LinkedHashMap<>();
         Matrix v = eig.vectors();
         if (v.cols() > cliffs.first().last()) {
-            overlaps.put("firstCliff", SubspaceOverlap.overlaps(cliffs.first().columnsOf(v), families));
+            overlaps.put("firstCliff", SubspaceOverlap.overlapsOfOrthonormal(cliffs.first().columnsOf(v), families));
         }
         if (v.cols() > cliffs.second().last()) {
-            overlaps.put("secondCliff", SubspaceOverlap.overlaps(cliffs.second().columnsOf(v), families));
+            overlaps.put("secondCliff", SubspaceOverlap.overlapsOfOrthonormal(cliffs.second().columnsOf(v), families));
         }
         Map<String, Double> gaps = new LinkedHashMap<>();
         if (values.length > cliffs.second().last() + 1) {

@@ -9,7 +9,6 @@ import io.grokwatch.model.Network;
 
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -18,7 +17,8 @@ import java.util.Map;
  * built from the layer structure: for a parameter used as {@code delta (x) a}, the Jacobian inner product
  * factorises into {@code (delta . delta') (a . a')}. The N x C x P Jacobian never exists.
  *
- * <p>Not thread-safe: it caches per-op gradients.
+ * <p>Kernels of different groups may be computed from different threads; per-op intermediate results are
+ * cached and shared.
  */
 public final class Entk {
     /** The group name that stands for all parameters. */
@@ -28,7 +28,7 @@ public final class Entk {
 
     private final LayerStructure s;
     private final ModelDescription description;
-    private final Map<String, Matrix> classMeanByParameter = new HashMap<>();
+    private final Map<String, Matrix> classMeanByParameter = new java.util.concurrent.ConcurrentHashMap<>();
 
     public Entk(Network network, Matrix probes) {
         this.s = new LayerStructure(network, probes);

@@ -5,7 +5,6 @@ import io.grokwatch.model.Network;
 import io.grokwatch.model.Op;
 
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -21,15 +20,17 @@ final class LayerStructure {
     private final int n;
     private final int c;
     private final List<ParameterUse> uses = new ArrayList<>();
-    private final Map<Integer, Matrix> classGradients = new HashMap<>();
-    private final Map<Integer, Optional<Matrix>> collapsed = new HashMap<>();
-    private Matrix ones;
+    private final Map<Integer, Matrix> classGradients = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<Integer, Optional<Matrix>> collapsed = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Matrix ones;
 
     LayerStructure(Network net, Matrix probes) {
         this.net = net;
         this.acts = net.forward(probes);
         this.n = probes.rows();
         this.c = net.outputs();
+        this.ones = new Matrix(n, 1);
+        java.util.Arrays.fill(ones.data(), 1.0);
         List<Op> ops = net.ops();
         for (int i = 0; i < ops.size(); i++) {
             Op op = ops.get(i);
@@ -77,10 +78,6 @@ final class LayerStructure {
     /** The activation a parameter multiplies ({@code N x d_a}); a column of ones for a bias. */
     Matrix activation(ParameterUse u) {
         if (u.bias()) {
-            if (ones == null) {
-                ones = new Matrix(n, 1);
-                java.util.Arrays.fill(ones.data(), 1.0);
-            }
             return ones;
         }
         return acts.z(u.op());

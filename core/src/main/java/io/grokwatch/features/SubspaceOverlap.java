@@ -44,6 +44,22 @@ public final class SubspaceOverlap {
         return out;
     }
 
+    /**
+     * As {@link #overlaps(Matrix, FourierFamilies)} for columns that are already orthonormal (eigenvectors of
+     * a symmetric solve), skipping the re-orthonormalisation that dominates the cost.
+     */
+    public static Map<Family, Double> overlapsOfOrthonormal(Matrix q, FourierFamilies families) {
+        if (q.rows() != families.probeCount()) {
+            throw new IllegalArgumentException("vectors " + q.shape() + " do not live on the " + families.probeCount()
+                    + " probe inputs of p=" + families.p());
+        }
+        Map<Family, Double> out = new EnumMap<>(Family.class);
+        for (Family family : Family.values()) {
+            out.put(family, overlapOrthonormal(q, families.basisView(family)));
+        }
+        return out;
+    }
+
     private static double overlapOrthonormal(Matrix q, Matrix f) {
         if (q.cols() == 0) {
             return 0.0;

@@ -1,0 +1,95 @@
+package io.grokwatch.analysis;
+
+import io.grokwatch.entk.Entk;
+import io.grokwatch.entk.KernelKind;
+import io.grokwatch.features.Cliffs;
+import io.grokwatch.features.EffectiveRank;
+import io.grokwatch.features.Family;
+import io.grokwatch.features.FourierFamilies;
+import io.grokwatch.features.ModularAdditionCliffs;
+import io.grokwatch.features.SubspaceOverlap;
+import io.grokwatch.features.TmsHeatmap;
+import io.grokwatch.linalg.Eigenpairs;
+import io.grokwatch.linalg.Matrix;
+import io.grokwatch.linalg.SymmetricEigen;
+import io.grokwatch.model.Network;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * One-shot analysis of any checkpoint on any probe set: the chosen kernel kind for the whole model and
+ * for every parameter group, with cliff overlaps when the probes are the modular-addition grid and a
+ * feature heatmap when a flattened kernel's outputs are the model's own inputs (an autoencoder, as in TMS).
+ */
+public final class KernelSpectra {
+    private KernelSpectra() {
+    }
+
+    /**
+     * @param kind        kernel kind
+     * @param topK        eigenvalues per kernel
+     * @param outputScale per-output weights {@code s_c} for flattened kernels, or null
+     * @param cls         the class of a per-class kernel (block (cls, cls))
+     */
+    public record Options(KernelKind kind, int topK, double[] outputScale, int cls) {
+        public Options {
+            if (topK < 1) {
+                throw new IllegalArgumentException("top-k must be >= 1, got " + topK);
+            }
+        }
+    }
+
+    /** One kernel's spectrum plus, for flattened autoencoder kernels, the feature heatmap. */
+    public record KernelResult(SpectrumSummary spectrum, Optional<TmsHeatmap> heatmap, double seconds) {
+    }
+
+    /** Results keyed by {@link Entk#ALL} first, then each group in model order. */
+    public static Map<String, KernelResult> analyze(Network net, Matrix probes, Optional<FourierFamilies> families,
+                                                    Options o) {
+        Entk entk = new Entk(net, probes);
+        List<String> names = new ArrayList<>();
+        names.add(Entk.ALL);
+        names.addAll(entk.groups());
+        Optional<ModularAdditionCliffs> cliffs = families.map(f -> Cliffs.modularAddition(f.p()));
+        boolean overlaps = cliffs.isPresent() && o.kind() != KernelKind.FLATTENED;
+        boolean heatmap = o.kind() == KernelKind.FLATTENED && net.inputs() == net.outputs();
+        Map<String, KernelResult> out = new LinkedHashMap<>();
+        for (String g : names) {
+            long t0 = System.nanoTime();
+            int values = o.topK();
+            int vectors = 0;
+            if (overlaps) {
+                values = Math.max(values, cliffs.get().second().last() + 2);
+                vectors = cliffs.get().second().last() + 1;
+            }
+            if (heatmap) {
+                vectors = o.topK();
+            }
+            Eigenpairs e = switch (o.kind()) {
+                case CLASS_MEAN -> entk.classMeanTop(g, values, vectors);
+                case PER_CLASS -> SymmetricEigen.top(entk.perClass(g, o.cls(), o.cls()), values, vectors);
+                case FLATTENED -> entk.flattenedTop(g, o.outputScale(), values, vectors);
+            };
+            Map<String, Map<Family, Double>> ov = new LinkedHashMap<>();
+            Map<String, Double> gaps = new LinkedHashMap<>();
+            if (overlaps && e.vectorCount() > cliffs.get().second().last()) {
+                ov.put("firstCliff", SubspaceOverlap.overlapsOfOrthonormal(cliffs.get().first().columnsOf(e.vectors()), families.get()));
+                ov.put("secondCliff", SubspaceOverlap.overlapsOfOrthonormal(cliffs.get().second().columnsOf(e.vectors()), families.get()));
+                gaps.put("endOfSecondCliff", cliffs.get().endOfSecondCliffGap(e.values()));
+            }
+            double[] top = Arrays.copyOf(e.values(), Math.min(o.topK(), e.values().length));
+            SpectrumSummary s = new SpectrumSummary(top, ov, gaps,
+                    Cliffs.detect(top, ModularAdditionAnalyzer.CLIFF_RATIO, ModularAdditionAnalyzer.MAX_CLIFFS),
+                    EffectiveRank.of(top), e.residual());
+            Optional<TmsHeatmap> hm = heatmap && e.vectorCount() > 0
+                    ? Optional.of(TmsHeatmap.compute(probes, e.vectors())) : Optional.empty();
+            out.put(g, new KernelResult(s, hm, (System.nanoTime() - t0) / 1e9));
+        }
+        return out;
+    }
+}

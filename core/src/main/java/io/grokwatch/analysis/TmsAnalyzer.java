@@ -1,0 +1,57 @@
+package io.grokwatch.analysis;
+
+import io.grokwatch.entk.Entk;
+import io.grokwatch.features.Cliffs;
+import io.grokwatch.features.EffectiveRank;
+import io.grokwatch.features.TmsHeatmap;
+import io.grokwatch.linalg.Eigenpairs;
+import io.grokwatch.linalg.Matrix;
+import io.grokwatch.model.Network;
+
+import java.util.Map;
+
+/**
+ * The toy-models-of-superposition analysis: the importance-rescaled flattened eNTK over the training set,
+ * its top-k eigenvectors mapped to features through the indicator heatmap, and the recovery count.
+ */
+public final class TmsAnalyzer {
+    private TmsAnalyzer() {
+    }
+
+    /**
+     * @param spectrum            top-k eigenvalues, cliffs and effective rank of the flattened kernel
+     * @param heatmap             feature x eigenvector alignment (columns normalised)
+     * @param recoveredFeatures   distinct features that are the arg-max of some column with H >= 0.9
+     * @param representedFeatures features with {@code (W^T W)_jj >= 0.75}
+     */
+    public record Result(SpectrumSummary spectrum, TmsHeatmap heatmap, int recoveredFeatures,
+                         int representedFeatures, double seconds) {
+    }
+
+    public static Result analyze(Network net, Matrix dataset, double[] importance, double tau, int topK) {
+        long t0 = System.nanoTime();
+        Entk entk = new Entk(net, dataset);
+        Eigenpairs e = entk.flattenedTop(Entk.ALL, Entk.importanceScale(importance, tau), topK, topK);
+        TmsHeatmap h = TmsHeatmap.compute(dataset, e.vectors());
+        SpectrumSummary s = new SpectrumSummary(e.values(), Map.of(), Map.of(),
+                Cliffs.detect(e.values(), ModularAdditionAnalyzer.CLIFF_RATIO, ModularAdditionAnalyzer.MAX_CLIFFS),
+                EffectiveRank.of(e.values()), e.residual());
+        return new Result(s, h, h.recoveredFeatures(), representedFeatures(net.parameters().get("W")),
+                (System.nanoTime() - t0) / 1e9);
+    }
+
+    /** Features whose embedding has norm^2 >= 0.75: {@code (W^T W)_jj} for W (m x n). */
+    public static int representedFeatures(Matrix w) {
+        int count = 0;
+        for (int j = 0; j < w.cols(); j++) {
+            double s = 0;
+            for (int i = 0; i < w.rows(); i++) {
+                s += w.get(i, j) * w.get(i, j);
+            }
+            if (s >= 0.75) {
+                count++;
+            }
+        }
+        return count;
+    }
+}
