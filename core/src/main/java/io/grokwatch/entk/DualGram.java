@@ -36,24 +36,33 @@ final class DualGram {
     }
 
     Matrix gram() {
-        Matrix g = new Matrix(size, size);
-        List<List<ParameterUse>> uses = new ArrayList<>();
-        for (String p : parameters) {
-            uses.add(s.usesOf(p));
+        record Block(ParameterUse u, int offU, ParameterUse v, int offV, boolean mirror) {
         }
+        List<Block> blocks = new ArrayList<>();
         for (int i = 0; i < parameters.size(); i++) {
+            List<ParameterUse> ui = s.usesOf(parameters.get(i));
             for (int j = i; j < parameters.size(); j++) {
-                for (ParameterUse u : uses.get(i)) {
-                    for (ParameterUse v : uses.get(j)) {
-                        addBlock(g, u, offsets[i], v, offsets[j], i != j);
+                List<ParameterUse> uj = s.usesOf(parameters.get(j));
+                for (int a = 0; a < ui.size(); a++) {
+                    // Within one parameter, block (v, u) is the transpose of (u, v): compute it once.
+                    for (int b = i == j ? a : 0; b < uj.size(); b++) {
+                        blocks.add(new Block(ui.get(a), offsets[i], uj.get(b), offsets[j], i != j || a != b));
                     }
                 }
             }
         }
+        Matrix g = new Matrix(size, size);
+        // The per-block products are independent; scattering them into G is cheap and done in order.
+        List<Matrix> products = blocks.parallelStream().map(b -> blockProduct(b.u(), b.v())).toList();
+        for (int k = 0; k < blocks.size(); k++) {
+            Block b = blocks.get(k);
+            scatter(g, products.get(k), b.u(), b.offU(), b.v(), b.offV(), b.mirror());
+        }
         return g;
     }
 
-    private void addBlock(Matrix g, ParameterUse u, int offU, ParameterUse v, int offV, boolean mirror) {
+    /** {@code t[(j1,j2),(i1,i2)] = sum_x a_u[j1] a_v[j2] sum_c s_c^2 delta_u,c[i1] delta_v,c[i2]}. */
+    private Matrix blockProduct(ParameterUse u, ParameterUse v) {
         int n = s.samples();
         int c = s.classes();
         Matrix au = s.activation(u);
@@ -101,8 +110,14 @@ final class DualGram {
                 }
             }
         }
-        // t[(j1,j2),(i1,i2)] = sum_x a_u[j1] a_v[j2] D[i1,i2]
-        Matrix t = Blas.multiply(acts, true, deltas, false);
+        return Blas.multiply(acts, true, deltas, false);
+    }
+
+    private void scatter(Matrix g, Matrix t, ParameterUse u, int offU, ParameterUse v, int offV, boolean mirror) {
+        int dau = s.activation(u).cols();
+        int dav = s.activation(v).cols();
+        int ddu = s.classGradients(u.op()).cols();
+        int ddv = s.classGradients(v.op()).cols();
         double[] td = t.data();
         double[] gd = g.data();
         int cols = ddu * ddv;
@@ -184,7 +199,8 @@ final class DualGram {
                 Matrix b = Blas.multiply(a, false, stacked, false);
                 double[] bd = b.data();
                 double[] gd = g.data();
-                for (int x = 0; x < n; x++) {
+                // Rows of different probes are disjoint: split the probes across cores.
+                java.util.stream.IntStream.range(0, n).parallel().forEach(x -> {
                     for (int cls = 0; cls < c; cls++) {
                         int gr = (x * c + cls) * dd;
                         int orow = (cls * n + x) * k;
@@ -198,7 +214,7 @@ final class DualGram {
                             od[orow + kk] += sc * acc;
                         }
                     }
-                }
+                });
             }
         }
         return out;
