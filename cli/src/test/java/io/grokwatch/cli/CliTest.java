@@ -164,7 +164,7 @@ class CliTest {
                 "--tms-epochs", "5", "--reps", "2", "--warmup", "0", "--baseline-reps", "1", "--out", out.toString());
         assertEquals(0, r.code(), r.err());
         JsonNode root = new ObjectMapper().readTree(out.toFile());
-        assertEquals(2, root.size());
+        assertEquals(3, root.size(), "p=7 core, p=7 with layer spectra, TMS");
         root.forEach(c -> {
             assertTrue(c.get("medianMs").asDouble() > 0);
             assertTrue(c.get("baselineMedianMs").asDouble() > 0);
