@@ -50,12 +50,12 @@ final class BenchEntkCommand implements Callable<Integer> {
     @Option(names = "--tms-epochs", description = "Epochs the TMS model is trained before timing. Default: ${DEFAULT-VALUE}.")
     int tmsEpochs = 1000;
     @Option(names = "--reps", description = "Timed repetitions of grokwatch's analysis. Default: ${DEFAULT-VALUE}.")
-    int reps = 15;
+    int reps = 20;
     @Option(names = "--baseline-reps", description = "Timed repetitions of the naive baseline. Default: ${DEFAULT-VALUE}.")
     int baselineReps = 1;
     @Option(names = "--warmup", description = "Untimed warm-up runs of grokwatch's analysis (the slow baseline "
             + "runs none). Default: ${DEFAULT-VALUE}.")
-    int warmup = 3;
+    int warmup = 10;
     @Option(names = "--skip", split = ",", description = "Cases to skip: modular-addition, tms.")
     List<String> skip = new ArrayList<>();
     @Option(names = "--out", description = "Optional JSON file with every timing.")

@@ -71,11 +71,7 @@ public final class SymmetricEigen {
                 return new Eigenpairs(values, new Matrix(n, 0), 0.0);
             }
             double[] zz = splits(dd, ee) ? mrrr(dd, ee, n, vectors) : inverseIteration(dd, ee, all, n, vectors);
-            try (DoublePointer z = new DoublePointer(zz)) {
-                check("dormtr", openblas.LAPACKE_dormtr(openblas.LAPACK_COL_MAJOR, (byte) 'L', (byte) 'L',
-                        (byte) 'N', n, vectors, pa, n, tau, z, n));
-                z.get(zz);
-            }
+            backTransform(pa, tau, n, zz, vectors);
             Matrix vec = new Matrix(n, vectors);
             double[] vd = vec.data();
             // The tridiagonal solvers return ascending order; column j of the result is the (j+1)-th largest.
@@ -94,6 +90,32 @@ public final class SymmetricEigen {
                 }
             }
             return new Eigenpairs(values, vec, estimatedResidual(a, values, vec));
+        }
+    }
+
+    /** Columns at least this many: the back-transformation is split across two threads. */
+    private static final int PARALLEL_BACK_TRANSFORM = 32;
+
+    /**
+     * {@code Z <- Q Z} with the Householder reflectors of {@code dsytrd}. Columns are independent, so two
+     * halves run on two threads (the reflectors are only read).
+     */
+    private static void backTransform(DoublePointer reflectors, DoublePointer tau, int n, double[] zz, int vectors) {
+        int half = vectors >= PARALLEL_BACK_TRANSFORM ? vectors / 2 : vectors;
+        java.util.concurrent.CompletableFuture<Void> other = half == vectors
+                ? java.util.concurrent.CompletableFuture.completedFuture(null)
+                : java.util.concurrent.CompletableFuture.runAsync(() -> applyQ(reflectors, tau, n, zz, half, vectors));
+        applyQ(reflectors, tau, n, zz, 0, half);
+        other.join();
+    }
+
+    private static void applyQ(DoublePointer reflectors, DoublePointer tau, int n, double[] zz, int from, int to) {
+        int cols = to - from;
+        try (DoublePointer z = new DoublePointer((long) n * cols)) {
+            z.put(zz, from * n, cols * n);
+            check("dormtr", openblas.LAPACKE_dormtr(openblas.LAPACK_COL_MAJOR, (byte) 'L', (byte) 'L',
+                    (byte) 'N', n, cols, reflectors, n, tau, z, n));
+            z.get(zz, from * n, cols * n);
         }
     }
 
