@@ -112,6 +112,49 @@ class CliTest {
     }
 
     @Test
+    void entkWithAProbeFileAndAFlattenedImportanceKernelReportsTheHeatmap() throws Exception {
+        // A small TMS-shaped checkpoint and probe set written as safetensors, as a PyTorch user would.
+        java.util.Random r = new java.util.Random(11);
+        int n = 8;
+        int m = 3;
+        int d = 40;
+        double[] w = new double[m * n];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = 0.6 * r.nextGaussian();
+        }
+        double[] x = new double[d * n];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = r.nextDouble() < 0.3 ? r.nextDouble() : 0.0;
+        }
+        Path ckpt = dir.resolve("tms.safetensors");
+        io.grokwatch.safetensors.Safetensors.write(io.grokwatch.safetensors.TensorFile.of(
+                io.grokwatch.safetensors.Tensor.f32("W", new long[] {m, n}, w),
+                io.grokwatch.safetensors.Tensor.f64("b", new long[] {n}, new double[n])), ckpt);
+        Path probes = dir.resolve("x.safetensors");
+        io.grokwatch.safetensors.Safetensors.write(io.grokwatch.safetensors.TensorFile.of(
+                io.grokwatch.safetensors.Tensor.f64("x", new long[] {d, n}, x)), probes);
+        Path model = dir.resolve("tms.json");
+        Files.writeString(model, io.grokwatch.model.ModelDescription.tms(n).toJsonString());
+        Path out = dir.resolve("entk.json");
+        Run run = run("entk", "--model", model.toString(), "--checkpoint", ckpt.toString(), "--probe-file",
+                probes.toString(), "--kernel", "flattened", "--importance", "0.8", "--tau", "1", "--top-k", "10",
+                "--out", out.toString());
+        assertEquals(0, run.code(), run.err());
+        JsonNode root = new ObjectMapper().readTree(out.toFile());
+        assertEquals("flattened", root.get("kernel").asText());
+        for (String k : List.of("all", "W", "b")) {
+            JsonNode kernel = root.get("kernels").get(k);
+            assertEquals(10, kernel.get("eigenvalues").size(), k);
+            // The bias group has 8 parameters: its flattened kernel has rank <= 8, so 8 eigenvectors.
+            assertEquals(k.equals("b") ? 8 : 10, kernel.get("heatmapArgmax").size(), k);
+        }
+        assertEquals(0.0, root.get("kernels").get("b").get("eigenvalues").get(9).asDouble(), 0.0);
+        // The whole-model flattened kernel is the sum of the group kernels: its top eigenvalue is at least each one's.
+        double top = root.get("kernels").get("all").get("eigenvalues").get(0).asDouble();
+        assertTrue(top >= root.get("kernels").get("W").get("eigenvalues").get(0).asDouble() - 1e-12);
+    }
+
+    @Test
     void shortModularAdditionExperimentWritesTheDocumentedFields() throws Exception {
         Path out = dir.resolve("ma.json");
         Run r = run("experiment", "modular-addition", "--p", "11", "--width", "64", "--epochs", "25", "--every", "10",

@@ -146,18 +146,22 @@ final class DualGram {
 
     /** Eigenpairs of the flattened kernel through this dual: {@code u = S J v / ||S J v||}. */
     Eigenpairs topEigenpairs(int k, int vectors) {
-        Eigenpairs dual = SymmetricEigen.top(gram(), k, vectors);
-        if (vectors == 0) {
-            return new Eigenpairs(dual.values(), new Matrix(s.samples() * s.classes(), 0), 0.0);
+        int rows = s.samples() * s.classes();
+        k = Math.min(k, rows);
+        Eigenpairs dual = SymmetricEigen.top(gram(), k, Math.min(vectors, k));
+        // Past the P non-zero eigenvalues of the dual the flattened kernel's spectrum is zero.
+        double[] values = java.util.Arrays.copyOf(dual.values(), k);
+        if (dual.vectorCount() == 0) {
+            return new Eigenpairs(values, new Matrix(rows, 0), 0.0);
         }
         Matrix u = jacobianTimes(dual.vectors());
-        int rows = u.rows();
+        int cols = u.cols();
         double[] ud = u.data();
-        for (int j = 0; j < vectors; j++) {
+        for (int j = 0; j < cols; j++) {
             double norm = 0;
             double best = 0;
             for (int r = 0; r < rows; r++) {
-                double val = ud[r * vectors + j];
+                double val = ud[r * cols + j];
                 norm += val * val;
                 if (Math.abs(val) > Math.abs(best)) {
                     best = val;
@@ -165,11 +169,11 @@ final class DualGram {
             }
             double f = (best < 0 ? -1.0 : 1.0) / Math.sqrt(Math.max(norm, Double.MIN_NORMAL));
             for (int r = 0; r < rows; r++) {
-                ud[r * vectors + j] *= f;
+                ud[r * cols + j] *= f;
             }
         }
         // Quality in the dual, where the solve happened; the map to NC space is exact up to rounding.
-        return new Eigenpairs(dual.values(), u, dual.residual());
+        return new Eigenpairs(values, u, dual.residual());
     }
 
     /** {@code S J V} for parameter-space columns V ({@code P x k}), as channel-major rows {@code c*N + x}. */
