@@ -1,0 +1,114 @@
+package io.grokwatch.run;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.grokwatch.analysis.KernelSpectra;
+import io.grokwatch.analysis.ModularAdditionAnalyzer;
+import io.grokwatch.checkpoint.Checkpoints;
+import io.grokwatch.entk.Entk;
+import io.grokwatch.entk.KernelKind;
+import io.grokwatch.features.TmsHeatmap;
+import io.grokwatch.model.Network;
+import io.grokwatch.safetensors.TensorFile;
+
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Analyses the checkpoints of one run as its descriptor says: the modular-addition analysis (cliff overlaps
+ * with the Fourier families, per-layer spectra) when the probes are that grid and the kernel is class-mean,
+ * otherwise the generic per-group spectra of {@link KernelSpectra}. Output fields are those of
+ * {@code grokwatch experiment} per checkpoint.
+ */
+public final class RunAnalyzer implements AutoCloseable {
+    private final RunDescriptor descriptor;
+    private final ModularAdditionAnalyzer modular;
+
+    public RunAnalyzer(RunDescriptor descriptor) {
+        this(descriptor, Runtime.getRuntime().availableProcessors());
+    }
+
+    public RunAnalyzer(RunDescriptor descriptor, int threads) {
+        this.descriptor = descriptor;
+        Optional<Integer> p = descriptor.probe().modularAdditionP();
+        this.modular = p.isPresent() && descriptor.analysis().kernel() == KernelKind.CLASS_MEAN
+                ? new ModularAdditionAnalyzer(p.get(), descriptor.analysis().topK(), descriptor.analysis().layers(), threads)
+                : null;
+    }
+
+    public RunDescriptor descriptor() {
+        return descriptor;
+    }
+
+    /** Result of one checkpoint: JSON fields plus the whole-model cliff vectors (for drift), when known. */
+    public record Analysis(ObjectNode json, double[] eigenvalues, double seconds) {
+    }
+
+    /**
+     * Binds the weights to the run's model (missing tensors, shape mismatches and non-finite weights raise
+     * {@link io.grokwatch.model.ModelFormatException}) and analyses them.
+     */
+    public Analysis analyze(TensorFile weights) {
+        long t0 = System.nanoTime();
+        Network net = Checkpoints.bind(descriptor.model(), weights);
+        if (net.inputs() != descriptor.probe().inputs().cols()) {
+            throw new io.grokwatch.model.ModelFormatException("the model takes " + net.inputs()
+                    + " inputs but the run's probes have width " + descriptor.probe().inputs().cols());
+        }
+        ObjectNode o = JsonNodeFactory.instance.objectNode();
+        double[] eigenvalues;
+        if (modular != null) {
+            ModularAdditionAnalyzer.Result r = modular.analyze(net);
+            o.setAll(r.all().toJson());
+            ObjectNode layers = o.putObject("layers");
+            r.layers().forEach((g, s) -> layers.set(g, s.toJson()));
+            eigenvalues = r.all().eigenvalues();
+        } else {
+            RunDescriptor.AnalysisSettings a = descriptor.analysis();
+            double[] scale = null;
+            if (a.importance().isPresent()) {
+                double[] imp = new double[net.outputs()];
+                for (int c = 0; c < imp.length; c++) {
+                    imp[c] = Math.pow(a.importance().get(), c);
+                }
+                scale = Entk.importanceScale(imp, a.tau());
+            }
+            Map<String, KernelSpectra.KernelResult> results = KernelSpectra.analyze(net, descriptor.probe().inputs(),
+                    descriptor.probe().families(), new KernelSpectra.Options(a.kernel(), a.topK(), scale, a.cls()));
+            KernelSpectra.KernelResult all = results.get(Entk.ALL);
+            o.setAll(all.spectrum().toJson());
+            all.heatmap().ifPresent(h -> putHeatmap(o, h));
+            eigenvalues = all.spectrum().eigenvalues();
+            if (a.layers()) {
+                ObjectNode layers = o.putObject("layers");
+                results.forEach((g, r) -> {
+                    if (!g.equals(Entk.ALL)) {
+                        ObjectNode l = r.spectrum().toJson();
+                        r.heatmap().ifPresent(h -> putHeatmap(l, h));
+                        layers.set(g, l);
+                    }
+                });
+            }
+        }
+        return new Analysis(o, eigenvalues, (System.nanoTime() - t0) / 1e9);
+    }
+
+    private static void putHeatmap(ObjectNode o, TmsHeatmap h) {
+        o.put("recoveredFeatures", h.recoveredFeatures());
+        var arg = o.putArray("heatmapArgmax");
+        for (int v : h.argmax()) {
+            arg.add(v);
+        }
+        var max = o.putArray("heatmapMax");
+        for (double v : h.max()) {
+            max.add(v);
+        }
+    }
+
+    @Override
+    public void close() {
+        if (modular != null) {
+            modular.close();
+        }
+    }
+}
