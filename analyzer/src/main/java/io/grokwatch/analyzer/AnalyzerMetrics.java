@@ -1,0 +1,34 @@
+package io.grokwatch.analyzer;
+
+/** What the analyzer reports as it works; the observability layer binds it to Micrometer. */
+public interface AnalyzerMetrics {
+    void analysed(String runId, double seconds, double lagSeconds);
+
+    void deadLettered(DeadLetterReason reason);
+
+    /** Counts in memory: for tests and for the console narration of the demo. */
+    final class Counting implements AnalyzerMetrics {
+        private final java.util.concurrent.atomic.AtomicLong analysed = new java.util.concurrent.atomic.AtomicLong();
+        private final java.util.Map<DeadLetterReason, java.util.concurrent.atomic.AtomicLong> dead =
+                new java.util.concurrent.ConcurrentHashMap<>();
+
+        @Override
+        public void analysed(String runId, double seconds, double lagSeconds) {
+            analysed.incrementAndGet();
+        }
+
+        @Override
+        public void deadLettered(DeadLetterReason reason) {
+            dead.computeIfAbsent(reason, r -> new java.util.concurrent.atomic.AtomicLong()).incrementAndGet();
+        }
+
+        public long analysedCount() {
+            return analysed.get();
+        }
+
+        public long deadLetteredCount(DeadLetterReason reason) {
+            var c = dead.get(reason);
+            return c == null ? 0 : c.get();
+        }
+    }
+}

@@ -1,0 +1,43 @@
+package io.grokwatch.analyzer;
+
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.state.Stores;
+
+/**
+ * The analyzer's topology, separate from any running application so tests can drive it: run descriptors
+ * and checkpoints (both keyed by run id, co-partitioned) flow into one processor with two stores; spectra
+ * and dead letters flow out.
+ */
+public final class AnalyzerTopology {
+    public static final String RUNS_STORE = "runs";
+    public static final String RUN_STATE_STORE = "run-state";
+    static final String SPECTRA_SINK = "spectra";
+    static final String DEAD_LETTER_SINK = "dead-letter";
+
+    private AnalyzerTopology() {
+    }
+
+    /**
+     * @param analysisThreads threads each run's analysis may use for independent eigen-solves
+     */
+    public static Topology build(String runsTopic, String checkpointsTopic, String spectraTopic,
+                                 String deadLetterTopic, AnalyzerMetrics metrics, int analysisThreads) {
+        Topology t = new Topology();
+        t.addSource("runs-in", new StringDeserializer(), new ByteArrayDeserializer(), runsTopic);
+        t.addSource("checkpoints-in", new StringDeserializer(), new ByteArrayDeserializer(), checkpointsTopic);
+        t.addProcessor("analyze", () -> new CheckpointProcessor(runsTopic, metrics, analysisThreads),
+                "runs-in", "checkpoints-in");
+        t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(RUNS_STORE), Serdes.String(),
+                Serdes.ByteArray()), "analyze");
+        t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(RUN_STATE_STORE), Serdes.String(),
+                Serdes.ByteArray()), "analyze");
+        t.addSink(SPECTRA_SINK, spectraTopic, new StringSerializer(), new ByteArraySerializer(), "analyze");
+        t.addSink(DEAD_LETTER_SINK, deadLetterTopic, new StringSerializer(), new ByteArraySerializer(), "analyze");
+        return t;
+    }
+}

@@ -1,0 +1,29 @@
+package io.grokwatch.analyzer;
+
+/** Why a record went to the dead-letter topic: a bounded set, so it can label a metric. */
+public enum DeadLetterReason {
+    /** Checkpoint bytes are not valid safetensors. */
+    CORRUPT_CHECKPOINT("corrupt-checkpoint"),
+    /** The checkpoint's metadata lacks a valid step/epoch or has non-numeric metrics. */
+    BAD_METADATA("bad-metadata"),
+    /** Tensors missing, of the wrong shape, or not finite for the run's model. */
+    MODEL_MISMATCH("model-mismatch"),
+    /** A checkpoint whose run has no (valid) descriptor. */
+    UNKNOWN_RUN("unknown-run"),
+    /** A run descriptor that does not parse or validate. */
+    MALFORMED_DESCRIPTOR("malformed-descriptor"),
+    /** A step at or before the last analysed step of the run (duplicate or out of order). */
+    STALE_STEP("stale-step"),
+    /** Analysis failed for another reason (numerical failure). */
+    ANALYSIS_FAILED("analysis-failed");
+
+    private final String label;
+
+    DeadLetterReason(String label) {
+        this.label = label;
+    }
+
+    public String label() {
+        return label;
+    }
+}

@@ -1,0 +1,48 @@
+package io.grokwatch.analyzer;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.io.IOException;
+
+/**
+ * What the analyzer remembers per run between checkpoints (JSON in a changelogged store, so it survives
+ * restarts and is the same on replay): the last analysed step, how many were analysed, and the last
+ * spectrum (for drift and warm starts).
+ */
+record RunState(long lastStep, long lastEpoch, long analysed, double[] lastEigenvalues) {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    static RunState read(byte[] bytes) {
+        if (bytes == null) {
+            return null;
+        }
+        try {
+            JsonNode n = JSON.readTree(bytes);
+            JsonNode ev = n.path("lastEigenvalues");
+            double[] values = new double[ev.size()];
+            for (int i = 0; i < values.length; i++) {
+                values[i] = ev.get(i).asDouble();
+            }
+            return new RunState(n.path("lastStep").asLong(), n.path("lastEpoch").asLong(), n.path("analysed").asLong(),
+                    values);
+        } catch (IOException e) {
+            throw new IllegalStateException("run state store holds unreadable JSON", e);
+        }
+    }
+
+    byte[] toBytes() {
+        ObjectNode o = JSON.createObjectNode();
+        o.put("lastStep", lastStep).put("lastEpoch", lastEpoch).put("analysed", analysed);
+        var a = o.putArray("lastEigenvalues");
+        for (double v : lastEigenvalues) {
+            a.add(v);
+        }
+        try {
+            return JSON.writeValueAsBytes(o);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

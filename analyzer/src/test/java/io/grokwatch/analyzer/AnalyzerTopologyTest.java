@@ -1,0 +1,191 @@
+package io.grokwatch.analyzer;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.grokwatch.linalg.Matrix;
+import io.grokwatch.model.ModelDescription;
+import io.grokwatch.model.Parameters;
+import io.grokwatch.run.CheckpointMetadata;
+import io.grokwatch.run.CheckpointRecord;
+import io.grokwatch.run.ProbeSource;
+import io.grokwatch.run.RunDescriptor;
+import io.grokwatch.safetensors.Safetensors;
+import io.grokwatch.safetensors.Tensor;
+import io.grokwatch.safetensors.TensorFile;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The analyzer's topology driven record by record: spectra for good input, a reasoned dead letter for bad. */
+class AnalyzerTopologyTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int P = 7;
+    private static final int H = 16;
+
+    private TopologyTestDriver driver;
+    private TestInputTopic<String, byte[]> runs;
+    private TestInputTopic<String, byte[]> checkpoints;
+    private TestOutputTopic<String, byte[]> spectra;
+    private TestOutputTopic<String, byte[]> deadLetters;
+    private final AnalyzerMetrics.Counting metrics = new AnalyzerMetrics.Counting();
+
+    @BeforeEach
+    void start() {
+        Properties props = new Properties();
+        props.put(StreamsConfig.APPLICATION_ID_CONFIG, "analyzer-test");
+        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+        driver = new TopologyTestDriver(AnalyzerTopology.build("runs", "checkpoints", "spectra", "dlq", metrics, 1),
+                props);
+        runs = driver.createInputTopic("runs", new StringSerializer(), new ByteArraySerializer());
+        checkpoints = driver.createInputTopic("checkpoints", new StringSerializer(), new ByteArraySerializer());
+        spectra = driver.createOutputTopic("spectra", new StringDeserializer(), new ByteArrayDeserializer());
+        deadLetters = driver.createOutputTopic("dlq", new StringDeserializer(), new ByteArrayDeserializer());
+    }
+
+    @AfterEach
+    void stop() {
+        driver.close();
+    }
+
+    static RunDescriptor descriptor(String runId) {
+        return new RunDescriptor(runId, ModelDescription.modularAddition(P, H), ProbeSource.generator(
+                "modular-addition:p=" + P), RunDescriptor.AnalysisSettings.classMean(30), 1, Map.of("name", "test"));
+    }
+
+    static Parameters weights(long seed) {
+        Random r = new Random(seed);
+        Matrix w1 = new Matrix(H, 2 * P);
+        Matrix w2 = new Matrix(P, H);
+        for (double[] d : List.of(w1.data(), w2.data())) {
+            for (int i = 0; i < d.length; i++) {
+                d[i] = r.nextGaussian();
+            }
+        }
+        return new Parameters().putMatrix("net.0.weight", w1).putMatrix("net.3.weight", w2);
+    }
+
+    static byte[] checkpoint(long step, long seed) {
+        return CheckpointRecord.encode(weights(seed), CheckpointMetadata.of(step, step).withMetrics(0.5, 0.6, 0.9, 0.1));
+    }
+
+    private List<JsonNode> read(TestOutputTopic<String, byte[]> topic) throws Exception {
+        List<JsonNode> out = new ArrayList<>();
+        for (byte[] v : topic.readValuesToList()) {
+            out.add(JSON.readTree(v));
+        }
+        return out;
+    }
+
+    @Test
+    void descriptorAndCheckpointsGiveOneSpectrumEach() throws Exception {
+        runs.pipeInput("run-a", descriptor("run-a").toBytes());
+        for (long step = 1; step <= 3; step++) {
+            checkpoints.pipeInput("run-a", checkpoint(step, step));
+        }
+        List<JsonNode> out = read(spectra);
+        assertEquals(3, out.size());
+        for (int i = 0; i < 3; i++) {
+            JsonNode s = out.get(i);
+            assertEquals("run-a", s.get("runId").asText());
+            assertEquals(i + 1, s.get("step").asLong());
+            assertEquals(30, s.get("eigenvalues").size());
+            assertTrue(s.get("overlaps").has("secondCliff"));
+            assertTrue(s.get("layers").has("net.0"));
+            assertEquals(0.1, s.get("testAccuracy").asDouble());
+        }
+        assertTrue(deadLetters.isEmpty());
+        assertEquals(3, metrics.analysedCount());
+    }
+
+    @Test
+    void duplicateAndOutOfOrderStepsAreDeadLetteredAndStateNeverGoesBack() throws Exception {
+        runs.pipeInput("run-a", descriptor("run-a").toBytes());
+        checkpoints.pipeInput("run-a", checkpoint(10, 1));
+        checkpoints.pipeInput("run-a", checkpoint(10, 1));
+        checkpoints.pipeInput("run-a", checkpoint(5, 2));
+        checkpoints.pipeInput("run-a", checkpoint(20, 3));
+        List<JsonNode> out = read(spectra);
+        assertEquals(List.of(10L, 20L), out.stream().map(s -> s.get("step").asLong()).toList());
+        List<JsonNode> dead = read(deadLetters);
+        assertEquals(2, dead.size());
+        for (JsonNode d : dead) {
+            assertEquals("stale-step", d.get("reason").asText());
+        }
+        assertTrue(dead.get(1).get("message").asText().contains("step 5"));
+    }
+
+    @Test
+    void eachKindOfBadInputIsDeadLetteredWithItsReasonAndTheStreamGoesOn() throws Exception {
+        runs.pipeInput("bad-run", "{\"format\":\"grokwatch.run/v1\"}".getBytes());
+        runs.pipeInput("run-a", descriptor("run-a").toBytes());
+        checkpoints.pipeInput("nobody", checkpoint(1, 1));
+        byte[] good = checkpoint(2, 2);
+        checkpoints.pipeInput("run-a", Arrays.copyOf(good, good.length - 100));
+        TensorFile missing = TensorFile.builder().add(Tensor.f64("net.0.weight", new long[] {H, 2 * P},
+                new double[H * 2 * P])).metadata("step", "3").build();
+        checkpoints.pipeInput("run-a", Safetensors.write(missing));
+        TensorFile wrongShape = TensorFile.builder()
+                .add(Tensor.f64("net.0.weight", new long[] {H, 2 * P}, new double[H * 2 * P]))
+                .add(Tensor.f64("net.3.weight", new long[] {P, H + 1}, new double[P * (H + 1)]))
+                .metadata("step", "4").build();
+        checkpoints.pipeInput("run-a", Safetensors.write(wrongShape));
+        Parameters nan = weights(5);
+        nan.get("net.3.weight").data()[7] = Double.NaN;
+        checkpoints.pipeInput("run-a", CheckpointRecord.encode(nan, CheckpointMetadata.of(5, 5)));
+        TensorFile noStep = TensorFile.builder().add(Tensor.f64("x", new long[] {1}, new double[] {1}))
+                .metadata("epoch", "1").build();
+        checkpoints.pipeInput("run-a", Safetensors.write(noStep));
+        checkpoints.pipeInput("run-a", checkpoint(6, 6));
+
+        List<JsonNode> dead = read(deadLetters);
+        assertEquals(List.of("malformed-descriptor", "unknown-run", "corrupt-checkpoint", "model-mismatch",
+                "model-mismatch", "model-mismatch", "bad-metadata"), dead.stream().map(d -> d.get("reason").asText())
+                .toList());
+        assertTrue(dead.get(4).get("message").asText().contains("[7, 17]"), dead.get(4).toString());
+        assertTrue(dead.get(5).get("message").asText().contains("NaN"), dead.get(5).toString());
+        for (JsonNode d : dead) {
+            assertTrue(d.has("sourceTopic") && d.has("partition") && d.has("offset") && d.has("originalBase64"));
+        }
+        // The original bytes are kept: the truncated checkpoint comes back byte for byte.
+        assertEquals(good.length - 100, java.util.Base64.getDecoder().decode(dead.get(2).get("originalBase64")
+                .asText()).length);
+        List<JsonNode> out = read(spectra);
+        assertEquals(1, out.size(), "the good checkpoint after all the bad ones is analysed");
+        assertEquals(6, out.get(0).get("step").asLong());
+        assertEquals(1, metrics.deadLetteredCount(DeadLetterReason.CORRUPT_CHECKPOINT));
+        assertEquals(3, metrics.deadLetteredCount(DeadLetterReason.MODEL_MISMATCH));
+    }
+
+    @Test
+    void manyRunsAreKeptApart() throws Exception {
+        runs.pipeInput("run-a", descriptor("run-a").toBytes());
+        runs.pipeInput("run-b", descriptor("run-b").toBytes());
+        checkpoints.pipeInput("run-a", checkpoint(1, 1));
+        checkpoints.pipeInput("run-b", checkpoint(1, 1));
+        checkpoints.pipeInput("run-b", checkpoint(2, 2));
+        checkpoints.pipeInput("run-a", checkpoint(2, 3));
+        List<JsonNode> out = read(spectra);
+        assertEquals(4, out.size());
+        // The same weights give the same spectrum in either run.
+        assertEquals(out.get(0).get("eigenvalues"), out.get(1).get("eigenvalues"));
+        assertTrue(deadLetters.isEmpty());
+    }
+}
