@@ -134,14 +134,15 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
         putFinite(out, "trainAccuracy", meta.trainAccuracy());
         putFinite(out, "testAccuracy", meta.testAccuracy());
         out.setAll(analysis.json());
+        // Produce-to-result latency: from the checkpoint's timestamp to the moment its spectrum is emitted.
         double lag = Math.max(0, (System.currentTimeMillis() - record.timestamp()) / 1e3);
         out.putObject("timings").put("analysisSeconds", analysis.seconds())
-                .put("checkpointTimestampMs", record.timestamp());
+                .put("checkpointTimestampMs", record.timestamp()).put("producedToResultSeconds", lag);
         state.put(runId, new RunState(meta.step(), meta.epoch(), previous == null ? 1 : previous.analysed() + 1,
                 analysis.eigenvalues()).toBytes());
         context.forward(new Record<>(runId, toBytes(out), record.timestamp()), AnalyzerTopology.SPECTRA_SINK);
         metrics.analysed(runId, analysis.seconds(), lag);
-        LOG.info("run {} step {} analysed in {} ms: top eigenvalue {}", runId, meta.step(),
+        LOG.debug("run {} step {} analysed in {} ms: top eigenvalue {}", runId, meta.step(),
                 Math.round(analysis.seconds() * 1000), analysis.eigenvalues().length == 0 ? "-"
                         : String.format("%.4g", analysis.eigenvalues()[0]));
     }

@@ -1,0 +1,47 @@
+package io.grokwatch.cli;
+
+import io.grokwatch.analyzer.AnalyzerMetrics;
+import io.grokwatch.analyzer.AnalyzerService;
+import io.grokwatch.kafka.Topics;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+/** {@code grokwatch analyze}: the analyzer service, until interrupted. */
+@Command(name = "analyze", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Run the analyzer: a Kafka Streams application that turns every checkpoint into its eNTK "
+                + "spectrum (grokwatch.spectra) and dead-letters bad input (grokwatch.dead-letter). Start more "
+                + "instances with the same --application-id to spread runs across them.",
+                "Example: grokwatch analyze --bootstrap-servers localhost:9092"})
+final class AnalyzeCommand implements Callable<Integer> {
+    @Option(names = "--bootstrap-servers", required = true, description = "Kafka bootstrap servers, HOST:PORT[,...].")
+    String bootstrapServers;
+    @Option(names = "--application-id", description = "Streams application id. Default: ${DEFAULT-VALUE}.")
+    String applicationId = AnalyzerService.Config.DEFAULT_APPLICATION_ID;
+    @Option(names = "--state-dir", description = "Local state directory. Default: ${DEFAULT-VALUE}.")
+    Path stateDir = Path.of(".grokwatch", "analyzer-state");
+    @Option(names = "--partitions", description = "Partitions of topics created here. Default: ${DEFAULT-VALUE}.")
+    int partitions = 4;
+    @Option(names = "--single-broker", description = "Replication factor 1 for every topic (a one-broker cluster).")
+    boolean singleBroker;
+    @Option(names = "--analysis-threads", description = "Threads per checkpoint analysis. Default: ${DEFAULT-VALUE}.")
+    int analysisThreads = Runtime.getRuntime().availableProcessors();
+
+    @Override
+    public Integer call() throws InterruptedException {
+        CountDownLatch closed = new CountDownLatch(1);
+        AnalyzerService service = AnalyzerService.start(new AnalyzerService.Config(bootstrapServers, applicationId,
+                stateDir, Topics.defaults(), partitions, singleBroker, analysisThreads), new AnalyzerMetrics.Counting());
+        // The hook closes the streams cleanly (committing state) before the JVM exits.
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            service.close();
+            closed.countDown();
+        }, "analyzer-shutdown"));
+        System.out.println("analyzer running against " + bootstrapServers + "; Ctrl-C stops it");
+        closed.await();
+        return 0;
+    }
+}

@@ -1,0 +1,44 @@
+package io.grokwatch.cli;
+
+import io.grokwatch.kafka.TopicAdmin;
+import io.grokwatch.kafka.Topics;
+import io.grokwatch.trainer.RunPublisher;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.util.concurrent.Callable;
+
+/** {@code grokwatch train}: the trainer service. */
+@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Train a task and publish its run descriptor, then a checkpoint every N epochs, to Kafka.",
+                "Example: grokwatch train --task modular-addition --run-id ma-1 --bootstrap-servers localhost:9092"})
+final class TrainCommand implements Callable<Integer> {
+    @Mixin
+    TaskOptions task;
+    @Option(names = "--run-id", description = "Run id (key of every record of the run). Default: generated.")
+    String runId;
+    @Option(names = "--bootstrap-servers", required = true, description = "Kafka bootstrap servers, HOST:PORT[,...].")
+    String bootstrapServers;
+    @Option(names = "--partitions", description = "Partitions of topics this command creates. Default: ${DEFAULT-VALUE}.")
+    int partitions = 4;
+    @Option(names = "--replication", description = "Replication of topics this command creates. Default: ${DEFAULT-VALUE}.")
+    short replication = 1;
+
+    @Override
+    public Integer call() {
+        String id = runId != null ? runId : task.defaultRunId();
+        TrainingPublication publication = new TrainingPublication(task, id);
+        Topics topics = Topics.defaults();
+        TopicAdmin.ensureTopics(bootstrapServers, topics, partitions, replication);
+        try (RunPublisher publisher = new RunPublisher(bootstrapServers, topics, id);
+             ProgressBar bar = new ProgressBar("train " + id, publication.checkpoints())) {
+            int[] n = {0};
+            publication.run(publisher, (epoch, step, m) -> bar.update(++n[0], String.format("epoch %d loss %.3e",
+                    epoch, m.trainLoss())), () -> false);
+        }
+        System.out.printf("published run %s: descriptor and %d checkpoints to %s%n", id, publication.checkpoints(),
+                bootstrapServers);
+        return 0;
+    }
+}
