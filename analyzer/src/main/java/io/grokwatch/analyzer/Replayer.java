@@ -1,0 +1,135 @@
+package io.grokwatch.analyzer;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.grokwatch.kafka.ClientConfigs;
+import io.grokwatch.kafka.Topics;
+import io.grokwatch.run.CheckpointRecord;
+import io.grokwatch.run.RunAnalyzer;
+import io.grokwatch.run.RunDescriptor;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.function.Consumer;
+
+/**
+ * Re-analyses a run from its checkpoint topic: reads the run's latest descriptor and every checkpoint of the
+ * run (from a step on), in order, and analyses each exactly as the live analyzer does. Same descriptor and
+ * same bytes give the same numbers, so a replay reproduces the live spectra.
+ */
+public final class Replayer {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Duration POLL = Duration.ofMillis(200);
+
+    private final String bootstrapServers;
+    private final Topics topics;
+
+    public Replayer(String bootstrapServers, Topics topics) {
+        this.bootstrapServers = bootstrapServers;
+        this.topics = topics;
+    }
+
+    /** The run's descriptor as last published. */
+    public RunDescriptor descriptor(String runId) {
+        byte[] latest = null;
+        for (ConsumerRecord<String, byte[]> r : readAll(topics.runs())) {
+            if (runId.equals(r.key())) {
+                latest = r.value();
+            }
+        }
+        if (latest == null) {
+            throw new IllegalArgumentException("no descriptor for run '" + runId + "' on " + topics.runs());
+        }
+        return RunDescriptor.parse(latest);
+    }
+
+    /**
+     * Analyses the run's checkpoints with step >= {@code fromStep} in topic order, handing each spectrum
+     * (the live format, with {@code "replay": true}) to {@code sink}; checkpoints the live analyzer would
+     * dead-letter are skipped the same way. Returns the number of spectra.
+     */
+    public int replay(String runId, long fromStep, Consumer<ObjectNode> sink) {
+        RunDescriptor d = descriptor(runId);
+        long lastStep = -1;
+        int n = 0;
+        try (RunAnalyzer analyzer = new RunAnalyzer(d)) {
+            for (ConsumerRecord<String, byte[]> r : readAll(topics.checkpoints())) {
+                if (!runId.equals(r.key())) {
+                    continue;
+                }
+                CheckpointRecord c;
+                try {
+                    c = CheckpointRecord.decode(r.value());
+                } catch (RuntimeException bad) {
+                    continue;
+                }
+                long step = c.metadata().step();
+                if (step <= lastStep) {
+                    continue;
+                }
+                RunAnalyzer.Analysis a;
+                try {
+                    a = analyzer.analyze(c.weights());
+                } catch (RuntimeException bad) {
+                    continue;
+                }
+                lastStep = step;
+                if (step < fromStep) {
+                    continue;
+                }
+                ObjectNode out = JSON.createObjectNode();
+                out.put("runId", runId).put("step", step).put("epoch", c.metadata().epoch());
+                putFinite(out, "trainLoss", c.metadata().trainLoss());
+                putFinite(out, "testLoss", c.metadata().testLoss());
+                putFinite(out, "trainAccuracy", c.metadata().trainAccuracy());
+                putFinite(out, "testAccuracy", c.metadata().testAccuracy());
+                out.setAll(a.json());
+                out.put("replay", true);
+                out.putObject("timings").put("analysisSeconds", a.seconds()).put("checkpointTimestampMs", r.timestamp());
+                sink.accept(out);
+                n++;
+            }
+        }
+        return n;
+    }
+
+    private static void putFinite(ObjectNode o, String key, double v) {
+        if (Double.isFinite(v)) {
+            o.put(key, v);
+        }
+    }
+
+    /** Every record of a topic up to its end offsets at the time of the call, partition by partition. */
+    private List<ConsumerRecord<String, byte[]>> readAll(String topic) {
+        Properties p = ClientConfigs.consumer(bootstrapServers, "grokwatch-replay-unused");
+        p.put("enable.auto.commit", "false");
+        try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(p, new StringDeserializer(),
+                new ByteArrayDeserializer())) {
+            List<TopicPartition> parts = new ArrayList<>();
+            for (PartitionInfo info : c.partitionsFor(topic, Duration.ofSeconds(30))) {
+                parts.add(new TopicPartition(topic, info.partition()));
+            }
+            c.assign(parts);
+            c.seekToBeginning(parts);
+            Map<TopicPartition, Long> end = c.endOffsets(parts);
+            List<ConsumerRecord<String, byte[]>> out = new ArrayList<>();
+            long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
+            while (parts.stream().anyMatch(tp -> c.position(tp) < end.get(tp))) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("timed out reading " + topic);
+                }
+                c.poll(POLL).forEach(out::add);
+            }
+            return out;
+        }
+    }
+}

@@ -1,0 +1,133 @@
+package io.grokwatch.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.grokwatch.analyzer.AnalyzerMetrics;
+import io.grokwatch.analyzer.AnalyzerService;
+import io.grokwatch.analyzer.Replayer;
+import io.grokwatch.kafka.ClientConfigs;
+import io.grokwatch.kafka.EmbeddedKafka;
+import io.grokwatch.kafka.TopicAdmin;
+import io.grokwatch.kafka.Topics;
+import io.grokwatch.run.CheckpointMetadata;
+import io.grokwatch.trainer.ModularAdditionTask;
+import io.grokwatch.trainer.RunDescriptors;
+import io.grokwatch.trainer.RunPublisher;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The pipeline against a real broker on loopback: the trainer publishes a run, the analyzer is stopped
+ * mid-run and started again on an empty state directory (state comes back from Kafka), and the output has
+ * every step exactly once with the values of an uninterrupted analysis, which a replay reproduces.
+ */
+class PipelineIT {
+    @TempDir
+    Path dir;
+
+    @Test
+    void restartMidRunLosesAndRepeatsNothingAndReplayReproducesTheResults() throws Exception {
+        Topics topics = Topics.defaults();
+        String runId = "it-run";
+        ModularAdditionTask.Config config = new ModularAdditionTask.Config(11, 64, 0.7, 0.05, 0.01, 60, 3);
+        ModularAdditionTask task = ModularAdditionTask.create(config);
+        int every = 5;
+        try (EmbeddedKafka kafka = EmbeddedKafka.start(dir.resolve("kafka"))) {
+            String bootstrap = kafka.bootstrapServers();
+            TopicAdmin.ensureTopics(bootstrap, topics, 2, (short) 1);
+            AnalyzerService.Config analyzerConfig = new AnalyzerService.Config(bootstrap, "it-analyzer",
+                    dir.resolve("state-1"), topics, 2, true, 2);
+            List<Long> published = new ArrayList<>();
+            try (RunPublisher publisher = new RunPublisher(bootstrap, topics, runId)) {
+                publisher.publishDescriptor(RunDescriptors.modularAddition(runId, config, every, 60));
+                AnalyzerService first = AnalyzerService.start(analyzerConfig, new AnalyzerMetrics.Counting());
+                // First half of the run while the analyzer is up.
+                task.run(every, (epoch, step, params, m) -> {
+                    publisher.publishCheckpoint(params, CheckpointMetadata.of(step, epoch).withMetrics(m.trainLoss(),
+                            m.testLoss(), m.trainAccuracy(), m.testAccuracy()));
+                    published.add(step);
+                    return epoch < 30;
+                });
+                awaitSpectra(bootstrap, topics, runId, published.size());
+                first.close();
+                // The rest while it is down, then a new instance on an empty state directory.
+                task.run(every, (epoch, step, params, m) -> {
+                    publisher.publishCheckpoint(params, CheckpointMetadata.of(step, epoch).withMetrics(m.trainLoss(),
+                            m.testLoss(), m.trainAccuracy(), m.testAccuracy()));
+                    published.add(step);
+                    return true;
+                });
+                // A duplicate of the last checkpoint: must not produce a second result.
+                publisher.publishCheckpoint(task.parameters(), CheckpointMetadata.of(published.get(published.size() - 1),
+                        60));
+            }
+            AnalyzerService.Config restarted = new AnalyzerService.Config(bootstrap, "it-analyzer",
+                    dir.resolve("state-2"), topics, 2, true, 2);
+            Map<Long, JsonNode> live;
+            try (AnalyzerService second = AnalyzerService.start(restarted, new AnalyzerMetrics.Counting())) {
+                assertEquals(org.apache.kafka.streams.KafkaStreams.State.RUNNING, second.state());
+                live = awaitSpectra(bootstrap, topics, runId, published.size());
+                Thread.sleep(1000);
+                live = awaitSpectra(bootstrap, topics, runId, published.size());
+            }
+            assertEquals(published, new ArrayList<>(live.keySet()), "every step exactly once, in order");
+
+            Map<Long, ObjectNode> replayed = new LinkedHashMap<>();
+            int n = new Replayer(bootstrap, topics).replay(runId, 0, s -> replayed.put(s.get("step").asLong(), s));
+            assertEquals(published.size(), n);
+            for (long step : published) {
+                JsonNode a = live.get(step);
+                JsonNode b = replayed.get(step);
+                for (int i = 0; i < a.get("eigenvalues").size(); i++) {
+                    double x = a.get("eigenvalues").get(i).asDouble();
+                    double y = b.get("eigenvalues").get(i).asDouble();
+                    assertEquals(x, y, 1e-9 * Math.abs(x), "step " + step + " eigenvalue " + i);
+                }
+                assertEquals(a.get("overlaps"), b.get("overlaps"), "step " + step + " overlaps");
+                assertEquals(a.get("layers"), b.get("layers"), "step " + step + " layer spectra");
+            }
+        }
+    }
+
+    /** Reads the spectra topic (committed records only) until {@code expected} steps of the run are there. */
+    private static Map<Long, JsonNode> awaitSpectra(String bootstrap, Topics topics, String runId, int expected)
+            throws Exception {
+        Properties p = ClientConfigs.consumer(bootstrap, "it-reader-" + System.nanoTime());
+        p.put("auto.offset.reset", "earliest");
+        Map<Long, JsonNode> bySteps = new LinkedHashMap<>();
+        List<Long> all = new ArrayList<>();
+        try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(p, new StringDeserializer(),
+                new ByteArrayDeserializer())) {
+            c.subscribe(List.of(topics.spectra()));
+            long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+            while (bySteps.size() < expected && System.nanoTime() < deadline) {
+                for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(200))) {
+                    if (runId.equals(r.key())) {
+                        JsonNode n = JsonFiles.MAPPER.readTree(r.value());
+                        all.add(n.get("step").asLong());
+                        bySteps.put(n.get("step").asLong(), n);
+                    }
+                }
+            }
+        }
+        assertEquals(expected, bySteps.size(), "spectra received: " + all);
+        assertEquals(all.size(), bySteps.size(), "no step twice: " + all);
+        assertTrue(all.stream().sorted().toList().equals(all), "steps in order: " + all);
+        return bySteps;
+    }
+}
