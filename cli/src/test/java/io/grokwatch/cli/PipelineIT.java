@@ -91,15 +91,9 @@ class PipelineIT {
             int n = new Replayer(bootstrap, topics).replay(runId, 0, s -> replayed.put(s.get("step").asLong(), s));
             assertEquals(published.size(), n);
             for (long step : published) {
-                JsonNode a = live.get(step);
-                JsonNode b = replayed.get(step);
-                for (int i = 0; i < a.get("eigenvalues").size(); i++) {
-                    double x = a.get("eigenvalues").get(i).asDouble();
-                    double y = b.get("eigenvalues").get(i).asDouble();
-                    assertEquals(x, y, 1e-9 * Math.abs(x), "step " + step + " eigenvalue " + i);
-                }
-                assertEquals(a.get("overlaps"), b.get("overlaps"), "step " + step + " overlaps");
-                assertEquals(a.get("layers"), b.get("layers"), "step " + step + " layer spectra");
+                // Identical to 1e-9 relative (1e-12 absolute near zero); timings and the residual estimate differ.
+                io.grokwatch.testing.JsonCompare.assertClose(live.get(step), replayed.get(step), 1e-9, 1e-12,
+                        java.util.Set.of("timings", "residual", "replay"));
             }
         }
     }
