@@ -74,7 +74,7 @@ final class DemoCommand implements Callable<Integer> {
             String bs = bootstrap;
             Thread trainer = new Thread(() -> {
                 try (RunPublisher publisher = new RunPublisher(bs, topics, id)) {
-                    publication.run(publisher, (epoch, step, m) -> { }, stopping::get);
+                    publication.run(publisher, (epoch, step, m) -> { }, stopping::get, task.epochMillis(40));
                 } catch (RuntimeException e) {
                     narrator.fail("trainer failed: " + e.getMessage());
                 }

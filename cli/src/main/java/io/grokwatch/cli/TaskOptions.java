@@ -37,6 +37,17 @@ final class TaskOptions {
     Integer checkpointEvery;
     @Option(names = "--top-k", description = "Eigenvalues per spectrum. Default: ${DEFAULT-VALUE}.")
     int topK = 200;
+    @Option(names = "--epoch-ms", description = "Make each epoch take at least this long (pacing, so a demo can be "
+            + "watched and the analyzer keeps up). Default: 0 for train, 40 for demo.")
+    Integer epochMillis;
+
+    int epochMillis(int defaultMillis) {
+        int ms = epochMillis == null ? defaultMillis : epochMillis;
+        if (ms < 0) {
+            throw new IllegalArgumentException("--epoch-ms must be >= 0, got " + ms);
+        }
+        return ms;
+    }
 
     boolean modularAddition() {
         return switch (task) {

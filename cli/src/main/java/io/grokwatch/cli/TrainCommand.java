@@ -35,7 +35,7 @@ final class TrainCommand implements Callable<Integer> {
              ProgressBar bar = new ProgressBar("train " + id, publication.checkpoints())) {
             int[] n = {0};
             publication.run(publisher, (epoch, step, m) -> bar.update(++n[0], String.format("epoch %d loss %.3e",
-                    epoch, m.trainLoss())), () -> false);
+                    epoch, m.trainLoss())), () -> false, task.epochMillis(0));
         }
         System.out.printf("published run %s: descriptor and %d checkpoints to %s%n", id, publication.checkpoints(),
                 bootstrapServers);

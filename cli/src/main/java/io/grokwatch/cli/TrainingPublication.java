@@ -51,15 +51,35 @@ final class TrainingPublication {
         return e / every + 1 + (e % every == 0 ? 0 : 1);
     }
 
-    void run(RunPublisher publisher, Progress progress, BooleanSupplier stop) {
+    /**
+     * @param epochMillis minimum wall time per epoch (0 = as fast as training goes); the trainer's stop check
+     *                    runs once per epoch, so pacing happens there
+     */
+    void run(RunPublisher publisher, Progress progress, BooleanSupplier stop, int epochMillis) {
         publisher.publishDescriptor(descriptor);
+        long start = System.nanoTime();
+        long[] epochs = {0};
+        BooleanSupplier pacedStop = epochMillis == 0 ? stop : () -> {
+            epochs[0]++;
+            long due = start + epochs[0] * epochMillis * 1_000_000L;
+            long wait = due - System.nanoTime();
+            if (wait > 0) {
+                try {
+                    Thread.sleep(wait / 1_000_000L, (int) (wait % 1_000_000L));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return true;
+                }
+            }
+            return stop.getAsBoolean();
+        };
         task.run(every, (epoch, step, params, metrics) -> {
             CheckpointMetadata meta = CheckpointMetadata.of(step, epoch).withMetrics(metrics.trainLoss(),
                     metrics.testLoss(), metrics.trainAccuracy(), metrics.testAccuracy());
             publisher.publishCheckpoint(params, meta);
             progress.published(epoch, step, metrics);
             return !stop.getAsBoolean();
-        }, stop);
+        }, pacedStop);
     }
 
     TaskOptions options() {
