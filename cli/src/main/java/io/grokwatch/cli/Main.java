@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "grokwatch", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "See what a network learns while it trains: eNTK spectra of checkpoints, their alignment "
                 + "with known features, and grokking alerts.",
-        subcommands = {DemoCommand.class, TrainCommand.class, AnalyzeCommand.class, ReplayCommand.class,
+        subcommands = {DemoCommand.class, TrainCommand.class, AnalyzeCommand.class, ReplayCommand.class, PublishCommand.class,
                 ExperimentCommand.class,
                 EntkCommand.class, BenchCommand.class,
                 CommandLine.HelpCommand.class})

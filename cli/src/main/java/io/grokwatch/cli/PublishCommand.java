@@ -1,0 +1,124 @@
+package io.grokwatch.cli;
+
+import io.grokwatch.entk.KernelKind;
+import io.grokwatch.kafka.TopicAdmin;
+import io.grokwatch.kafka.Topics;
+import io.grokwatch.model.ModelDescription;
+import io.grokwatch.run.ProbeSource;
+import io.grokwatch.run.RunDescriptor;
+import io.grokwatch.safetensors.Safetensors;
+import io.grokwatch.trainer.CheckpointDirectory;
+import io.grokwatch.trainer.RunPublisher;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** {@code grokwatch publish}: checkpoints written by any trainer (PyTorch included) into the pipeline. */
+@Command(name = "publish", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Publish a run written by an external trainer: its descriptor (model description and probes), "
+                + "then safetensors checkpoints, given as files or followed in a directory where the trainer writes "
+                + "step-<n>.safetensors (each complete file once, in step order, across restarts of this command).",
+                "Example: grokwatch publish --run-id torch-1 --model model.json --probe modular-addition:p=29 "
+                        + "--bootstrap-servers localhost:9092 --watch ckpts/"})
+final class PublishCommand implements Callable<Integer> {
+    private static final Pattern STEP_NAME = Pattern.compile("step-(\\d+)\\.safetensors");
+
+    @Option(names = "--run-id", required = true, description = "Run id.")
+    String runId;
+    @Option(names = "--model", required = true, description = "Model description (grokwatch.model/v1 JSON).")
+    Path model;
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    EntkCommand.Probe probe;
+    @Option(names = "--kernel", description = "class-mean, flattened or per-class. Default: ${DEFAULT-VALUE}.")
+    String kernel = "class-mean";
+    @Option(names = "--importance", description = "Flattened kernels: weigh output c by (I^c)^(tau/2).")
+    Double importance;
+    @Option(names = "--tau", description = "Importance rescaling exponent. Default: ${DEFAULT-VALUE}.")
+    double tau = 1.0;
+    @Option(names = "--top-k", description = "Eigenvalues per spectrum. Default: ${DEFAULT-VALUE}.")
+    int topK = 200;
+    @Option(names = "--checkpoint-every", description = "Checkpoint cadence in steps (metadata). Default: ${DEFAULT-VALUE}.")
+    int checkpointEvery = 1;
+    @Option(names = "--bootstrap-servers", required = true, description = "Kafka bootstrap servers.")
+    String bootstrapServers;
+    @Option(names = "--watch", description = "Follow this directory for step-<n>.safetensors files until Ctrl-C.")
+    Path watch;
+    @Option(names = "--poll-ms", description = "How often --watch looks for new files. Default: ${DEFAULT-VALUE}.")
+    long pollMillis = 1000;
+    @Parameters(arity = "0..*", paramLabel = "FILE", description = "Checkpoint files (safetensors) to publish.")
+    List<Path> files = new ArrayList<>();
+
+    @Override
+    public Integer call() throws Exception {
+        if ((watch == null) == files.isEmpty()) {
+            throw new IllegalArgumentException("give checkpoint FILEs or --watch DIR (one of the two)");
+        }
+        ProbeSource probes = probe.spec != null ? ProbeSource.generator(probe.spec)
+                : ProbeSource.inline(Files.readAllBytes(probe.file));
+        RunDescriptor descriptor = new RunDescriptor(runId, ModelDescription.read(model), probes,
+                new RunDescriptor.AnalysisSettings(KernelKind.parse(kernel), topK, true, Optional.ofNullable(importance),
+                        tau, 0), checkpointEvery, Map.of("source", "external"));
+        Topics topics = Topics.defaults();
+        TopicAdmin.ensureTopics(bootstrapServers, topics, 4, (short) 1);
+        try (RunPublisher publisher = new RunPublisher(bootstrapServers, topics, runId)) {
+            publisher.publishDescriptor(descriptor);
+            if (watch == null) {
+                publishFiles(publisher);
+            } else {
+                follow(publisher);
+            }
+        }
+        return 0;
+    }
+
+    private void publishFiles(RunPublisher publisher) throws Exception {
+        record Item(long step, Path file, byte[] bytes) {
+        }
+        List<Item> items = new ArrayList<>();
+        for (Path f : files) {
+            byte[] bytes = Files.readAllBytes(f);
+            var parsed = Safetensors.read(bytes);
+            Matcher m = STEP_NAME.matcher(f.getFileName().toString());
+            String step = parsed.metadata().get("step");
+            if (step == null && !m.matches()) {
+                throw new IllegalArgumentException(f + ": no 'step' in its metadata and its name is not "
+                        + "step-<n>.safetensors");
+            }
+            long s = step != null ? Long.parseLong(step.trim()) : Long.parseLong(m.group(1));
+            items.add(new Item(s, f, CheckpointDirectory.withStep(parsed, bytes, s)));
+        }
+        items.sort(Comparator.comparingLong(Item::step));
+        for (Item i : items) {
+            publisher.publishCheckpoint(i.bytes());
+            System.out.printf("published %s (step %d)%n", i.file(), i.step());
+        }
+    }
+
+    private void follow(RunPublisher publisher) throws Exception {
+        CheckpointDirectory dir = new CheckpointDirectory(watch, runId);
+        AtomicBoolean stop = new AtomicBoolean();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> stop.set(true), "publish-shutdown"));
+        System.out.printf("following %s for step-<n>.safetensors (last published step %d); Ctrl-C stops%n", watch,
+                dir.lastPublished());
+        while (!stop.get()) {
+            dir.scan((step, bytes) -> {
+                publisher.publishCheckpoint(bytes);
+                System.out.printf("published step %d%n", step);
+            });
+            Thread.sleep(pollMillis);
+        }
+    }
+}
