@@ -98,6 +98,40 @@ class PipelineIT {
         }
     }
 
+    @Test
+    void externalCheckpointPublishedFromAFileIsAnalysedLikeNumpyDoes() throws Exception {
+        Path model = dir.resolve("model.json");
+        Path ckpt = dir.resolve("step-100.safetensors");
+        for (var p : List.of(Map.entry("ma_p29_seed0_epoch100.model.json", model),
+                Map.entry("ma_p29_seed0_epoch100.safetensors", ckpt))) {
+            try (var in = getClass().getResourceAsStream("/reference/" + p.getKey())) {
+                java.nio.file.Files.copy(in, p.getValue());
+            }
+        }
+        JsonNode expected;
+        try (var in = getClass().getResourceAsStream("/reference/ma_p29_seed0_epoch100.expected.json")) {
+            expected = JsonFiles.MAPPER.readTree(in);
+        }
+        Topics topics = Topics.defaults();
+        try (EmbeddedKafka kafka = EmbeddedKafka.start(dir.resolve("kafka"));
+             AnalyzerService analyzer = AnalyzerService.start(new AnalyzerService.Config(kafka.bootstrapServers(),
+                     "it-external", dir.resolve("state"), topics, 1, true, 2), new AnalyzerMetrics.Counting())) {
+            assertEquals(org.apache.kafka.streams.KafkaStreams.State.RUNNING, analyzer.state());
+            int code = Main.commandLine().execute("publish", "--run-id", "torch-run", "--model", model.toString(),
+                    "--probe", "modular-addition:p=29", "--top-k", "50", "--bootstrap-servers",
+                    kafka.bootstrapServers(), ckpt.toString());
+            assertEquals(0, code);
+            JsonNode spectrum = awaitSpectra(kafka.bootstrapServers(), topics, "torch-run", 1).get(100L);
+            for (int i = 0; i < 50; i++) {
+                double e = expected.get("all").get("eigenvalues").get(i).asDouble();
+                // float64 both sides: the numpy reference's eigh and the streamed analysis agree to 1e-6 relative.
+                assertEquals(e, spectrum.get("eigenvalues").get(i).asDouble(), 1e-6 * e, "eigenvalue " + i);
+            }
+            assertEquals(expected.get("all").get("secondCliff").get("sum").asDouble(),
+                    spectrum.get("overlaps").get("secondCliff").get("sum").asDouble(), 1e-6);
+        }
+    }
+
     /** Reads the spectra topic (committed records only) until {@code expected} steps of the run are there. */
     private static Map<Long, JsonNode> awaitSpectra(String bootstrap, Topics topics, String runId, int expected)
             throws Exception {
