@@ -109,8 +109,13 @@ public final class ModularAdditionAnalyzer implements AutoCloseable {
         Matrix whole = null;
         for (String g : groups) {
             Matrix k = join(kernelTasks.get(g));
-            layerKernels.put(g, k);
-            whole = whole == null ? k.copy() : whole.addInPlace(1.0, k);
+            if (layerSpectra) {
+                layerKernels.put(g, k);
+                whole = whole == null ? k.copy() : whole.addInPlace(1.0, k);
+            } else {
+                // The layer kernels are not needed past the sum: accumulate into the first one.
+                whole = whole == null ? k : whole.addInPlace(1.0, k);
+            }
         }
         long t1 = System.nanoTime();
         int needValues = Math.max(topK, Math.min(probes.rows(), cliffs.second().last() + 2));

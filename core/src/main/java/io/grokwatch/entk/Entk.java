@@ -76,24 +76,29 @@ public final class Entk {
 
     /** {@code K(x,x') = (1/C) sum_c J_c(x) . J_c(x')} over the group's parameters, N x N. */
     public Matrix classMean(String group) {
-        Matrix k = new Matrix(s.samples(), s.samples());
-        for (String p : parameters(group)) {
-            k.addInPlace(1.0, classMeanByParameter.computeIfAbsent(p, this::classMeanOf));
+        List<String> params = parameters(group);
+        if (params.size() == 1) {
+            // One parameter: its cached kernel, copied so callers may modify the result.
+            return classMeanByParameter.computeIfAbsent(params.get(0), this::classMeanOf).copy();
+        }
+        Matrix k = null;
+        for (String p : params) {
+            Matrix t = classMeanByParameter.computeIfAbsent(p, this::classMeanOf);
+            k = k == null ? t.copy() : k.addInPlace(1.0, t);
         }
         return k;
     }
 
     private Matrix classMeanOf(String parameter) {
         List<ParameterUse> uses = s.usesOf(parameter);
-        int n = s.samples();
-        Matrix k = new Matrix(n, n);
+        Matrix k = null;
         for (int i = 0; i < uses.size(); i++) {
             for (int j = i; j < uses.size(); j++) {
                 Matrix t = classSumTerm(uses.get(i), uses.get(j));
-                k.addInPlace(1.0, t);
                 if (j != i) {
-                    k.addInPlace(1.0, t.transpose());
+                    t.addInPlace(1.0, t.transpose());
                 }
+                k = k == null ? t : k.addInPlace(1.0, t);
             }
         }
         return k.scaleInPlace(1.0 / s.classes());

@@ -130,30 +130,83 @@ public final class SymmetricEigen {
         return false;
     }
 
-    /** Eigenvectors of the unsplit tridiagonal for its largest {@code vectors} eigenvalues (ascending). */
+    /**
+     * Eigenvectors of the unsplit tridiagonal for its largest {@code vectors} eigenvalues (ascending). Inverse
+     * iteration orthogonalises only within clusters of close eigenvalues, so the set is split at the widest
+     * gap near its middle and the two halves run on two threads.
+     */
     private static double[] inverseIteration(double[] d, double[] e, double[] ascending, int n, int vectors) {
         double[] w = new double[vectors];
         System.arraycopy(ascending, n - vectors, w, 0, vectors);
+        int split = vectors >= PARALLEL_BACK_TRANSFORM ? clusterSafeSplit(w, oneNorm(d, e)) : -1;
+        if (split < 0) {
+            double[] z = stein(d, e, w, 0, vectors, n);
+            return z != null ? z : mrrr(d, e, n, vectors);
+        }
+        java.util.concurrent.CompletableFuture<double[]> upper =
+                java.util.concurrent.CompletableFuture.supplyAsync(() -> stein(d, e, w, split, vectors, n));
+        double[] lower = stein(d, e, w, 0, split, n);
+        double[] high = upper.join();
+        if (lower == null || high == null) {
+            return mrrr(d, e, n, vectors);
+        }
+        double[] z = new double[n * vectors];
+        System.arraycopy(lower, 0, z, 0, lower.length);
+        System.arraycopy(high, 0, z, lower.length, high.length);
+        return z;
+    }
+
+    /** The 1-norm of the tridiagonal, the scale of {@code dstein}'s cluster test. */
+    private static double oneNorm(double[] d, double[] e) {
+        double norm = 0;
+        for (int i = 0; i < d.length; i++) {
+            double v = Math.abs(d[i]) + (i > 0 ? Math.abs(e[i - 1]) : 0) + (i + 1 < d.length ? Math.abs(e[i]) : 0);
+            norm = Math.max(norm, v);
+        }
+        return norm;
+    }
+
+    /**
+     * An index in the middle third of the ascending values where the gap to the previous value is the widest,
+     * or -1 when no gap there exceeds {@code dstein}'s cluster tolerance ({@code 1e-3 ||T||_1}): only then do
+     * the two halves share no cluster, so no orthogonalisation is lost by solving them apart.
+     */
+    private static int clusterSafeSplit(double[] w, double oneNorm) {
+        int best = -1;
+        double bestGap = 0;
+        double scale = oneNorm;
+        for (int i = w.length / 3; i < 2 * w.length / 3; i++) {
+            double gap = w[i] - w[i - 1];
+            if (gap > bestGap) {
+                bestGap = gap;
+                best = i;
+            }
+        }
+        return bestGap > 1e-3 * scale ? best : -1;
+    }
+
+    /** Inverse iteration for the ascending eigenvalues {@code w[from..to)}; null if it did not converge. */
+    private static double[] stein(double[] d, double[] e, double[] w, int from, int to, int n) {
+        int count = to - from;
         double[] ev = new double[n];
         System.arraycopy(e, 0, ev, 0, Math.min(e.length, n - 1));
         try (DoublePointer dp = new DoublePointer(d);
              DoublePointer ep = new DoublePointer(ev);
-             DoublePointer wp = new DoublePointer(w);
+             DoublePointer wp = new DoublePointer(java.util.Arrays.copyOfRange(w, from, to));
              IntPointer block = new IntPointer(n);
              IntPointer split = new IntPointer(n);
-             DoublePointer z = new DoublePointer((long) n * vectors);
-             IntPointer fail = new IntPointer(vectors)) {
-            for (int i = 0; i < vectors; i++) {
+             DoublePointer z = new DoublePointer((long) n * count);
+             IntPointer fail = new IntPointer(count)) {
+            for (int i = 0; i < count; i++) {
                 block.put(i, 1);
             }
             split.put(0, n);
-            int info = openblas.LAPACKE_dstein(openblas.LAPACK_COL_MAJOR, n, dp, ep, vectors, wp, block, split, z, n,
+            int info = openblas.LAPACKE_dstein(openblas.LAPACK_COL_MAJOR, n, dp, ep, count, wp, block, split, z, n,
                     fail);
             if (info != 0) {
-                // Inverse iteration did not converge for some vector: MRRR is the robust fallback.
-                return mrrr(d, e, n, vectors);
+                return null;
             }
-            double[] zz = new double[n * vectors];
+            double[] zz = new double[n * count];
             z.get(zz);
             return zz;
         }
