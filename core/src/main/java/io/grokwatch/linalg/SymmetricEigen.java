@@ -98,15 +98,25 @@ public final class SymmetricEigen {
 
     /**
      * {@code Z <- Q Z} with the Householder reflectors of {@code dsytrd}. Columns are independent, so two
-     * halves run on two threads (the reflectors are only read).
+     * halves run on two threads; each thread gets its own copy of the reflectors, because LAPACK's
+     * {@code dorm2l}/{@code dorm2r} write a temporary 1 into the reflector array while applying it (sharing
+     * the array between threads gives wrong, run-dependent vectors).
      */
     private static void backTransform(DoublePointer reflectors, DoublePointer tau, int n, double[] zz, int vectors) {
         int half = vectors >= PARALLEL_BACK_TRANSFORM ? vectors / 2 : vectors;
-        java.util.concurrent.CompletableFuture<Void> other = half == vectors
-                ? java.util.concurrent.CompletableFuture.completedFuture(null)
-                : java.util.concurrent.CompletableFuture.runAsync(() -> applyQ(reflectors, tau, n, zz, half, vectors));
-        applyQ(reflectors, tau, n, zz, 0, half);
-        other.join();
+        if (half == vectors) {
+            applyQ(reflectors, tau, n, zz, 0, vectors);
+            return;
+        }
+        try (DoublePointer ownReflectors = new DoublePointer((long) n * n);
+             DoublePointer ownTau = new DoublePointer(Math.max(1, n - 1))) {
+            org.bytedeco.javacpp.Pointer.memcpy(ownReflectors, reflectors, (long) n * n * Double.BYTES);
+            org.bytedeco.javacpp.Pointer.memcpy(ownTau, tau, (long) Math.max(1, n - 1) * Double.BYTES);
+            java.util.concurrent.CompletableFuture<Void> other = java.util.concurrent.CompletableFuture.runAsync(
+                    () -> applyQ(ownReflectors, ownTau, n, zz, half, vectors));
+            applyQ(reflectors, tau, n, zz, 0, half);
+            other.join();
+        }
     }
 
     private static void applyQ(DoublePointer reflectors, DoublePointer tau, int n, double[] zz, int from, int to) {
