@@ -108,9 +108,11 @@ public final class SymmetricEigen {
             applyQ(reflectors, tau, n, zz, 0, vectors);
             return;
         }
-        try (DoublePointer ownReflectors = new DoublePointer((long) n * n);
-             DoublePointer ownTau = new DoublePointer(Math.max(1, n - 1))) {
-            org.bytedeco.javacpp.Pointer.memcpy(ownReflectors, reflectors, (long) n * n * Double.BYTES);
+        // The copy lives in this thread's reusable scratch (no fresh pages to fault in); this thread does not
+        // touch that slot again before joining.
+        DoublePointer ownReflectors = NativeScratch.get().buffer(1, (long) n * n);
+        org.bytedeco.javacpp.Pointer.memcpy(ownReflectors, reflectors, (long) n * n * Double.BYTES);
+        try (DoublePointer ownTau = new DoublePointer(Math.max(1, n - 1))) {
             org.bytedeco.javacpp.Pointer.memcpy(ownTau, tau, (long) Math.max(1, n - 1) * Double.BYTES);
             java.util.concurrent.CompletableFuture<Void> other = java.util.concurrent.CompletableFuture.runAsync(
                     () -> applyQ(ownReflectors, ownTau, n, zz, half, vectors));
