@@ -127,17 +127,10 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
             deadLetter(record, DeadLetterReason.ANALYSIS_FAILED, e.getMessage());
             return;
         }
-        ObjectNode out = JSON.createObjectNode();
-        out.put("runId", runId).put("step", meta.step()).put("epoch", meta.epoch());
-        putFinite(out, "trainLoss", meta.trainLoss());
-        putFinite(out, "testLoss", meta.testLoss());
-        putFinite(out, "trainAccuracy", meta.trainAccuracy());
-        putFinite(out, "testAccuracy", meta.testAccuracy());
-        out.setAll(analysis.json());
+        ObjectNode out = SpectrumRecord.of(runId, meta, analysis, record.timestamp());
         // Produce-to-result latency: from the checkpoint's timestamp to the moment its spectrum is emitted.
         double lag = Math.max(0, (System.currentTimeMillis() - record.timestamp()) / 1e3);
-        out.putObject("timings").put("analysisSeconds", analysis.seconds())
-                .put("checkpointTimestampMs", record.timestamp()).put("producedToResultSeconds", lag);
+        ((ObjectNode) out.get("timings")).put("producedToResultSeconds", lag);
         state.put(runId, new RunState(meta.step(), meta.epoch(), previous == null ? 1 : previous.analysed() + 1,
                 analysis.eigenvalues()).toBytes());
         context.forward(new Record<>(runId, toBytes(out), record.timestamp()), AnalyzerTopology.SPECTRA_SINK);
@@ -175,12 +168,6 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
         context.forward(new Record<>(record.key(), toBytes(o), record.timestamp()), AnalyzerTopology.DEAD_LETTER_SINK);
         metrics.deadLettered(reason);
         LOG.warn("dead-lettered a record of run {} ({}): {}", record.key(), reason.label(), message);
-    }
-
-    private static void putFinite(ObjectNode o, String key, double v) {
-        if (Double.isFinite(v)) {
-            o.put(key, v);
-        }
     }
 
     private static byte[] toBytes(ObjectNode o) {

@@ -1,6 +1,5 @@
 package io.grokwatch.analyzer;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.grokwatch.kafka.ClientConfigs;
 import io.grokwatch.kafka.Topics;
@@ -27,7 +26,6 @@ import java.util.function.Consumer;
  * same bytes give the same numbers, so a replay reproduces the live spectra.
  */
 public final class Replayer {
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final Duration POLL = Duration.ofMillis(200);
 
     private final String bootstrapServers;
@@ -86,26 +84,13 @@ public final class Replayer {
                 if (step < fromStep) {
                     continue;
                 }
-                ObjectNode out = JSON.createObjectNode();
-                out.put("runId", runId).put("step", step).put("epoch", c.metadata().epoch());
-                putFinite(out, "trainLoss", c.metadata().trainLoss());
-                putFinite(out, "testLoss", c.metadata().testLoss());
-                putFinite(out, "trainAccuracy", c.metadata().trainAccuracy());
-                putFinite(out, "testAccuracy", c.metadata().testAccuracy());
-                out.setAll(a.json());
+                ObjectNode out = SpectrumRecord.of(runId, c.metadata(), a, r.timestamp());
                 out.put("replay", true);
-                out.putObject("timings").put("analysisSeconds", a.seconds()).put("checkpointTimestampMs", r.timestamp());
                 sink.accept(out);
                 n++;
             }
         }
         return n;
-    }
-
-    private static void putFinite(ObjectNode o, String key, double v) {
-        if (Double.isFinite(v)) {
-            o.put(key, v);
-        }
     }
 
     /** Every record of a topic up to its end offsets at the time of the call, partition by partition. */

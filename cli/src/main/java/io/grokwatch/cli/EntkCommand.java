@@ -82,14 +82,7 @@ final class EntkCommand implements Callable<Integer> {
             throw new IllegalArgumentException("probe inputs have width " + x.cols() + " but the model takes "
                     + net.inputs() + " inputs");
         }
-        double[] scale = null;
-        if (importance != null) {
-            double[] imp = new double[net.outputs()];
-            for (int c = 0; c < imp.length; c++) {
-                imp[c] = Math.pow(importance, c);
-            }
-            scale = Entk.importanceScale(imp, tau);
-        }
+        double[] scale = importance == null ? null : Entk.importanceScale(importance, net.outputs(), tau);
         long t0 = System.nanoTime();
         Map<String, KernelSpectra.KernelResult> results = KernelSpectra.analyze(net, x, families,
                 new KernelSpectra.Options(kind, topK, scale, cls));

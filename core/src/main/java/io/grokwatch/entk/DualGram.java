@@ -1,6 +1,7 @@
 package io.grokwatch.entk;
 
 import io.grokwatch.linalg.Blas;
+import io.grokwatch.linalg.Columns;
 import io.grokwatch.linalg.Eigenpairs;
 import io.grokwatch.linalg.Matrix;
 import io.grokwatch.linalg.SymmetricEigen;
@@ -154,24 +155,7 @@ final class DualGram {
         if (dual.vectorCount() == 0) {
             return new Eigenpairs(values, new Matrix(rows, 0), 0.0);
         }
-        Matrix u = jacobianTimes(dual.vectors());
-        int cols = u.cols();
-        double[] ud = u.data();
-        for (int j = 0; j < cols; j++) {
-            double norm = 0;
-            double best = 0;
-            for (int r = 0; r < rows; r++) {
-                double val = ud[r * cols + j];
-                norm += val * val;
-                if (Math.abs(val) > Math.abs(best)) {
-                    best = val;
-                }
-            }
-            double f = (best < 0 ? -1.0 : 1.0) / Math.sqrt(Math.max(norm, Double.MIN_NORMAL));
-            for (int r = 0; r < rows; r++) {
-                ud[r * cols + j] *= f;
-            }
-        }
+        Matrix u = Columns.normaliseWithSign(jacobianTimes(dual.vectors()));
         // Quality in the dual, where the solve happened; the map to NC space is exact up to rounding.
         return new Eigenpairs(values, u, dual.residual());
     }

@@ -297,6 +297,15 @@ public final class Entk {
         }
     }
 
+    /** Importance rescaling with geometric importances {@code I_c = base^c}: {@code s_c = (base^c)^(tau/2)}. */
+    public static double[] importanceScale(double base, int outputs, double tau) {
+        double[] imp = new double[outputs];
+        for (int c = 0; c < outputs; c++) {
+            imp[c] = Math.pow(base, c);
+        }
+        return importanceScale(imp, tau);
+    }
+
     /** Importance rescaling of outputs: {@code s_c = I_c^(tau/2)}. */
     public static double[] importanceScale(double[] importance, double tau) {
         double[] r = new double[importance.length];

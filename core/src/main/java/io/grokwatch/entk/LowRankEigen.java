@@ -1,6 +1,7 @@
 package io.grokwatch.entk;
 
 import io.grokwatch.linalg.Blas;
+import io.grokwatch.linalg.Columns;
 import io.grokwatch.linalg.Eigenpairs;
 import io.grokwatch.linalg.Matrix;
 import io.grokwatch.linalg.SymmetricEigen;
@@ -21,27 +22,8 @@ final class LowRankEigen {
         Eigenpairs dual = SymmetricEigen.top(Blas.multiply(f, true, f, false), Math.min(k, r), Math.min(vectors, r));
         double[] values = new double[k];
         System.arraycopy(dual.values(), 0, values, 0, dual.values().length);
-        Matrix u = new Matrix(n, vectors);
-        Matrix mapped = f.times(dual.vectors());
-        int mv = mapped.cols();
-        double[] md = mapped.data();
-        double[] ud = u.data();
-        for (int j = 0; j < mv; j++) {
-            double norm = 0;
-            double best = 0;
-            for (int i = 0; i < n; i++) {
-                double v = md[i * mv + j];
-                norm += v * v;
-                if (Math.abs(v) > Math.abs(best)) {
-                    best = v;
-                }
-            }
-            double scale = (best < 0 ? -1.0 : 1.0) / Math.sqrt(Math.max(norm, Double.MIN_NORMAL));
-            for (int i = 0; i < n; i++) {
-                ud[i * vectors + j] = md[i * mv + j] * scale;
-            }
-        }
-        // Vectors beyond the rank (null space) are not meaningful for analysis; they stay zero.
+        // Vectors only up to the rank: past it the spectrum is zero and no eigenvector is meaningful.
+        Matrix u = Columns.normaliseWithSign(f.times(dual.vectors()));
         return new Eigenpairs(values, u, dual.residual());
     }
 }

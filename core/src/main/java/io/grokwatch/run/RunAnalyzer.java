@@ -65,14 +65,7 @@ public final class RunAnalyzer implements AutoCloseable {
             eigenvalues = r.all().eigenvalues();
         } else {
             RunDescriptor.AnalysisSettings a = descriptor.analysis();
-            double[] scale = null;
-            if (a.importance().isPresent()) {
-                double[] imp = new double[net.outputs()];
-                for (int c = 0; c < imp.length; c++) {
-                    imp[c] = Math.pow(a.importance().get(), c);
-                }
-                scale = Entk.importanceScale(imp, a.tau());
-            }
+            double[] scale = a.importance().map(base -> Entk.importanceScale(base, net.outputs(), a.tau())).orElse(null);
             Map<String, KernelSpectra.KernelResult> results = KernelSpectra.analyze(net, descriptor.probe().inputs(),
                     descriptor.probe().families(), new KernelSpectra.Options(a.kernel(), a.topK(), scale, a.cls()));
             KernelSpectra.KernelResult all = results.get(Entk.ALL);
