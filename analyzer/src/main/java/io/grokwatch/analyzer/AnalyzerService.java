@@ -64,7 +64,7 @@ public final class AnalyzerService implements AutoCloseable {
                 (short) (config.singleBroker() ? 1 : 3));
         Topics t = config.topics();
         KafkaStreams streams = new KafkaStreams(
-                AnalyzerTopology.build(t.runs(), t.checkpoints(), t.spectra(), t.deadLetter(), metrics,
+                AnalyzerTopology.build(t.runs(), t.checkpoints(), t.spectra(), t.alerts(), t.deadLetter(), metrics,
                         config.analysisThreads()),
                 ClientConfigs.streams(config.bootstrapServers(), config.applicationId(), config.stateDir(),
                         config.singleBroker()));

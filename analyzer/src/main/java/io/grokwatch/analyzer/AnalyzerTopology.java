@@ -10,14 +10,15 @@ import org.apache.kafka.streams.state.Stores;
 
 /**
  * The analyzer's topology, separate from any running application so tests can drive it: run descriptors
- * and checkpoints (both keyed by run id, co-partitioned) flow into one processor with two stores; spectra
- * and dead letters flow out.
+ * and checkpoints (both keyed by run id, co-partitioned) flow into one processor with two stores; spectra,
+ * alerts and dead letters flow out.
  */
 public final class AnalyzerTopology {
     public static final String RUNS_STORE = "runs";
     public static final String RUN_STATE_STORE = "run-state";
     static final String SPECTRA_SINK = "spectra";
     static final String DEAD_LETTER_SINK = "dead-letter";
+    static final String ALERTS_SINK = "alerts";
 
     private AnalyzerTopology() {
     }
@@ -25,7 +26,7 @@ public final class AnalyzerTopology {
     /**
      * @param analysisThreads threads each run's analysis may use for independent eigen-solves
      */
-    public static Topology build(String runsTopic, String checkpointsTopic, String spectraTopic,
+    public static Topology build(String runsTopic, String checkpointsTopic, String spectraTopic, String alertsTopic,
                                  String deadLetterTopic, AnalyzerMetrics metrics, int analysisThreads) {
         Topology t = new Topology();
         t.addSource("runs-in", new StringDeserializer(), new ByteArrayDeserializer(), runsTopic);
@@ -37,6 +38,7 @@ public final class AnalyzerTopology {
         t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(RUN_STATE_STORE), Serdes.String(),
                 Serdes.ByteArray()), "analyze");
         t.addSink(SPECTRA_SINK, spectraTopic, new StringSerializer(), new ByteArraySerializer(), "analyze");
+        t.addSink(ALERTS_SINK, alertsTopic, new StringSerializer(), new ByteArraySerializer(), "analyze");
         t.addSink(DEAD_LETTER_SINK, deadLetterTopic, new StringSerializer(), new ByteArraySerializer(), "analyze");
         return t;
     }

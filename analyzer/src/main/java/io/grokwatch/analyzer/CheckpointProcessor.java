@@ -2,6 +2,8 @@ package io.grokwatch.analyzer;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.grokwatch.detect.Alert;
+import io.grokwatch.detect.DetectorSuite;
 import io.grokwatch.model.ModelFormatException;
 import io.grokwatch.run.CheckpointMetadata;
 import io.grokwatch.run.CheckpointRecord;
@@ -38,6 +40,7 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
     private final AnalyzerMetrics metrics;
     private final int analysisThreads;
     private final Map<String, CachedAnalyzer> analyzers = new HashMap<>();
+    private final DetectorSuite detectors = DetectorSuite.defaults();
     private ProcessorContext<String, byte[]> context;
     private KeyValueStore<String, byte[]> runs;
     private KeyValueStore<String, byte[]> state;
@@ -131,9 +134,17 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
         // Produce-to-result latency: from the checkpoint's timestamp to the moment its spectrum is emitted.
         double lag = Math.max(0, (System.currentTimeMillis() - record.timestamp()) / 1e3);
         ((ObjectNode) out.get("timings")).put("producedToResultSeconds", lag);
+        DetectorSuite.Step detected = detectors.observe(previous == null || previous.detectors() == null
+                ? detectors.initialState() : previous.detectors(), SpectrumRecord.observation(meta, analysis));
         state.put(runId, new RunState(meta.step(), meta.epoch(), previous == null ? 1 : previous.analysed() + 1,
-                analysis.eigenvalues()).toBytes());
+                analysis.eigenvalues(), detected.state()).toBytes());
         context.forward(new Record<>(runId, toBytes(out), record.timestamp()), AnalyzerTopology.SPECTRA_SINK);
+        for (Alert a : detected.alerts()) {
+            ObjectNode alert = SpectrumRecord.alert(runId, a);
+            context.forward(new Record<>(runId, toBytes(alert), record.timestamp()), AnalyzerTopology.ALERTS_SINK);
+            LOG.info("run {}: {} alert at epoch {} (confidence {}): {}", runId, a.type(), a.epoch(),
+                    String.format("%.2f", a.confidence()), a.evidence().path("signal").asText());
+        }
         metrics.analysed(runId, analysis.seconds(), lag);
         LOG.debug("run {} step {} analysed in {} ms: top eigenvalue {}", runId, meta.step(),
                 Math.round(analysis.seconds() * 1000), analysis.eigenvalues().length == 0 ? "-"

@@ -56,7 +56,18 @@ public final class Replayer {
      * dead-letter are skipped the same way. Returns the number of spectra.
      */
     public int replay(String runId, long fromStep, Consumer<ObjectNode> sink) {
+        return replay(runId, fromStep, sink, alert -> { });
+    }
+
+    /**
+     * As {@link #replay(String, long, Consumer)}, also re-running the detectors from the run's start (earlier
+     * checkpoints are analysed to rebuild their state) and handing alerts at or after {@code fromStep} to
+     * {@code alerts}.
+     */
+    public int replay(String runId, long fromStep, Consumer<ObjectNode> sink, Consumer<ObjectNode> alerts) {
         RunDescriptor d = descriptor(runId);
+        io.grokwatch.detect.DetectorSuite detectors = io.grokwatch.detect.DetectorSuite.defaults();
+        ObjectNode detectorState = detectors.initialState();
         long lastStep = -1;
         int n = 0;
         try (RunAnalyzer analyzer = new RunAnalyzer(d)) {
@@ -81,9 +92,12 @@ public final class Replayer {
                     continue;
                 }
                 lastStep = step;
+                var detected = detectors.observe(detectorState, SpectrumRecord.observation(c.metadata(), a));
+                detectorState = detected.state();
                 if (step < fromStep) {
                     continue;
                 }
+                detected.alerts().forEach(alert -> alerts.accept(SpectrumRecord.alert(runId, alert)));
                 ObjectNode out = SpectrumRecord.of(runId, c.metadata(), a, r.timestamp());
                 out.put("replay", true);
                 sink.accept(out);

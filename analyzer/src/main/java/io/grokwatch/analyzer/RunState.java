@@ -8,10 +8,10 @@ import java.io.IOException;
 
 /**
  * What the analyzer remembers per run between checkpoints (JSON in a changelogged store, so it survives
- * restarts and is the same on replay): the last analysed step, how many were analysed, and the last
- * spectrum (for drift and warm starts).
+ * restarts and is the same on replay): the last analysed step, how many were analysed, the last spectrum
+ * (for drift and warm starts) and the detectors' state.
  */
-record RunState(long lastStep, long lastEpoch, long analysed, double[] lastEigenvalues) {
+record RunState(long lastStep, long lastEpoch, long analysed, double[] lastEigenvalues, ObjectNode detectors) {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     static RunState read(byte[] bytes) {
@@ -25,8 +25,9 @@ record RunState(long lastStep, long lastEpoch, long analysed, double[] lastEigen
             for (int i = 0; i < values.length; i++) {
                 values[i] = ev.get(i).asDouble();
             }
+            JsonNode det = n.get("detectors");
             return new RunState(n.path("lastStep").asLong(), n.path("lastEpoch").asLong(), n.path("analysed").asLong(),
-                    values);
+                    values, det != null && det.isObject() ? (ObjectNode) det : null);
         } catch (IOException e) {
             throw new IllegalStateException("run state store holds unreadable JSON", e);
         }
@@ -38,6 +39,9 @@ record RunState(long lastStep, long lastEpoch, long analysed, double[] lastEigen
         var a = o.putArray("lastEigenvalues");
         for (double v : lastEigenvalues) {
             a.add(v);
+        }
+        if (detectors != null) {
+            o.set("detectors", detectors);
         }
         try {
             return JSON.writeValueAsBytes(o);

@@ -24,6 +24,21 @@ final class SpectrumRecord {
         return out;
     }
 
+    /** What the detectors see of an analysed checkpoint. */
+    static io.grokwatch.detect.Observation observation(CheckpointMetadata meta, RunAnalyzer.Analysis analysis) {
+        return new io.grokwatch.detect.Observation(meta.epoch(), meta.step(), meta.trainAccuracy(), meta.trainLoss(),
+                meta.testAccuracy(), analysis.whole().eigenvalues(), analysis.whole().overlaps(),
+                analysis.whole().gaps());
+    }
+
+    /** An alert on the alerts topic: run id plus the alert's type, epoch, step, confidence and evidence. */
+    static ObjectNode alert(String runId, io.grokwatch.detect.Alert a) {
+        ObjectNode o = JsonNodeFactory.instance.objectNode();
+        o.put("runId", runId);
+        o.setAll(a.toJson());
+        return o;
+    }
+
     private static void putFinite(ObjectNode o, String key, double v) {
         if (Double.isFinite(v)) {
             o.put(key, v);

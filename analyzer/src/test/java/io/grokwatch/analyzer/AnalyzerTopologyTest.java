@@ -52,7 +52,7 @@ class AnalyzerTopologyTest {
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "analyzer-test");
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
-        driver = new TopologyTestDriver(AnalyzerTopology.build("runs", "checkpoints", "spectra", "dlq", metrics, 1),
+        driver = new TopologyTestDriver(AnalyzerTopology.build("runs", "checkpoints", "spectra", "alerts", "dlq", metrics, 1),
                 props);
         runs = driver.createInputTopic("runs", new StringSerializer(), new ByteArraySerializer());
         checkpoints = driver.createInputTopic("checkpoints", new StringSerializer(), new ByteArraySerializer());

@@ -30,7 +30,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 @Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Start a real Kafka broker (in-process, KRaft), the analyzer and a trainer (modular addition "
-                + "p=29 by default) in one process, and narrate each analysed checkpoint as it arrives.",
+                + "p=29 by default) in one process, and narrate each analysed checkpoint and alert as it arrives.",
                 "Example: grokwatch demo --exit-when-done"})
 final class DemoCommand implements Callable<Integer> {
     @Mixin
@@ -89,8 +89,14 @@ final class DemoCommand implements Callable<Integer> {
             Runtime.getRuntime().addShutdownHook(hook);
             while (!(exitWhenDone && narrator.done()) && interrupted.getCount() > 0 && !narrator.failed()) {
                 for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-                    if (id.equals(r.key())) {
-                        narrator.accept(r.topic().equals(topics.spectra()), JsonFiles.MAPPER.readTree(r.value()));
+                    if (!id.equals(r.key())) {
+                        continue;
+                    }
+                    JsonNode value = JsonFiles.MAPPER.readTree(r.value());
+                    if (r.topic().equals(topics.alerts())) {
+                        narrator.alert(value);
+                    } else {
+                        narrator.accept(r.topic().equals(topics.spectra()), value);
                     }
                 }
             }
@@ -110,7 +116,7 @@ final class DemoCommand implements Callable<Integer> {
         Properties p = ClientConfigs.consumer(bootstrap, "grokwatch-demo-" + runId);
         p.put("auto.offset.reset", "earliest");
         KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer());
-        c.subscribe(List.of(topics.spectra(), topics.deadLetter()));
+        c.subscribe(List.of(topics.spectra(), topics.alerts(), topics.deadLetter()));
         return c;
     }
 
@@ -119,8 +125,7 @@ final class DemoCommand implements Callable<Integer> {
         private final int expected;
         private final List<Double> latencies = new ArrayList<>();
         private int seen;
-        private boolean generalised;
-        private boolean gapOpened;
+        private long onsetEpoch = -1;
         private String failure;
 
         Narrator(int expected) {
@@ -143,16 +148,27 @@ final class DemoCommand implements Callable<Integer> {
                     n.path("testAccuracy").asDouble(Double.NaN), n.path("eigenvalues").path(0).asDouble(),
                     second.path("sum").asDouble(Double.NaN), second.path("diff").asDouble(Double.NaN), gap,
                     n.path("timings").path("analysisSeconds").asDouble() * 1e3, lag * 1e3);
-            if (!gapOpened && gap > 1.05) {
-                gapOpened = true;
-                System.out.printf(">>> epoch %d: a spectral gap has opened at the end of the second cliff (%.3f) and "
-                        + "its eigenvectors align with the sum/diff Fourier modes: the network is grokking%n",
-                        n.path("epoch").asLong(), gap);
-            }
-            if (!generalised && n.path("testAccuracy").asDouble(0) >= 0.9) {
-                generalised = true;
-                System.out.printf(">>> epoch %d: test accuracy reached %.2f%n", n.path("epoch").asLong(),
-                        n.path("testAccuracy").asDouble());
+        }
+
+        void alert(JsonNode a) {
+            String type = a.path("type").asText();
+            JsonNode ev = a.path("evidence");
+            String detail = switch (type) {
+                case "grokking-onset" -> String.format("second-cliff sum/diff overlap %.2f (from %.2f), train acc %.2f "
+                        + "- from the spectrum alone, no test labels", ev.path("secondCliffSumDiff").asDouble(),
+                        ev.path("lowestSoFar").asDouble(), ev.path("trainAccuracy").asDouble());
+                case "generalization" -> String.format("test accuracy %.2f (the conventional signal)",
+                        ev.path("testAccuracy").asDouble());
+                default -> String.format("gap lambda_%d/lambda_%d = %.3f", ev.path("position").asInt(),
+                        ev.path("position").asInt() + 1, ev.path("ratio").asDouble());
+            };
+            System.out.printf(">>> ALERT %s at epoch %d (confidence %.2f): %s%n", type, a.path("epoch").asLong(),
+                    a.path("confidence").asDouble(), detail);
+            if (type.equals("grokking-onset")) {
+                onsetEpoch = a.path("epoch").asLong();
+            } else if (type.equals("generalization") && onsetEpoch >= 0) {
+                System.out.printf(">>> the spectrum said it %d epochs before the test accuracy did%n",
+                        a.path("epoch").asLong() - onsetEpoch);
             }
         }
 

@@ -109,6 +109,17 @@ final class ModularAdditionExperiment implements Callable<Integer> {
         }
         Row last = rows.get(rows.size() - 1);
         Map<String, RotatedCliff> rotation = main.rotate(last.result);
+        // The detectors see the checkpoints in order, exactly as the streaming analyzer feeds them.
+        io.grokwatch.detect.DetectorSuite detectors = io.grokwatch.detect.DetectorSuite.defaults();
+        com.fasterxml.jackson.databind.node.ObjectNode detectorState = detectors.initialState();
+        List<io.grokwatch.detect.Alert> alerts = new ArrayList<>();
+        for (Row r : rows) {
+            var step = detectors.observe(detectorState, new io.grokwatch.detect.Observation(r.epoch, r.step,
+                    r.metrics.trainAccuracy(), r.metrics.trainLoss(), r.metrics.testAccuracy(),
+                    r.result.all().eigenvalues(), r.result.all().overlaps(), r.result.all().gaps()));
+            detectorState = step.state();
+            alerts.addAll(step.alerts());
+        }
         double wall = (System.nanoTime() - wall0) / 1e9;
 
         ObjectNode root = JsonFiles.object();
@@ -120,6 +131,8 @@ final class ModularAdditionExperiment implements Callable<Integer> {
         for (Row r : rows) {
             cps.add(checkpointJson(r));
         }
+        ArrayNode alertsJson = root.putArray("alerts");
+        alerts.forEach(a -> alertsJson.add(a.toJson()));
         ObjectNode fin = root.putObject("final");
         fin.put("epoch", last.epoch);
         ObjectNode rot = fin.putObject("rotation");
@@ -131,6 +144,10 @@ final class ModularAdditionExperiment implements Callable<Integer> {
         JsonFiles.write(out, root);
 
         System.out.println(summary(rows, rotation));
+        for (io.grokwatch.detect.Alert a : alerts) {
+            System.out.printf("alert %-15s at epoch %d (confidence %.2f): %s%n", a.type(), a.epoch(), a.confidence(),
+                    a.evidence().path("signal").asText());
+        }
         System.out.printf("wrote %s (%d checkpoints) in %.1f s%n", out, rows.size(), wall);
         return 0;
     }

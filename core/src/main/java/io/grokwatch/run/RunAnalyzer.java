@@ -40,8 +40,11 @@ public final class RunAnalyzer implements AutoCloseable {
         return descriptor;
     }
 
-    /** Result of one checkpoint: JSON fields plus the whole-model cliff vectors (for drift), when known. */
-    public record Analysis(ObjectNode json, double[] eigenvalues, double seconds) {
+    /** Result of one checkpoint: the JSON fields and the whole-model spectrum summary the detectors read. */
+    public record Analysis(ObjectNode json, io.grokwatch.analysis.SpectrumSummary whole, double seconds) {
+        public double[] eigenvalues() {
+            return whole.eigenvalues();
+        }
     }
 
     /**
@@ -56,13 +59,13 @@ public final class RunAnalyzer implements AutoCloseable {
                     + " inputs but the run's probes have width " + descriptor.probe().inputs().cols());
         }
         ObjectNode o = JsonNodeFactory.instance.objectNode();
-        double[] eigenvalues;
+        io.grokwatch.analysis.SpectrumSummary whole;
         if (modular != null) {
             ModularAdditionAnalyzer.Result r = modular.analyze(net);
             o.setAll(r.all().toJson());
             ObjectNode layers = o.putObject("layers");
             r.layers().forEach((g, s) -> layers.set(g, s.toJson()));
-            eigenvalues = r.all().eigenvalues();
+            whole = r.all();
         } else {
             RunDescriptor.AnalysisSettings a = descriptor.analysis();
             double[] scale = a.importance().map(base -> Entk.importanceScale(base, net.outputs(), a.tau())).orElse(null);
@@ -71,7 +74,7 @@ public final class RunAnalyzer implements AutoCloseable {
             KernelSpectra.KernelResult all = results.get(Entk.ALL);
             o.setAll(all.spectrum().toJson());
             all.heatmap().ifPresent(h -> putHeatmap(o, h));
-            eigenvalues = all.spectrum().eigenvalues();
+            whole = all.spectrum();
             if (a.layers()) {
                 ObjectNode layers = o.putObject("layers");
                 results.forEach((g, r) -> {
@@ -83,7 +86,7 @@ public final class RunAnalyzer implements AutoCloseable {
                 });
             }
         }
-        return new Analysis(o, eigenvalues, (System.nanoTime() - t0) / 1e9);
+        return new Analysis(o, whole, (System.nanoTime() - t0) / 1e9);
     }
 
     private static void putHeatmap(ObjectNode o, TmsHeatmap h) {
