@@ -132,6 +132,47 @@ class PipelineIT {
         }
     }
 
+    @Test
+    void aGrokkingRunRaisesTheOnsetAlertBeforeTheGeneralizationAlertOnTheAlertsTopic() throws Exception {
+        Topics topics = Topics.defaults();
+        ModularAdditionTask.Config config = new ModularAdditionTask.Config(29, 512, 0.7, 0.05, 0.01, 110, 0);
+        ModularAdditionTask task = ModularAdditionTask.create(config);
+        try (EmbeddedKafka kafka = EmbeddedKafka.start(dir.resolve("kafka"));
+             AnalyzerService analyzer = AnalyzerService.start(new AnalyzerService.Config(kafka.bootstrapServers(),
+                     "it-alerts", dir.resolve("state"), topics, 1, true, 2), new AnalyzerMetrics.Counting());
+             RunPublisher publisher = new RunPublisher(kafka.bootstrapServers(), topics, "grok")) {
+            assertEquals(org.apache.kafka.streams.KafkaStreams.State.RUNNING, analyzer.state());
+            publisher.publishDescriptor(RunDescriptors.modularAddition("grok", config, 10, 120));
+            task.run(10, (epoch, step, params, m) -> {
+                publisher.publishCheckpoint(params, CheckpointMetadata.of(step, epoch).withMetrics(m.trainLoss(),
+                        m.testLoss(), m.trainAccuracy(), m.testAccuracy()));
+                return true;
+            });
+            awaitSpectra(kafka.bootstrapServers(), topics, "grok", 12);
+            Properties p = ClientConfigs.consumer(kafka.bootstrapServers(), "it-alert-reader");
+            p.put("auto.offset.reset", "earliest");
+            List<JsonNode> alerts = new ArrayList<>();
+            try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(p, new StringDeserializer(),
+                    new ByteArrayDeserializer())) {
+                c.subscribe(List.of(topics.alerts()));
+                long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+                while (alerts.size() < 2 && System.nanoTime() < deadline) {
+                    for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(200))) {
+                        alerts.add(JsonFiles.MAPPER.readTree(r.value()));
+                    }
+                }
+            }
+            List<String> types = alerts.stream().map(a -> a.get("type").asText()).toList();
+            assertTrue(types.indexOf("grokking-onset") >= 0 && types.indexOf("generalization") > types.indexOf(
+                    "grokking-onset"), "alerts " + types);
+            JsonNode onset = alerts.get(types.indexOf("grokking-onset"));
+            JsonNode generalization = alerts.get(types.indexOf("generalization"));
+            assertTrue(onset.get("epoch").asLong() < generalization.get("epoch").asLong(),
+                    "the spectrum leads: onset " + onset.get("epoch") + ", generalization " + generalization.get("epoch"));
+            assertEquals("grok", onset.get("runId").asText());
+        }
+    }
+
     /** Reads the spectra topic (committed records only) until {@code expected} steps of the run are there. */
     private static Map<Long, JsonNode> awaitSpectra(String bootstrap, Topics topics, String runId, int expected)
             throws Exception {
