@@ -47,7 +47,8 @@ class CliTest {
     @Test
     void everyCommandHasHelp() {
         List<List<String>> commands = List.of(List.of(), List.of("experiment"), List.of("experiment", "modular-addition"),
-                List.of("experiment", "tms"), List.of("entk"), List.of("bench"), List.of("bench", "entk"));
+                List.of("experiment", "tms"), List.of("entk"), List.of("bench"), List.of("bench", "entk"), List.of("demo"), List.of("train"),
+                List.of("analyze"), List.of("publish"), List.of("replay"), List.of("evaluate-detector"));
         for (List<String> cmd : commands) {
             List<String> withHelp = new java.util.ArrayList<>(cmd);
             withHelp.add("--help");
@@ -198,6 +199,17 @@ class CliTest {
         assertEquals(20, fin.get("heatmapMax").size());
         assertTrue(fin.get("recoveredFeatures").asInt() >= 0 && fin.get("recoveredFeatures").asInt() <= 12);
         assertTrue(fin.has("representedFeatures"));
+    }
+
+    @Test
+    void evaluateDetectorSmokeSuiteReportsEveryRun() throws Exception {
+        Path out = dir.resolve("eval.json");
+        Run r = run("evaluate-detector", "--suite", "smoke", "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        JsonNode root = new ObjectMapper().readTree(out.toFile());
+        assertEquals(2, root.get("runs").size());
+        assertEquals(0, root.get("totals").get("falseAlarms").asInt(), root.toString());
+        assertFalse(root.get("runs").get(1).get("falseAlarm").asBoolean(), "no onset alert on TMS");
     }
 
     @Test
