@@ -60,12 +60,16 @@ public final class AnalyzerService implements AutoCloseable {
     }
 
     public static AnalyzerService start(Config config, AnalyzerMetrics metrics) {
+        return start(config, metrics, io.grokwatch.detect.DetectorSuite.defaults());
+    }
+
+    public static AnalyzerService start(Config config, AnalyzerMetrics metrics, io.grokwatch.detect.DetectorSuite detectors) {
         TopicAdmin.ensureTopics(config.bootstrapServers(), config.topics(), config.partitions(),
                 (short) (config.singleBroker() ? 1 : 3));
         Topics t = config.topics();
         KafkaStreams streams = new KafkaStreams(
                 AnalyzerTopology.build(t.runs(), t.checkpoints(), t.spectra(), t.alerts(), t.deadLetter(), metrics,
-                        config.analysisThreads()),
+                        config.analysisThreads(), detectors),
                 ClientConfigs.streams(config.bootstrapServers(), config.applicationId(), config.stateDir(),
                         config.singleBroker()));
         streams.setUncaughtExceptionHandler(e -> {

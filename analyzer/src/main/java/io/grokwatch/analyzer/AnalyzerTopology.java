@@ -28,10 +28,18 @@ public final class AnalyzerTopology {
      */
     public static Topology build(String runsTopic, String checkpointsTopic, String spectraTopic, String alertsTopic,
                                  String deadLetterTopic, AnalyzerMetrics metrics, int analysisThreads) {
+        return build(runsTopic, checkpointsTopic, spectraTopic, alertsTopic, deadLetterTopic, metrics, analysisThreads,
+                io.grokwatch.detect.DetectorSuite.defaults());
+    }
+
+    /** As above with the given detectors (thresholds from config). */
+    public static Topology build(String runsTopic, String checkpointsTopic, String spectraTopic, String alertsTopic,
+                                 String deadLetterTopic, AnalyzerMetrics metrics, int analysisThreads,
+                                 io.grokwatch.detect.DetectorSuite detectors) {
         Topology t = new Topology();
         t.addSource("runs-in", new StringDeserializer(), new ByteArrayDeserializer(), runsTopic);
         t.addSource("checkpoints-in", new StringDeserializer(), new ByteArrayDeserializer(), checkpointsTopic);
-        t.addProcessor("analyze", () -> new CheckpointProcessor(runsTopic, metrics, analysisThreads),
+        t.addProcessor("analyze", () -> new CheckpointProcessor(runsTopic, metrics, analysisThreads, detectors),
                 "runs-in", "checkpoints-in");
         t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(RUNS_STORE), Serdes.String(),
                 Serdes.ByteArray()), "analyze");

@@ -40,7 +40,7 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
     private final AnalyzerMetrics metrics;
     private final int analysisThreads;
     private final Map<String, CachedAnalyzer> analyzers = new HashMap<>();
-    private final DetectorSuite detectors = DetectorSuite.defaults();
+    private final DetectorSuite detectors;
     private ProcessorContext<String, byte[]> context;
     private KeyValueStore<String, byte[]> runs;
     private KeyValueStore<String, byte[]> state;
@@ -48,7 +48,8 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
     private record CachedAnalyzer(byte[] descriptor, RunAnalyzer analyzer) {
     }
 
-    CheckpointProcessor(String runsTopic, AnalyzerMetrics metrics, int analysisThreads) {
+    CheckpointProcessor(String runsTopic, AnalyzerMetrics metrics, int analysisThreads, DetectorSuite detectors) {
+        this.detectors = detectors;
         this.runsTopic = runsTopic;
         this.metrics = metrics;
         this.analysisThreads = analysisThreads;

@@ -30,10 +30,17 @@ public final class Replayer {
 
     private final String bootstrapServers;
     private final Topics topics;
+    private final io.grokwatch.detect.DetectorSuite detectors;
 
     public Replayer(String bootstrapServers, Topics topics) {
+        this(bootstrapServers, topics, io.grokwatch.detect.DetectorSuite.defaults());
+    }
+
+    /** A replayer whose detectors use the given thresholds (the live analyzer's, to reproduce its alerts). */
+    public Replayer(String bootstrapServers, Topics topics, io.grokwatch.detect.DetectorSuite detectors) {
         this.bootstrapServers = bootstrapServers;
         this.topics = topics;
+        this.detectors = detectors;
     }
 
     /** The run's descriptor as last published. */
@@ -66,7 +73,6 @@ public final class Replayer {
      */
     public int replay(String runId, long fromStep, Consumer<ObjectNode> sink, Consumer<ObjectNode> alerts) {
         RunDescriptor d = descriptor(runId);
-        io.grokwatch.detect.DetectorSuite detectors = io.grokwatch.detect.DetectorSuite.defaults();
         ObjectNode detectorState = detectors.initialState();
         long lastStep = -1;
         int n = 0;

@@ -27,6 +27,9 @@ final class AnalyzeCommand implements Callable<Integer> {
     int partitions = 4;
     @Option(names = "--single-broker", description = "Replication factor 1 for every topic (a one-broker cluster).")
     boolean singleBroker;
+    @Option(names = "--detector", paramLabel = "KEY=VALUE", description = "Override a detector threshold, e.g. "
+            + "onset.overlap-threshold=0.5 (repeatable; see grokwatch evaluate-detector --help for the keys).")
+    java.util.Map<String, String> detector = new java.util.LinkedHashMap<>();
     @Option(names = "--analysis-threads", description = "Threads per checkpoint analysis. Default: ${DEFAULT-VALUE}.")
     int analysisThreads = Runtime.getRuntime().availableProcessors();
 
@@ -34,7 +37,8 @@ final class AnalyzeCommand implements Callable<Integer> {
     public Integer call() throws InterruptedException {
         CountDownLatch closed = new CountDownLatch(1);
         AnalyzerService service = AnalyzerService.start(new AnalyzerService.Config(bootstrapServers, applicationId,
-                stateDir, Topics.defaults(), partitions, singleBroker, analysisThreads), new AnalyzerMetrics.Counting());
+                stateDir, Topics.defaults(), partitions, singleBroker, analysisThreads), new AnalyzerMetrics.Counting(),
+                io.grokwatch.detect.DetectorSuite.fromConfig(detector));
         // The hook closes the streams cleanly (committing state) before the JVM exits.
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             service.close();

@@ -41,6 +41,9 @@ final class DemoCommand implements Callable<Integer> {
     Path dataDir = Path.of(".grokwatch", "demo");
     @Option(names = "--run-id", description = "Run id. Default: generated from the task and the time.")
     String runId;
+    @Option(names = "--detector", paramLabel = "KEY=VALUE", description = "Override a detector threshold, e.g. "
+            + "onset.overlap-threshold=0.5 (repeatable; see grokwatch evaluate-detector --help for the keys).")
+    java.util.Map<String, String> detector = new java.util.LinkedHashMap<>();
     @Option(names = "--exit-when-done", description = "Stop once the trainer's run has been fully analysed.")
     boolean exitWhenDone;
 
@@ -64,7 +67,7 @@ final class DemoCommand implements Callable<Integer> {
              AnalyzerService analyzer = AnalyzerService.start(new AnalyzerService.Config(bootstrap,
                      AnalyzerService.Config.DEFAULT_APPLICATION_ID, dataDir.resolve("analyzer-state"), topics,
                      broker != null ? 1 : 4, broker != null, Runtime.getRuntime().availableProcessors()),
-                     new AnalyzerMetrics.Counting());
+                     new AnalyzerMetrics.Counting(), io.grokwatch.detect.DetectorSuite.fromConfig(detector));
              KafkaConsumer<String, byte[]> consumer = spectraConsumer(bootstrap, id, topics)) {
             System.out.printf("broker %s, analyzer running (%.1f s); training run %s: %s, %d checkpoints%n", bootstrap,
                     (System.nanoTime() - started) / 1e9, id, publication.descriptor().task(), publication.checkpoints());

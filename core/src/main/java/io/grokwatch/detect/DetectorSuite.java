@@ -18,9 +18,51 @@ public final class DetectorSuite {
     }
 
     public static DetectorSuite defaults() {
-        return new DetectorSuite(List.of(new GrokkingOnsetDetector(GrokkingOnsetDetector.Config.DEFAULT),
-                new GeneralizationDetector(GeneralizationDetector.Config.DEFAULT),
-                new SpectralGapDetector(SpectralGapDetector.Config.DEFAULT)));
+        return fromConfig(java.util.Map.of());
+    }
+
+    /** Every threshold's config key; the javadoc of each detector's {@code Config} gives default and reason. */
+    public static final List<String> KEYS = List.of("onset.overlap-threshold", "onset.min-rise",
+            "onset.train-accuracy", "generalization.train-accuracy", "generalization.test-accuracy", "gap.ratio",
+            "gap.flat", "gap.persistence", "gap.positions");
+
+    /**
+     * The default detectors with thresholds overridden by {@code config} (keys of {@link #KEYS}); an unknown key
+     * or a value that is not a number is an error naming the key.
+     */
+    public static DetectorSuite fromConfig(java.util.Map<String, String> config) {
+        for (String k : config.keySet()) {
+            if (!KEYS.contains(k)) {
+                throw new IllegalArgumentException("unknown detector key '" + k + "', allowed: " + String.join(", ", KEYS));
+            }
+        }
+        GrokkingOnsetDetector.Config o = GrokkingOnsetDetector.Config.DEFAULT;
+        GeneralizationDetector.Config g = GeneralizationDetector.Config.DEFAULT;
+        SpectralGapDetector.Config p = SpectralGapDetector.Config.DEFAULT;
+        return new DetectorSuite(List.of(
+                new GrokkingOnsetDetector(new GrokkingOnsetDetector.Config(
+                        number(config, "onset.overlap-threshold", o.overlapThreshold()),
+                        number(config, "onset.min-rise", o.minRise()),
+                        number(config, "onset.train-accuracy", o.trainAccuracy()))),
+                new GeneralizationDetector(new GeneralizationDetector.Config(
+                        number(config, "generalization.train-accuracy", g.trainAccuracy()),
+                        number(config, "generalization.test-accuracy", g.testAccuracy()))),
+                new SpectralGapDetector(new SpectralGapDetector.Config(number(config, "gap.ratio", p.ratio()),
+                        number(config, "gap.flat", p.flat()),
+                        (int) number(config, "gap.persistence", p.persistence()),
+                        (int) number(config, "gap.positions", p.positions())))));
+    }
+
+    private static double number(java.util.Map<String, String> config, String key, double def) {
+        String v = config.get(key);
+        if (v == null) {
+            return def;
+        }
+        try {
+            return Double.parseDouble(v.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("detector key '" + key + "' must be a number, got '" + v + "'");
+        }
     }
 
     public ObjectNode initialState() {

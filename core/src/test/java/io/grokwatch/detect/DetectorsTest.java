@@ -129,6 +129,18 @@ class DetectorsTest {
     }
 
     @Test
+    void thresholdsAreConfigKeys() {
+        // A stricter onset threshold fires later on the same run.
+        List<Alert> strict = runAll(DetectorSuite.fromConfig(Map.of("onset.overlap-threshold", "0.7")), grokkingRun());
+        assertEquals(100, strict.stream().filter(a -> a.type().equals("grokking-onset")).findFirst().orElseThrow()
+                .epoch(), strict.toString());
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> DetectorSuite.fromConfig(Map.of("onset.treshold",
+                "0.5"))).getMessage().contains("unknown detector key 'onset.treshold', allowed: onset.overlap-threshold"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> DetectorSuite.fromConfig(Map.of("gap.ratio",
+                "big"))).getMessage().contains("'gap.ratio' must be a number"));
+    }
+
+    @Test
     void thresholdsAreValidatedWithTheirKeys() {
         assertTrue(assertThrows(IllegalArgumentException.class, () -> new GrokkingOnsetDetector.Config(1.5, 0.1, 0.9))
                 .getMessage().contains("onset.overlap-threshold"));
