@@ -77,10 +77,42 @@ public final class AnalyzerService implements AutoCloseable {
             return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
         });
         AnalyzerService service = new AnalyzerService(config, streams);
+        warmUp(config.analysisThreads());
         streams.start();
         service.awaitRunning();
         LOG.info("analyzer {} running against {}", config.applicationId(), config.bootstrapServers());
         return service;
+    }
+
+    /**
+     * One throw-away analysis of a small random modular-addition model before the first real checkpoint: it loads
+     * the native BLAS/LAPACK and lets the JIT compile the hot paths, which otherwise cost the first checkpoints
+     * of the first run up to a second of latency each.
+     */
+    static void warmUp(int threads) {
+        long t0 = System.nanoTime();
+        int p = 13;
+        int h = 64;
+        java.util.SplittableRandom r = new java.util.SplittableRandom(1);
+        double[] w1 = new double[h * 2 * p];
+        double[] w2 = new double[p * h];
+        for (int i = 0; i < w1.length; i++) {
+            w1[i] = r.nextDouble() - 0.5;
+        }
+        for (int i = 0; i < w2.length; i++) {
+            w2[i] = r.nextDouble() - 0.5;
+        }
+        io.grokwatch.model.Parameters params = new io.grokwatch.model.Parameters()
+                .put("net.0.weight", new long[] {h, 2 * p}, w1).put("net.3.weight", new long[] {p, h}, w2);
+        io.grokwatch.model.Network net = new io.grokwatch.model.Network(
+                io.grokwatch.model.ModelDescription.modularAddition(p, h), params);
+        try (io.grokwatch.analysis.ModularAdditionAnalyzer a = new io.grokwatch.analysis.ModularAdditionAnalyzer(p,
+                4 * (p - 1) + 2, true, threads)) {
+            for (int i = 0; i < 20; i++) {
+                a.analyze(net);
+            }
+        }
+        LOG.info("analysis warmed up in {} ms", Math.round((System.nanoTime() - t0) / 1e6));
     }
 
     private void awaitRunning() {
