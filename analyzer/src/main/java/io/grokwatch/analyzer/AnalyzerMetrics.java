@@ -6,6 +6,14 @@ public interface AnalyzerMetrics {
 
     void deadLettered(DeadLetterReason reason);
 
+    /** The latest analysed checkpoint of a run (for per-run gauges); nothing by default. */
+    default void spectrum(String runId, io.grokwatch.detect.Observation observation) {
+    }
+
+    /** An alert raised for a run; nothing by default. */
+    default void alert(String runId, io.grokwatch.detect.Alert alert) {
+    }
+
     /** Counts in memory: for tests and for the console narration of the demo. */
     final class Counting implements AnalyzerMetrics {
         private final java.util.concurrent.atomic.AtomicLong analysed = new java.util.concurrent.atomic.AtomicLong();

@@ -135,8 +135,9 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
         // Produce-to-result latency: from the checkpoint's timestamp to the moment its spectrum is emitted.
         double lag = Math.max(0, (System.currentTimeMillis() - record.timestamp()) / 1e3);
         ((ObjectNode) out.get("timings")).put("producedToResultSeconds", lag);
+        io.grokwatch.detect.Observation observation = SpectrumRecord.observation(meta, analysis);
         DetectorSuite.Step detected = detectors.observe(previous == null || previous.detectors() == null
-                ? detectors.initialState() : previous.detectors(), SpectrumRecord.observation(meta, analysis));
+                ? detectors.initialState() : previous.detectors(), observation);
         state.put(runId, new RunState(meta.step(), meta.epoch(), previous == null ? 1 : previous.analysed() + 1,
                 analysis.eigenvalues(), detected.state()).toBytes());
         context.forward(new Record<>(runId, toBytes(out), record.timestamp()), AnalyzerTopology.SPECTRA_SINK);
@@ -147,6 +148,8 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
                     String.format("%.2f", a.confidence()), a.evidence().path("signal").asText());
         }
         metrics.analysed(runId, analysis.seconds(), lag);
+        metrics.spectrum(runId, observation);
+        detected.alerts().forEach(a -> metrics.alert(runId, a));
         LOG.debug("run {} step {} analysed in {} ms: top eigenvalue {}", runId, meta.step(),
                 Math.round(analysis.seconds() * 1000), analysis.eigenvalues().length == 0 ? "-"
                         : String.format("%.4g", analysis.eigenvalues()[0]));

@@ -1,6 +1,5 @@
 package io.grokwatch.cli;
 
-import io.grokwatch.analyzer.AnalyzerMetrics;
 import io.grokwatch.analyzer.AnalyzerService;
 import io.grokwatch.kafka.Topics;
 import picocli.CommandLine.Command;
@@ -27,6 +26,9 @@ final class AnalyzeCommand implements Callable<Integer> {
     int partitions = 4;
     @Option(names = "--single-broker", description = "Replication factor 1 for every topic (a one-broker cluster).")
     boolean singleBroker;
+    @Option(names = "--metrics-port", description = "Port of GET /metrics, /healthz, /readyz (0 = any free port, -1 = "
+            + "none). Default: ${DEFAULT-VALUE}.")
+    int metricsPort = 9464;
     @Option(names = "--detector", paramLabel = "KEY=VALUE", description = "Override a detector threshold, e.g. "
             + "onset.overlap-threshold=0.5 (repeatable; see grokwatch evaluate-detector --help for the keys).")
     java.util.Map<String, String> detector = new java.util.LinkedHashMap<>();
@@ -36,12 +38,22 @@ final class AnalyzeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws InterruptedException {
         CountDownLatch closed = new CountDownLatch(1);
+        io.grokwatch.analyzer.PrometheusAnalyzerMetrics metrics = new io.grokwatch.analyzer.PrometheusAnalyzerMetrics();
         AnalyzerService service = AnalyzerService.start(new AnalyzerService.Config(bootstrapServers, applicationId,
-                stateDir, Topics.defaults(), partitions, singleBroker, analysisThreads), new AnalyzerMetrics.Counting(),
+                stateDir, Topics.defaults(), partitions, singleBroker, analysisThreads), metrics,
                 io.grokwatch.detect.DetectorSuite.fromConfig(detector));
+        io.grokwatch.analyzer.MetricsServer server = metricsPort < 0 ? null : io.grokwatch.analyzer.MetricsServer.start(
+                "0.0.0.0", metricsPort, metrics::scrape,
+                () -> service.state() == org.apache.kafka.streams.KafkaStreams.State.RUNNING);
+        if (server != null) {
+            System.out.println("metrics at http://localhost:" + server.port() + "/metrics");
+        }
         // The hook closes the streams cleanly (committing state) before the JVM exits.
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             service.close();
+            if (server != null) {
+                server.close();
+            }
             closed.countDown();
         }, "analyzer-shutdown"));
         System.out.println("analyzer running against " + bootstrapServers + "; Ctrl-C stops it");

@@ -1,7 +1,6 @@
 package io.grokwatch.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.grokwatch.analyzer.AnalyzerMetrics;
 import io.grokwatch.analyzer.AnalyzerService;
 import io.grokwatch.kafka.ClientConfigs;
 import io.grokwatch.kafka.EmbeddedKafka;
@@ -41,6 +40,9 @@ final class DemoCommand implements Callable<Integer> {
     Path dataDir = Path.of(".grokwatch", "demo");
     @Option(names = "--run-id", description = "Run id. Default: generated from the task and the time.")
     String runId;
+    @Option(names = "--metrics-port", description = "Port of GET /metrics, /healthz, /readyz (0 = any free port, -1 = "
+            + "none). Default: ${DEFAULT-VALUE}.")
+    int metricsPort = 9464;
     @Option(names = "--detector", paramLabel = "KEY=VALUE", description = "Override a detector threshold, e.g. "
             + "onset.overlap-threshold=0.5 (repeatable; see grokwatch evaluate-detector --help for the keys).")
     java.util.Map<String, String> detector = new java.util.LinkedHashMap<>();
@@ -62,13 +64,21 @@ final class DemoCommand implements Callable<Integer> {
             bootstrap = broker.bootstrapServers();
         }
         Narrator narrator = new Narrator(publication.checkpoints());
+        io.grokwatch.analyzer.PrometheusAnalyzerMetrics metrics = new io.grokwatch.analyzer.PrometheusAnalyzerMetrics();
         AtomicBoolean stopping = new AtomicBoolean();
         try (EmbeddedKafka ownedBroker = broker;
              AnalyzerService analyzer = AnalyzerService.start(new AnalyzerService.Config(bootstrap,
                      AnalyzerService.Config.DEFAULT_APPLICATION_ID, dataDir.resolve("analyzer-state"), topics,
                      broker != null ? 1 : 4, broker != null, Runtime.getRuntime().availableProcessors()),
-                     new AnalyzerMetrics.Counting(), io.grokwatch.detect.DetectorSuite.fromConfig(detector));
-             KafkaConsumer<String, byte[]> consumer = spectraConsumer(bootstrap, id, topics)) {
+                     metrics, io.grokwatch.detect.DetectorSuite.fromConfig(detector));
+             KafkaConsumer<String, byte[]> consumer = spectraConsumer(bootstrap, id, topics);
+             io.grokwatch.analyzer.MetricsServer server = metricsPort < 0 ? null
+                     : io.grokwatch.analyzer.MetricsServer.start("0.0.0.0", metricsPort, metrics::scrape,
+                             () -> analyzer.state() == org.apache.kafka.streams.KafkaStreams.State.RUNNING)) {
+            if (server != null) {
+                System.out.println("metrics (Prometheus) at http://localhost:" + server.port() + "/metrics, health at "
+                        + "/healthz and /readyz");
+            }
             System.out.printf("broker %s, analyzer running (%.1f s); training run %s: %s, %d checkpoints%n", bootstrap,
                     (System.nanoTime() - started) / 1e9, id, publication.descriptor().task(), publication.checkpoints());
             if (!exitWhenDone) {
