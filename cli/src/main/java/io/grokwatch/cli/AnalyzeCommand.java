@@ -26,12 +26,10 @@ final class AnalyzeCommand implements Callable<Integer> {
     int partitions = 4;
     @Option(names = "--single-broker", description = "Replication factor 1 for every topic (a one-broker cluster).")
     boolean singleBroker;
-    @Option(names = "--metrics-port", description = "Port of GET /metrics, /healthz, /readyz (0 = any free port, -1 = "
-            + "none). Default: ${DEFAULT-VALUE}.")
-    int metricsPort = 9464;
-    @Option(names = "--detector", paramLabel = "KEY=VALUE", description = "Override a detector threshold, e.g. "
-            + "onset.overlap-threshold=0.5 (repeatable; see grokwatch evaluate-detector --help for the keys).")
-    java.util.Map<String, String> detector = new java.util.LinkedHashMap<>();
+    @picocli.CommandLine.Mixin
+    MetricsOptions metricsOptions;
+    @picocli.CommandLine.Mixin
+    DetectorOptions detectors;
     @Option(names = "--analysis-threads", description = "Threads per checkpoint analysis. Default: ${DEFAULT-VALUE}.")
     int analysisThreads = Runtime.getRuntime().availableProcessors();
 
@@ -41,13 +39,8 @@ final class AnalyzeCommand implements Callable<Integer> {
         io.grokwatch.analyzer.PrometheusAnalyzerMetrics metrics = new io.grokwatch.analyzer.PrometheusAnalyzerMetrics();
         AnalyzerService service = AnalyzerService.start(new AnalyzerService.Config(bootstrapServers, applicationId,
                 stateDir, Topics.defaults(), partitions, singleBroker, analysisThreads), metrics,
-                io.grokwatch.detect.DetectorSuite.fromConfig(detector));
-        io.grokwatch.analyzer.MetricsServer server = metricsPort < 0 ? null : io.grokwatch.analyzer.MetricsServer.start(
-                "0.0.0.0", metricsPort, metrics::scrape,
-                () -> service.state() == org.apache.kafka.streams.KafkaStreams.State.RUNNING);
-        if (server != null) {
-            System.out.println("metrics at http://localhost:" + server.port() + "/metrics");
-        }
+                detectors.suite());
+        io.grokwatch.analyzer.MetricsServer server = metricsOptions.start(metrics, service);
         // The hook closes the streams cleanly (committing state) before the JVM exits.
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             service.close();

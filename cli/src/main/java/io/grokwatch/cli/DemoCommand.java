@@ -40,12 +40,10 @@ final class DemoCommand implements Callable<Integer> {
     Path dataDir = Path.of(".grokwatch", "demo");
     @Option(names = "--run-id", description = "Run id. Default: generated from the task and the time.")
     String runId;
-    @Option(names = "--metrics-port", description = "Port of GET /metrics, /healthz, /readyz (0 = any free port, -1 = "
-            + "none). Default: ${DEFAULT-VALUE}.")
-    int metricsPort = 9464;
-    @Option(names = "--detector", paramLabel = "KEY=VALUE", description = "Override a detector threshold, e.g. "
-            + "onset.overlap-threshold=0.5 (repeatable; see grokwatch evaluate-detector --help for the keys).")
-    java.util.Map<String, String> detector = new java.util.LinkedHashMap<>();
+    @Mixin
+    MetricsOptions metricsOptions;
+    @Mixin
+    DetectorOptions detectors;
     @Option(names = "--exit-when-done", description = "Stop once the trainer's run has been fully analysed.")
     boolean exitWhenDone;
 
@@ -70,15 +68,9 @@ final class DemoCommand implements Callable<Integer> {
              AnalyzerService analyzer = AnalyzerService.start(new AnalyzerService.Config(bootstrap,
                      AnalyzerService.Config.DEFAULT_APPLICATION_ID, dataDir.resolve("analyzer-state"), topics,
                      broker != null ? 1 : 4, broker != null, Runtime.getRuntime().availableProcessors()),
-                     metrics, io.grokwatch.detect.DetectorSuite.fromConfig(detector));
+                     metrics, detectors.suite());
              KafkaConsumer<String, byte[]> consumer = spectraConsumer(bootstrap, id, topics);
-             io.grokwatch.analyzer.MetricsServer server = metricsPort < 0 ? null
-                     : io.grokwatch.analyzer.MetricsServer.start("0.0.0.0", metricsPort, metrics::scrape,
-                             () -> analyzer.state() == org.apache.kafka.streams.KafkaStreams.State.RUNNING)) {
-            if (server != null) {
-                System.out.println("metrics (Prometheus) at http://localhost:" + server.port() + "/metrics, health at "
-                        + "/healthz and /readyz");
-            }
+             io.grokwatch.analyzer.MetricsServer server = metricsOptions.start(metrics, analyzer)) {
             System.out.printf("broker %s, analyzer running (%.1f s); training run %s: %s, %d checkpoints%n", bootstrap,
                     (System.nanoTime() - started) / 1e9, id, publication.descriptor().task(), publication.checkpoints());
             if (!exitWhenDone) {

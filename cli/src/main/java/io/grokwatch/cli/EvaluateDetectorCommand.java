@@ -28,13 +28,10 @@ import java.util.concurrent.Callable;
 final class EvaluateDetectorCommand implements Callable<Integer> {
     @Option(names = "--suite", description = "default or smoke (two short runs, for tests). Default: ${DEFAULT-VALUE}.")
     String suite = "default";
+    @picocli.CommandLine.Mixin
+    DetectorOptions detectorOptions;
     @Option(names = "--out", description = "Optional JSON file with every run's result.")
     Path out;
-    @Option(names = "--detector", paramLabel = "KEY=VALUE", description = "Override a detector threshold, e.g. "
-            + "onset.overlap-threshold=0.5 (repeatable; keys: onset.overlap-threshold, onset.min-rise, "
-            + "onset.train-accuracy, generalization.train-accuracy, generalization.test-accuracy, gap.ratio, "
-            + "gap.flat, gap.persistence, gap.positions).")
-    java.util.Map<String, String> detector = new java.util.LinkedHashMap<>();
 
     /** One run of the suite. */
     record RunSpec(String task, int p, double alpha, long seed, int every, int epochs, int hidden, double sparsity) {
@@ -66,12 +63,12 @@ final class EvaluateDetectorCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         List<RunSpec> runs = suite(suite);
-        DetectorSuite.fromConfig(detector);
+        DetectorSuite detectors = detectorOptions.suite();
         List<Outcome> outcomes = new ArrayList<>();
         try (ProgressBar bar = new ProgressBar("evaluate-detector", runs.size())) {
             for (int i = 0; i < runs.size(); i++) {
                 RunSpec r = runs.get(i);
-                outcomes.add(r.task().equals("tms") ? tms(r, detector) : modularAddition(r, detector));
+                outcomes.add(r.task().equals("tms") ? tms(r, detectors) : modularAddition(r, detectors));
                 bar.update(i + 1, r.label());
             }
         }
@@ -116,10 +113,9 @@ final class EvaluateDetectorCommand implements Callable<Integer> {
         return e < 0 ? "-" : Long.toString(e);
     }
 
-    private static Outcome modularAddition(RunSpec r, Map<String, String> detectorConfig) {
+    private static Outcome modularAddition(RunSpec r, DetectorSuite detectors) {
         ModularAdditionTask task = ModularAdditionTask.create(new ModularAdditionTask.Config(r.p(), 512, r.alpha(), 0.05,
                 0.01, r.epochs(), r.seed()));
-        DetectorSuite detectors = DetectorSuite.fromConfig(detectorConfig);
         ObjectNode[] state = {detectors.initialState()};
         long[] t = {-1, -1, -1, -1};
         try (ModularAdditionAnalyzer analyzer = new ModularAdditionAnalyzer(r.p(), 4 * (r.p() - 1) + 2, false)) {
@@ -144,9 +140,8 @@ final class EvaluateDetectorCommand implements Callable<Integer> {
                 inWindow, generalises && t[2] < 0);
     }
 
-    private static Outcome tms(RunSpec r, Map<String, String> detectorConfig) {
+    private static Outcome tms(RunSpec r, DetectorSuite detectors) {
         TmsTask task = TmsTask.create(new TmsTask.Config(50, r.hidden(), r.sparsity(), 0.8, 500, r.epochs(), 1e-3, r.seed()));
-        DetectorSuite detectors = DetectorSuite.fromConfig(detectorConfig);
         ObjectNode[] state = {detectors.initialState()};
         long[] t = {-1, -1, -1, -1};
         task.run(r.every(), (epoch, step, params, m) -> {

@@ -50,18 +50,15 @@ final class ModularAdditionExperiment implements Callable<Integer> {
     int topK = 200;
     @Option(names = "--no-layers", description = "Skip the per-layer spectra (faster).")
     boolean noLayers;
+    @picocli.CommandLine.Mixin
+    DetectorOptions detectorOptions;
     @Option(names = "--out", required = true, description = "JSON file to write.")
     Path out;
-    @Option(names = "--detector", paramLabel = "KEY=VALUE", description = "Override a detector threshold, e.g. "
-            + "onset.overlap-threshold=0.5 (repeatable; keys: onset.overlap-threshold, onset.min-rise, "
-            + "onset.train-accuracy, generalization.train-accuracy, generalization.test-accuracy, gap.ratio, "
-            + "gap.flat, gap.persistence, gap.positions).")
-    java.util.Map<String, String> detector = new java.util.LinkedHashMap<>();
 
     @Override
     public Integer call() throws Exception {
         ModularAdditionTask.Config config = new ModularAdditionTask.Config(p, width, alpha, lr, weightDecay, epochs, seed);
-        io.grokwatch.detect.DetectorSuite.fromConfig(detector); // validate before hours of training
+        io.grokwatch.detect.DetectorSuite detectors = detectorOptions.suite(); // validated before training
         if (every <= 0) {
             throw new IllegalArgumentException("--every must be a positive number of epochs, got " + every);
         }
@@ -116,7 +113,6 @@ final class ModularAdditionExperiment implements Callable<Integer> {
         Row last = rows.get(rows.size() - 1);
         Map<String, RotatedCliff> rotation = main.rotate(last.result);
         // The detectors see the checkpoints in order, exactly as the streaming analyzer feeds them.
-        io.grokwatch.detect.DetectorSuite detectors = io.grokwatch.detect.DetectorSuite.fromConfig(detector);
         com.fasterxml.jackson.databind.node.ObjectNode detectorState = detectors.initialState();
         List<io.grokwatch.detect.Alert> alerts = new ArrayList<>();
         for (Row r : rows) {

@@ -1,0 +1,21 @@
+package io.grokwatch.cli;
+
+import io.grokwatch.detect.DetectorSuite;
+import picocli.CommandLine.Option;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** {@code --detector KEY=VALUE}: detector thresholds, shared by every command that runs the detectors. */
+final class DetectorOptions {
+    @Option(names = "--detector", paramLabel = "KEY=VALUE", description = "Override a detector threshold, e.g. "
+            + "onset.overlap-threshold=0.5 (repeatable; keys: onset.overlap-threshold, onset.min-rise, "
+            + "onset.train-accuracy, generalization.train-accuracy, generalization.test-accuracy, gap.ratio, "
+            + "gap.flat, gap.persistence, gap.positions).")
+    Map<String, String> overrides = new LinkedHashMap<>();
+
+    /** The detectors with these thresholds (unknown keys and bad values fail here, naming the key). */
+    DetectorSuite suite() {
+        return DetectorSuite.fromConfig(overrides);
+    }
+}
