@@ -16,6 +16,8 @@ import org.apache.kafka.streams.state.Stores;
 public final class AnalyzerTopology {
     public static final String RUNS_STORE = "runs";
     public static final String RUN_STATE_STORE = "run-state";
+    /** Per run: the eigenbases of the last analysed checkpoint ({@link io.grokwatch.run.EigenBases}). */
+    public static final String EIGENBASIS_STORE = "eigenbasis";
     static final String SPECTRA_SINK = "spectra";
     static final String DEAD_LETTER_SINK = "dead-letter";
     static final String ALERTS_SINK = "alerts";
@@ -45,6 +47,11 @@ public final class AnalyzerTopology {
                 Serdes.ByteArray()), "analyze");
         t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(RUN_STATE_STORE), Serdes.String(),
                 Serdes.ByteArray()), "analyze");
+        // Eigenbases are large (n x k floats per kernel): their changelog accepts records of that size.
+        t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(EIGENBASIS_STORE), Serdes.String(),
+                Serdes.ByteArray()).withLoggingEnabled(java.util.Map.of(
+                org.apache.kafka.common.config.TopicConfig.MAX_MESSAGE_BYTES_CONFIG,
+                Integer.toString(io.grokwatch.kafka.ClientConfigs.MAX_STATE_RECORD_BYTES))), "analyze");
         t.addSink(SPECTRA_SINK, spectraTopic, new StringSerializer(), new ByteArraySerializer(), "analyze");
         t.addSink(ALERTS_SINK, alertsTopic, new StringSerializer(), new ByteArraySerializer(), "analyze");
         t.addSink(DEAD_LETTER_SINK, deadLetterTopic, new StringSerializer(), new ByteArraySerializer(), "analyze");

@@ -7,6 +7,7 @@ import io.grokwatch.detect.DetectorSuite;
 import io.grokwatch.model.ModelFormatException;
 import io.grokwatch.run.CheckpointMetadata;
 import io.grokwatch.run.CheckpointRecord;
+import io.grokwatch.run.EigenBases;
 import io.grokwatch.run.RunAnalyzer;
 import io.grokwatch.run.RunDescriptor;
 import io.grokwatch.run.RunFormatException;
@@ -44,6 +45,7 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
     private ProcessorContext<String, byte[]> context;
     private KeyValueStore<String, byte[]> runs;
     private KeyValueStore<String, byte[]> state;
+    private KeyValueStore<String, byte[]> bases;
 
     private record CachedAnalyzer(byte[] descriptor, RunAnalyzer analyzer) {
     }
@@ -60,6 +62,7 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
         this.context = context;
         this.runs = context.getStateStore(AnalyzerTopology.RUNS_STORE);
         this.state = context.getStateStore(AnalyzerTopology.RUN_STATE_STORE);
+        this.bases = context.getStateStore(AnalyzerTopology.EIGENBASIS_STORE);
     }
 
     @Override
@@ -77,6 +80,7 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
         if (record.value() == null) {
             if (runId != null) {
                 runs.delete(runId);
+                bases.delete(runId);
                 dropAnalyzer(runId);
             }
             return;
@@ -123,7 +127,9 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
         RunAnalyzer analyzer = analyzer(runId, descriptorBytes);
         RunAnalyzer.Analysis analysis;
         try {
-            analysis = analyzer.analyze(checkpoint.weights());
+            // The previous checkpoint's eigenbases (warm starts, drift) come from the store, never from memory,
+            // so a restarted or replaying analyzer starts each solve from the same numbers.
+            analysis = analyzer.analyze(checkpoint.weights(), EigenBases.decode(bases.get(runId)));
         } catch (ModelFormatException e) {
             deadLetter(record, DeadLetterReason.MODEL_MISMATCH, e.getMessage());
             return;
@@ -140,6 +146,9 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
                 ? detectors.initialState() : previous.detectors(), observation);
         state.put(runId, new RunState(meta.step(), meta.epoch(), previous == null ? 1 : previous.analysed() + 1,
                 analysis.eigenvalues(), detected.state()).toBytes());
+        if (!analysis.bases().isEmpty()) {
+            bases.put(runId, EigenBases.encode(analysis.bases()));
+        }
         context.forward(new Record<>(runId, toBytes(out), record.timestamp()), AnalyzerTopology.SPECTRA_SINK);
         for (Alert a : detected.alerts()) {
             ObjectNode alert = SpectrumRecord.alert(runId, a);

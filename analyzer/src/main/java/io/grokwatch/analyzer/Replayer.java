@@ -76,6 +76,7 @@ public final class Replayer {
         ObjectNode detectorState = detectors.initialState();
         long lastStep = -1;
         int n = 0;
+        java.util.Map<String, io.grokwatch.linalg.Matrix> bases = java.util.Map.of();
         try (RunAnalyzer analyzer = new RunAnalyzer(d)) {
             for (ConsumerRecord<String, byte[]> r : readAll(topics.checkpoints())) {
                 if (!runId.equals(r.key())) {
@@ -93,11 +94,15 @@ public final class Replayer {
                 }
                 RunAnalyzer.Analysis a;
                 try {
-                    a = analyzer.analyze(c.weights());
+                    a = analyzer.analyze(c.weights(), bases);
                 } catch (RuntimeException bad) {
                     continue;
                 }
                 lastStep = step;
+                // Through the same F32 encoding as the live analyzer's store, so solves start from the same numbers.
+                if (!a.bases().isEmpty()) {
+                    bases = io.grokwatch.run.EigenBases.rounded(a.bases());
+                }
                 var detected = detectors.observe(detectorState, SpectrumRecord.observation(c.metadata(), a));
                 detectorState = detected.state();
                 if (step < fromStep) {

@@ -4,6 +4,7 @@ import io.grokwatch.entk.Entk;
 import io.grokwatch.features.Cliffs;
 import io.grokwatch.features.CliffRotation;
 import io.grokwatch.features.EffectiveRank;
+import io.grokwatch.features.EigenspaceDrift;
 import io.grokwatch.features.Family;
 import io.grokwatch.features.FourierFamilies;
 import io.grokwatch.features.ModularAdditionCliffs;
@@ -91,13 +92,27 @@ public final class ModularAdditionAnalyzer implements AutoCloseable {
         return families;
     }
 
-    /** Result of one checkpoint; vectors of the whole-model cliffs are kept for rotation and drift. */
+    /**
+     * Result of one checkpoint; vectors of the whole-model cliffs are kept for rotation, and each kernel's basis
+     * ({@link Entk#ALL} and every group) for the next checkpoint's warm start and drift.
+     */
     public record Result(SpectrumSummary all, Map<String, SpectrumSummary> layers, Matrix firstCliffVectors,
-                         Matrix secondCliffVectors, double kernelSeconds, double eigenSeconds,
-                         double layerSeconds) {
+                         Matrix secondCliffVectors, Map<String, Matrix> bases, double kernelSeconds,
+                         double eigenSeconds, double layerSeconds) {
     }
 
+    /** One checkpoint with no previous one (cold solves, no drift). */
     public Result analyze(Network net) {
+        return analyze(net, Map.of());
+    }
+
+    /**
+     * One checkpoint.
+     *
+     * @param previous the previous checkpoint's {@link Result#bases()} (possibly rounded, e.g. restored from a
+     *                 store): warm starts for iterative solves, and the reference for each kernel's drift
+     */
+    public Result analyze(Network net, Map<String, Matrix> previous) {
         long t0 = System.nanoTime();
         Entk entk = new Entk(net, probes);
         List<String> groups = entk.groups();
@@ -121,28 +136,40 @@ public final class ModularAdditionAnalyzer implements AutoCloseable {
         int needValues = Math.max(topK, Math.min(probes.rows(), cliffs.second().last() + 2));
         int needVectors = Math.min(probes.rows(), cliffs.second().last() + 1);
         Matrix wholeKernel = whole;
-        var wholeTask = pool.submit(() -> SymmetricEigen.top(wholeKernel, needValues, needVectors));
-        Map<String, java.util.concurrent.Future<SpectrumSummary>> layerTasks = new LinkedHashMap<>();
+        var wholeTask = pool.submit(() -> SpectrumSolver.top(wholeKernel, needValues, needVectors,
+                previous.get(Entk.ALL)));
+        Map<String, java.util.concurrent.Future<SpectrumSolver.Solve>> layerTasks = new LinkedHashMap<>();
         if (layerSpectra) {
             for (String g : groups) {
                 Matrix k = layerKernels.get(g);
-                layerTasks.put(g, pool.submit(() -> summarise(
-                        entk.classMeanFactor(g).filter(f -> f.cols() < probes.rows()).isPresent()
-                                ? entk.classMeanTop(g, needValues, needVectors)
-                                : SymmetricEigen.top(k, needValues, needVectors))));
+                layerTasks.put(g, pool.submit(() -> {
+                    if (entk.classMeanFactor(g).filter(f -> f.cols() < probes.rows()).isPresent()) {
+                        long s0 = System.nanoTime();
+                        Eigenpairs e = entk.classMeanTop(g, needValues, needVectors);
+                        return new SpectrumSolver.Solve(e, e.vectors(), new SolveInfo("low-rank", false, 0,
+                                e.residual(), (System.nanoTime() - s0) / 1e9));
+                    }
+                    return SpectrumSolver.top(k, needValues, needVectors, previous.get(g));
+                }));
             }
         }
-        Eigenpairs eig = join(wholeTask);
-        SpectrumSummary all = summarise(eig);
+        SpectrumSolver.Solve wholeSolve = join(wholeTask);
+        Eigenpairs eig = wholeSolve.pairs();
+        SpectrumSummary all = summarise(wholeSolve, previous.get(Entk.ALL));
         Matrix v = eig.vectors();
         Matrix first = v.cols() > cliffs.first().last() ? cliffs.first().columnsOf(v) : null;
         Matrix second = v.cols() > cliffs.second().last() ? cliffs.second().columnsOf(v) : null;
         long t2 = System.nanoTime();
         Map<String, SpectrumSummary> layers = new LinkedHashMap<>();
-        layerTasks.forEach((g, f) -> layers.put(g, join(f)));
+        Map<String, Matrix> bases = new LinkedHashMap<>();
+        bases.put(Entk.ALL, wholeSolve.basis());
+        layerTasks.forEach((g, f) -> {
+            SpectrumSolver.Solve s = join(f);
+            layers.put(g, summarise(s, previous.get(g)));
+            bases.put(g, s.basis());
+        });
         long t3 = System.nanoTime();
-        return new Result(all, layers, first, second, (t1 - t0) / 1e9, (t2 - t1) / 1e9,
-                (t3 - t2) / 1e9);
+        return new Result(all, layers, first, second, bases, (t1 - t0) / 1e9, (t2 - t1) / 1e9, (t3 - t2) / 1e9);
     }
 
     private static <T> T join(java.util.concurrent.Future<T> f) {
@@ -157,6 +184,14 @@ public final class ModularAdditionAnalyzer implements AutoCloseable {
             }
             throw new IllegalStateException(e.getCause());
         }
+    }
+
+    private SpectrumSummary summarise(SpectrumSolver.Solve solve, Matrix previousBasis) {
+        Eigenpairs eig = solve.pairs();
+        double drift = previousBasis == null || previousBasis.rows() != eig.vectors().rows() ? Double.NaN
+                : EigenspaceDrift.between(previousBasis.columns(0, Math.min(previousBasis.cols(), eig.vectorCount())),
+                eig.vectors());
+        return summarise(eig).withDrift(drift).withSolve(solve.info());
     }
 
     private SpectrumSummary summarise(Eigenpairs eig) {

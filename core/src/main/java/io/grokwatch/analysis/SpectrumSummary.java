@@ -19,10 +19,26 @@ import java.util.Map;
  * @param cliffs        detected cliffs (position i: a drop lambda_i / lambda_{i+1})
  * @param effectiveRank exp(entropy) of the normalised top-k eigenvalues
  * @param residual      relative eigen residual of the solve
+ * @param drift         {@link io.grokwatch.features.EigenspaceDrift} of the leading eigenspace since the previous
+ *                      checkpoint, NaN when there is none
+ * @param solve         how the spectrum was computed, or null when not reported
  */
 public record SpectrumSummary(double[] eigenvalues, Map<String, Map<Family, Double>> overlaps,
                               Map<String, Double> gaps, List<Cliff> cliffs, double effectiveRank,
-                              double residual) {
+                              double residual, double drift, SolveInfo solve) {
+
+    public SpectrumSummary(double[] eigenvalues, Map<String, Map<Family, Double>> overlaps, Map<String, Double> gaps,
+                           List<Cliff> cliffs, double effectiveRank, double residual) {
+        this(eigenvalues, overlaps, gaps, cliffs, effectiveRank, residual, Double.NaN, null);
+    }
+
+    public SpectrumSummary withDrift(double d) {
+        return new SpectrumSummary(eigenvalues, overlaps, gaps, cliffs, effectiveRank, residual, d, solve);
+    }
+
+    public SpectrumSummary withSolve(SolveInfo s) {
+        return new SpectrumSummary(eigenvalues, overlaps, gaps, cliffs, effectiveRank, residual, drift, s);
+    }
 
     public ObjectNode toJson() {
         ObjectNode o = JsonNodeFactory.instance.objectNode();
@@ -47,6 +63,14 @@ public record SpectrumSummary(double[] eigenvalues, Map<String, Map<Family, Doub
         }
         o.put("effectiveRank", effectiveRank);
         o.put("residual", residual);
+        if (Double.isFinite(drift)) {
+            o.put("drift", drift);
+        }
+        if (solve != null) {
+            o.putObject("solve").put("start", solve.start()).put("fellBack", solve.fellBack())
+                    .put("iterations", solve.iterations())
+                    .put("residual", solve.residual());
+        }
         return o;
     }
 }

@@ -93,6 +93,39 @@ public final class SymmetricEigen {
         }
     }
 
+    /**
+     * The {@code k} largest eigenpairs of a small symmetric matrix by LAPACK {@code dsyevr} (MRRR with its own
+     * bisection and inverse-iteration fallback): slower than {@link #top} on large kernels, but it never gives up
+     * on the tight clusters that Rayleigh-Ritz and Gram matrices of nearly orthonormal blocks produce.
+     */
+    public static Eigenpairs topRobust(Matrix a, int k) {
+        int n = a.rows();
+        if (a.cols() != n || k < 0 || k > n) {
+            throw new IllegalArgumentException("need a square matrix and 0 <= k <= n, got " + a.shape() + ", k=" + k);
+        }
+        if (k == 0) {
+            return new Eigenpairs(new double[0], new Matrix(n, 0), 0.0);
+        }
+        double[] w = new double[n];
+        double[] z = new double[n * k];
+        int[] found = new int[1];
+        int[] support = new int[2 * k];
+        // Row-major symmetric input is its own column-major transpose; the output z is n x k column-major.
+        check("dsyevr", openblas.LAPACKE_dsyevr(openblas.LAPACK_COL_MAJOR, (byte) 'V', (byte) 'I', (byte) 'L', n,
+                a.data().clone(), n, 0.0, 0.0, n - k + 1, n, 0.0, found, w, z, n, support));
+        double[] values = new double[k];
+        Matrix vec = new Matrix(n, k);
+        double[] vd = vec.data();
+        for (int j = 0; j < k; j++) {
+            int src = (k - 1 - j) * n;
+            values[j] = w[k - 1 - j];
+            for (int i = 0; i < n; i++) {
+                vd[i * k + j] = z[src + i];
+            }
+        }
+        return new Eigenpairs(values, Columns.normaliseWithSign(vec), 0.0);
+    }
+
     /** Columns at least this many: the back-transformation is split across two threads. */
     private static final int PARALLEL_BACK_TRANSFORM = 32;
 

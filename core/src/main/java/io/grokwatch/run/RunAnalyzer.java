@@ -40,8 +40,12 @@ public final class RunAnalyzer implements AutoCloseable {
         return descriptor;
     }
 
-    /** Result of one checkpoint: the JSON fields and the whole-model spectrum summary the detectors read. */
-    public record Analysis(ObjectNode json, io.grokwatch.analysis.SpectrumSummary whole, double seconds) {
+    /**
+     * Result of one checkpoint: the JSON fields, the whole-model spectrum summary the detectors read, and the
+     * eigenbases the next checkpoint of the run starts from (empty when the analysis keeps none).
+     */
+    public record Analysis(ObjectNode json, io.grokwatch.analysis.SpectrumSummary whole,
+                           Map<String, io.grokwatch.linalg.Matrix> bases, double seconds) {
         public double[] eigenvalues() {
             return whole.eigenvalues();
         }
@@ -52,6 +56,14 @@ public final class RunAnalyzer implements AutoCloseable {
      * {@link io.grokwatch.model.ModelFormatException}) and analyses them.
      */
     public Analysis analyze(TensorFile weights) {
+        return analyze(weights, Map.of());
+    }
+
+    /**
+     * As {@link #analyze(TensorFile)}, continuing from the previous checkpoint's {@link Analysis#bases()}
+     * (warm starts and drift).
+     */
+    public Analysis analyze(TensorFile weights, Map<String, io.grokwatch.linalg.Matrix> previous) {
         long t0 = System.nanoTime();
         Network net = Checkpoints.bind(descriptor.model(), weights);
         if (net.inputs() != descriptor.probe().inputs().cols()) {
@@ -60,8 +72,10 @@ public final class RunAnalyzer implements AutoCloseable {
         }
         ObjectNode o = JsonNodeFactory.instance.objectNode();
         io.grokwatch.analysis.SpectrumSummary whole;
+        Map<String, io.grokwatch.linalg.Matrix> bases = Map.of();
         if (modular != null) {
-            ModularAdditionAnalyzer.Result r = modular.analyze(net);
+            ModularAdditionAnalyzer.Result r = modular.analyze(net, previous);
+            bases = r.bases();
             o.setAll(r.all().toJson());
             ObjectNode layers = o.putObject("layers");
             r.layers().forEach((g, s) -> layers.set(g, s.toJson()));
@@ -86,7 +100,7 @@ public final class RunAnalyzer implements AutoCloseable {
                 });
             }
         }
-        return new Analysis(o, whole, (System.nanoTime() - t0) / 1e9);
+        return new Analysis(o, whole, bases, (System.nanoTime() - t0) / 1e9);
     }
 
     private static void putHeatmap(ObjectNode o, TmsHeatmap h) {

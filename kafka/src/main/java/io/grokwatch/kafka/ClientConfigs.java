@@ -28,6 +28,12 @@ public final class ClientConfigs {
     /** A training monitor wants a run's records promptly; Streams' default is 30 s under EOS. */
     public static final int STREAMS_COMMIT_INTERVAL_MS = 100;
 
+    /**
+     * Largest state-store record the analyzer writes to its changelog: a run's eigenbases (F32, n x k per kernel;
+     * ~75 MB at p=113 with three kernels of 450 vectors). Records this size only go to changelog topics.
+     */
+    public static final int MAX_STATE_RECORD_BYTES = 128 * 1024 * 1024;
+
     /** Two checkpoints may be fetched in one request, bounding consumer memory at 32 MiB. */
     public static final int FETCH_MAX_BYTES = 2 * MAX_CHECKPOINT_BYTES;
 
@@ -104,9 +110,10 @@ public final class ClientConfigs {
         p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, STREAMS_COMMIT_INTERVAL_MS);
         p.put(StreamsConfig.DEFAULT_KEY_SERDE_CLASS_CONFIG, Serdes.ByteArraySerde.class.getName());
         p.put(StreamsConfig.DEFAULT_VALUE_SERDE_CLASS_CONFIG, Serdes.ByteArraySerde.class.getName());
-        p.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG), MAX_CHECKPOINT_BYTES);
+        // Sized for the eigenbasis store's changelog records; the buffer is allocated as used, not up front.
+        p.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG), MAX_STATE_RECORD_BYTES);
         p.put(StreamsConfig.producerPrefix(ProducerConfig.COMPRESSION_TYPE_CONFIG), "zstd");
-        p.put(StreamsConfig.producerPrefix(ProducerConfig.BUFFER_MEMORY_CONFIG), PRODUCER_BUFFER_MEMORY);
+        p.put(StreamsConfig.producerPrefix(ProducerConfig.BUFFER_MEMORY_CONFIG), 2L * MAX_STATE_RECORD_BYTES);
         p.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG), MAX_CHECKPOINT_BYTES);
         p.put(StreamsConfig.consumerPrefix(ConsumerConfig.FETCH_MAX_BYTES_CONFIG), FETCH_MAX_BYTES);
         // Changelog and repartition topics may carry checkpoints too.

@@ -1,0 +1,62 @@
+package io.grokwatch.analysis;
+
+import io.grokwatch.linalg.Eigenpairs;
+import io.grokwatch.linalg.Matrix;
+import io.grokwatch.linalg.SymmetricEigen;
+import io.grokwatch.linalg.SymmetricOperator;
+import io.grokwatch.linalg.TopEigenSolver;
+
+/**
+ * Chooses how to get a kernel's leading spectrum: one dense tridiagonalisation when the kernel is small enough
+ * that it costs less than block iterations (the wanted block would be a large share of the side), otherwise
+ * warm-started LOBPCG from the previous checkpoint's eigenbasis of the same kernel (cold when there is none).
+ */
+public final class SpectrumSolver {
+    /** Kernels up to this side are decomposed densely (measured: below it LOBPCG's block work costs more). */
+    public static final int DENSE_MAX_SIDE = 2000;
+    /** Residual tolerance of iterative solves ({@code ||K v - lambda v|| / lambda}). */
+    public static final double TOLERANCE = 1e-6;
+
+    private SpectrumSolver() {
+    }
+
+    /**
+     * @param pairs   the {@code values} leading eigenvalues and {@code vectors} eigenvectors
+     * @param basis   what the next checkpoint's solve of this kernel starts from (and drift is measured against)
+     * @param info    how the solve went
+     */
+    public record Solve(Eigenpairs pairs, Matrix basis, SolveInfo info) {
+    }
+
+    /** Top {@code values} eigenvalues and {@code vectors} eigenvectors of a formed symmetric kernel. */
+    public static Solve top(Matrix kernel, int values, int vectors, Matrix warm) {
+        int n = kernel.rows();
+        int k = Math.min(n, Math.max(values, vectors));
+        if (n <= DENSE_MAX_SIDE || 3 * (k + guard(k)) >= n) {
+            long t0 = System.nanoTime();
+            Eigenpairs e = SymmetricEigen.top(kernel, Math.min(values, n), Math.min(vectors, n));
+            return new Solve(e, e.vectors(), new SolveInfo(SolveInfo.DENSE, false, 0, e.residual(),
+                    (System.nanoTime() - t0) / 1e9));
+        }
+        return iterative(SymmetricOperator.of(kernel), values, vectors, warm);
+    }
+
+    /** Warm-started (or cold) LOBPCG on an operator that need not be formed. */
+    public static Solve iterative(SymmetricOperator op, int values, int vectors, Matrix warm) {
+        long t0 = System.nanoTime();
+        int n = op.size();
+        int k = Math.min(n, Math.max(values, vectors));
+        TopEigenSolver.Solution s = TopEigenSolver.solve(op, k, warm,
+                TopEigenSolver.Options.DEFAULT.withTolerance(TOLERANCE));
+        Eigenpairs all = s.pairs();
+        double[] v = java.util.Arrays.copyOf(all.values(), Math.min(values, k));
+        Eigenpairs e = new Eigenpairs(v, all.vectors().columns(0, Math.min(vectors, k)), all.residual());
+        TopEigenSolver.Report r = s.report();
+        return new Solve(e, s.basis(), new SolveInfo(r.start().label(), r.fellBack(), r.iterations(), r.residual(),
+                (System.nanoTime() - t0) / 1e9));
+    }
+
+    private static int guard(int k) {
+        return Math.max(8, k / 8);
+    }
+}
