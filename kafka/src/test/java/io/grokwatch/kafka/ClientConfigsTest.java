@@ -52,7 +52,9 @@ class ClientConfigsTest {
         assertEquals(1, c.getInt(StreamsConfig.REPLICATION_FACTOR_CONFIG));
         assertTrue(c.getLong(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG) <= 100);
         Map<String, Object> producer = c.getProducerConfigs("analyzer-client");
-        assertEquals(MAX, producer.get(ProducerConfig.MAX_REQUEST_SIZE_CONFIG));
+        // The streams producer also writes the eigenbasis changelog, whose records are larger than checkpoints.
+        assertEquals(ClientConfigs.MAX_STATE_RECORD_BYTES, producer.get(ProducerConfig.MAX_REQUEST_SIZE_CONFIG));
+        assertTrue((Long) producer.get(ProducerConfig.BUFFER_MEMORY_CONFIG) >= ClientConfigs.MAX_STATE_RECORD_BYTES);
         Map<String, Object> consumer = c.getMainConsumerConfigs("analyzer", "analyzer-client", 0);
         assertEquals(MAX, consumer.get(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG));
         assertTrue((Integer) consumer.get(ConsumerConfig.FETCH_MAX_BYTES_CONFIG) >= MAX);
