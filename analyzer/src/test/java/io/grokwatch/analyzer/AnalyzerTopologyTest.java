@@ -116,6 +116,30 @@ class AnalyzerTopologyTest {
     }
 
     @Test
+    void eachSpectrumAfterTheFirstMeasuresDriftAgainstTheStoredEigenbasis() throws Exception {
+        runs.pipeInput("run-a", descriptor("run-a").toBytes());
+        checkpoints.pipeInput("run-a", checkpoint(1, 1));
+        checkpoints.pipeInput("run-a", checkpoint(2, 1));
+        checkpoints.pipeInput("run-a", checkpoint(3, 2));
+        List<JsonNode> out = read(spectra);
+        assertEquals(3, out.size());
+        // First checkpoint: nothing to compare with; the solve is reported.
+        assertTrue(out.get(0).path("drift").isMissingNode());
+        assertEquals("dense", out.get(0).path("solve").path("start").asText());
+        // Same weights again: the leading eigenspace has not moved (F32-stored basis: drift ~1e-13).
+        assertEquals(0.0, out.get(1).get("drift").asDouble(), 1e-9);
+        assertEquals(0.0, out.get(1).get("layers").get("net.0").get("drift").asDouble(), 1e-9);
+        // Unrelated random weights: the eigenspace moved a lot.
+        double moved = out.get(2).get("drift").asDouble();
+        assertTrue(moved > 0.05 && moved <= 1.0, "drift " + moved);
+        // The basis is kept per run in the eigenbasis store, as a safetensors file of F32 tensors.
+        byte[] stored = driver.<String, byte[]>getKeyValueStore(AnalyzerTopology.EIGENBASIS_STORE).get("run-a");
+        Map<String, Matrix> bases = io.grokwatch.run.EigenBases.decode(stored);
+        assertEquals(List.of("all", "net.0", "net.3"), List.copyOf(bases.keySet()));
+        assertEquals(P * P, bases.get("all").rows());
+    }
+
+    @Test
     void duplicateAndOutOfOrderStepsAreDeadLetteredAndStateNeverGoesBack() throws Exception {
         runs.pipeInput("run-a", descriptor("run-a").toBytes());
         checkpoints.pipeInput("run-a", checkpoint(10, 1));
