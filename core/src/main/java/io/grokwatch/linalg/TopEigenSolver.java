@@ -367,6 +367,10 @@ public final class TopEigenSolver {
         }
         Matrix g = Blas.multiply(w, true, w, false);
         symmetrise(g);
+        Matrix chol = choleskyTransform(g);
+        if (chol != null) {
+            return chol;
+        }
         Eigenpairs e = SymmetricEigen.topRobust(g, c);
         double[] d = e.values();
         if (!(d[0] > 0)) {
@@ -380,6 +384,44 @@ public final class TopEigenSolver {
         for (int i = 0; i < c; i++) {
             for (int j = 0; j < keep; j++) {
                 t.set(i, j, e.vectors().get(i, j) / Math.sqrt(d[j]));
+            }
+        }
+        return t;
+    }
+
+    /**
+     * {@code L^{-T}} for the Cholesky factor of a well-conditioned Gram matrix (Cholesky QR: a c x c factorisation
+     * instead of an eigen-decomposition), or null when the Gram matrix is too close to singular for it, in which
+     * case the caller drops dependent directions through the eigen-decomposition instead.
+     */
+    private static Matrix choleskyTransform(Matrix g) {
+        int c = g.rows();
+        double[] l = g.data().clone();
+        // Row-major lower = column-major upper; the factor is read back the same way.
+        if (org.bytedeco.openblas.global.openblas.LAPACKE_dpotrf(org.bytedeco.openblas.global.openblas.LAPACK_ROW_MAJOR,
+                (byte) 'L', c, l, c) != 0) {
+            return null;
+        }
+        double min = Double.MAX_VALUE;
+        double max = 0;
+        for (int i = 0; i < c; i++) {
+            double d = Math.abs(l[i * c + i]);
+            min = Math.min(min, d);
+            max = Math.max(max, d);
+        }
+        // diag(L)^2 tracks the Gram's conditioning; beyond 1e8 Cholesky QR loses orthogonality.
+        if (!(min > 1e-4 * max)) {
+            return null;
+        }
+        if (org.bytedeco.openblas.global.openblas.LAPACKE_dtrtri(org.bytedeco.openblas.global.openblas.LAPACK_ROW_MAJOR,
+                (byte) 'L', (byte) 'N', c, l, c) != 0) {
+            return null;
+        }
+        Matrix t = new Matrix(c, c);
+        double[] td = t.data();
+        for (int i = 0; i < c; i++) {
+            for (int j = 0; j <= i; j++) {
+                td[j * c + i] = l[i * c + j];
             }
         }
         return t;
