@@ -6,8 +6,11 @@ public interface AnalyzerMetrics {
 
     void deadLettered(DeadLetterReason reason);
 
-    /** The latest analysed checkpoint of a run (for per-run gauges); nothing by default. */
-    default void spectrum(String runId, io.grokwatch.detect.Observation observation) {
+    /**
+     * The latest analysed checkpoint of a run, as the JSON sent to the spectra topic (for per-run gauges);
+     * nothing by default.
+     */
+    default void spectrum(String runId, com.fasterxml.jackson.databind.node.ObjectNode spectrum) {
     }
 
     /** An alert raised for a run; nothing by default. */

@@ -157,7 +157,7 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
                     String.format("%.2f", a.confidence()), a.evidence().path("signal").asText());
         }
         metrics.analysed(runId, analysis.seconds(), lag);
-        metrics.spectrum(runId, observation);
+        metrics.spectrum(runId, out);
         detected.alerts().forEach(a -> metrics.alert(runId, a));
         LOG.debug("run {} step {} analysed in {} ms: top eigenvalue {}", runId, meta.step(),
                 Math.round(analysis.seconds() * 1000), analysis.eigenvalues().length == 0 ? "-"

@@ -1,37 +1,85 @@
 package io.grokwatch.analyzer;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.grokwatch.detect.Alert;
-import io.grokwatch.detect.Observation;
-import io.grokwatch.features.Family;
+import io.grokwatch.detect.GeneralizationDetector;
+import io.grokwatch.detect.GrokkingOnsetDetector;
+import io.grokwatch.detect.SpectralGapDetector;
+import io.grokwatch.observability.RunMeters;
+import io.micrometer.core.instrument.Clock;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
-import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
 import java.time.Duration;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The analyzer's metrics in a Prometheus registry: service meters created once, per-run gauges created on
- * a run's first checkpoint with bounded labels (rank 1..{@value #RANKS}, the two cliffs, the four families).
+ * The analyzer's metrics in a Prometheus registry.
+ *
+ * <p>Service meters are created once: {@code grokwatch_checkpoint_analysis_seconds} and
+ * {@code grokwatch_checkpoint_lag_seconds} (histograms), {@code grokwatch_dead_letters_total{reason}},
+ * {@code grokwatch_eigen_solves_total{start}} and {@code grokwatch_runs_active}.
+ *
+ * <p>Per-run meters (label {@code run}) are created on a run's first spectrum and removed by {@link RunMeters}
+ * once the run has had no checkpoint for the retention period: {@code grokwatch_eigenvalue{layer,rank}},
+ * {@code grokwatch_effective_rank{layer}}, {@code grokwatch_eigenspace_drift{layer}} (layer {@code all} = the
+ * whole-model kernel, else a parameter group), {@code grokwatch_cliff_overlap{cliff,family}},
+ * {@code grokwatch_gap_ratio{gap}}, {@code grokwatch_epoch}, {@code grokwatch_step}, the reported losses and
+ * accuracies, {@code grokwatch_phase}, {@code grokwatch_alerts_total{type}} and
+ * {@code grokwatch_alert_epoch{type}}. Every label takes values from a bounded set: ranks 1..{@value #RANKS},
+ * the model's parameter groups, the analysis' cliffs, families and gaps, the three detectors.
  */
 public final class PrometheusAnalyzerMetrics implements AnalyzerMetrics {
-    /** Leading eigenvalues exported per run (the rank label). */
+    /** Leading eigenvalues exported per run and kernel (the rank label). */
     public static final int RANKS = 8;
+    /** The {@code layer} label of the whole-model kernel. */
+    public static final String WHOLE_MODEL = "all";
+    /** {@code grokwatch_phase}: no transition detected yet. */
+    public static final int PHASE_NONE = 0;
+    /** {@code grokwatch_phase}: the label-free grokking-onset detector fired (from the spectrum alone). */
+    public static final int PHASE_ONSET = 1;
+    /** {@code grokwatch_phase}: the generalization detector fired (test accuracy jumped after memorisation). */
+    public static final int PHASE_GENERALIZED = 2;
+    /** Values of {@code solve.start} registered up front, so rates over them exist before the first solve. */
+    public static final List<String> SOLVE_STARTS = List.of("warm", "cold", "dense");
+    /** Alert types registered at 0 on a run's first spectrum, so the first alert is an increase. */
+    public static final List<String> ALERT_TYPES = List.of(GrokkingOnsetDetector.NAME, GeneralizationDetector.NAME,
+            SpectralGapDetector.NAME);
 
-    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final PrometheusMeterRegistry registry;
+    private final RunMeters runs;
     private final Timer analysis;
     private final Timer lag;
     private final Map<DeadLetterReason, Counter> deadLetters = new EnumMap<>(DeadLetterReason.class);
-    private final Map<String, RunGauges> runs = new ConcurrentHashMap<>();
+    private final Map<String, Counter> solves = new ConcurrentHashMap<>();
 
+    /** A registry of its own, the default retention, the system clock. */
     public PrometheusAnalyzerMetrics() {
-        analysis = Timer.builder("grokwatch.checkpoint.analysis").description("Time to analyse one checkpoint")
+        this(RunMeters.DEFAULT_RETENTION);
+    }
+
+    /** A registry of its own and the system clock; runs idle for {@code retention} lose their series. */
+    public PrometheusAnalyzerMetrics(Duration retention) {
+        this(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), retention, Clock.SYSTEM);
+    }
+
+    /**
+     * @param registry  where the meters go (shared with other components, e.g. the trainer in the demo)
+     * @param retention how long a run may go without a checkpoint before its series are removed
+     * @param clock     time source of the retention
+     */
+    public PrometheusAnalyzerMetrics(PrometheusMeterRegistry registry, Duration retention, Clock clock) {
+        this.registry = registry;
+        this.runs = new RunMeters(registry, retention, clock);
+        analysis = Timer.builder("grokwatch.checkpoint.analysis")
+                .description("Time to analyse one checkpoint (kernels, eigen-solves, overlaps)")
                 .publishPercentileHistogram().maximumExpectedValue(Duration.ofSeconds(60)).register(registry);
         lag = Timer.builder("grokwatch.checkpoint.lag")
                 .description("From the checkpoint being produced to its spectrum being produced")
@@ -40,15 +88,24 @@ public final class PrometheusAnalyzerMetrics implements AnalyzerMetrics {
             deadLetters.put(r, Counter.builder("grokwatch.dead.letters").description("Records sent to the dead-letter topic")
                     .tag("reason", r.label()).register(registry));
         }
+        SOLVE_STARTS.forEach(this::solveCounter);
+        Gauge.builder("grokwatch.runs.active", runs, RunMeters::runs)
+                .description("Runs with a checkpoint within the metrics retention period").register(registry);
     }
 
     public PrometheusMeterRegistry registry() {
         return registry;
     }
 
-    /** The Prometheus text exposition of every meter. */
+    /** The Prometheus text exposition of every meter, after removing the series of runs past their retention. */
     public String scrape() {
+        runs.expire();
         return registry.scrape();
+    }
+
+    /** Removes the series of runs idle for the retention period; returns their ids. */
+    public List<String> expire() {
+        return runs.expire();
     }
 
     @Override
@@ -63,75 +120,87 @@ public final class PrometheusAnalyzerMetrics implements AnalyzerMetrics {
     }
 
     @Override
-    public void spectrum(String runId, Observation o) {
-        runs.computeIfAbsent(runId, RunGauges::new).update(o);
+    public void spectrum(String runId, ObjectNode s) {
+        runs.touch(runId);
+        set(runId, "grokwatch.epoch", "Epoch of the run's latest analysed checkpoint", s.path("epoch"));
+        set(runId, "grokwatch.step", "Optimizer step of the run's latest analysed checkpoint", s.path("step"));
+        set(runId, "grokwatch.train.loss", "Training loss the trainer reported with the checkpoint", s.path("trainLoss"));
+        set(runId, "grokwatch.test.loss", "Test loss the trainer reported with the checkpoint", s.path("testLoss"));
+        set(runId, "grokwatch.train.accuracy", "Training accuracy the trainer reported with the checkpoint",
+                s.path("trainAccuracy"));
+        set(runId, "grokwatch.test.accuracy", "Test accuracy the trainer reported with the checkpoint",
+                s.path("testAccuracy"));
+        kernel(runId, WHOLE_MODEL, s);
+        s.path("overlaps").properties().forEach(cliff -> cliff.getValue().properties().forEach(family ->
+                set(runId, "grokwatch.cliff.overlap", "Share of a Fourier family spanned by a cliff's eigenvectors "
+                        + "(whole-model kernel), 0..1", family.getValue(), "cliff", cliff.getKey(),
+                        "family", family.getKey())));
+        s.path("gaps").properties().forEach(gap -> set(runId, "grokwatch.gap.ratio", "Named eigenvalue ratio "
+                + "lambda_i / lambda_i+1 of the whole-model kernel (endOfSecondCliff: the gap grokking opens)",
+                gap.getValue(), "gap", gap.getKey()));
+        countSolve(s.path("solve"));
+        s.path("layers").properties().forEach(layer -> {
+            kernel(runId, layer.getKey(), layer.getValue());
+            countSolve(layer.getValue().path("solve"));
+        });
+        for (String type : ALERT_TYPES) {
+            alertCounter(runId, type);
+        }
+        RunMeters.Value phase = phase(runId);
+        if (Double.isNaN(phase.get())) {
+            phase.set(PHASE_NONE);
+        }
+        runs.expire();
     }
 
     @Override
     public void alert(String runId, Alert alert) {
-        Counter.builder("grokwatch.alerts").description("Alerts raised").tags("run", runId, "type", alert.type())
-                .register(registry).increment();
-        RunGauges g = runs.computeIfAbsent(runId, RunGauges::new);
-        if (alert.type().equals("grokking-onset")) {
-            g.phase.set(1);
+        alertCounter(runId, alert.type()).increment();
+        runs.gauge(runId, "grokwatch.alert.epoch", "Epoch of the run's latest alert of this type", "type", alert.type())
+                .set(alert.epoch());
+        int reached = alert.type().equals(GrokkingOnsetDetector.NAME) ? PHASE_ONSET
+                : alert.type().equals(GeneralizationDetector.NAME) ? PHASE_GENERALIZED : PHASE_NONE;
+        RunMeters.Value phase = phase(runId);
+        double now = Double.isNaN(phase.get()) ? PHASE_NONE : phase.get();
+        phase.set(Math.max(now, reached));
+    }
+
+    /** Eigenvalues, effective rank and eigenspace drift of one kernel (the whole model or a parameter group). */
+    private void kernel(String runId, String layer, JsonNode k) {
+        JsonNode eig = k.path("eigenvalues");
+        for (int r = 0; r < RANKS; r++) {
+            set(runId, "grokwatch.eigenvalue", "Leading eigenvalues of the eNTK (layer all = whole model, else one "
+                    + "parameter group's kernel)", eig.path(r), "layer", layer, "rank", Integer.toString(r + 1));
+        }
+        set(runId, "grokwatch.effective.rank", "exp(entropy) of the normalised top-k eigenvalues: how many "
+                + "directions the kernel spreads over", k.path("effectiveRank"), "layer", layer);
+        set(runId, "grokwatch.eigenspace.drift", "How far the top eigenspace moved since the previous checkpoint, 0..1 "
+                + "(NaN on a run's first checkpoint)", k.path("drift"), "layer", layer);
+    }
+
+    private void set(String runId, String name, String description, JsonNode value, String... tags) {
+        runs.gauge(runId, name, description, tags).set(value.isNumber() ? value.asDouble() : Double.NaN);
+    }
+
+    private RunMeters.Value phase(String runId) {
+        return runs.gauge(runId, "grokwatch.phase", "0 = no transition detected, 1 = grokking onset detected (from the "
+                + "spectrum), 2 = generalization detected (test accuracy)");
+    }
+
+    private Counter alertCounter(String runId, String type) {
+        return runs.counter(runId, "grokwatch.alerts", "Alerts raised by the detectors", "type", type);
+    }
+
+    private void countSolve(JsonNode solve) {
+        JsonNode start = solve.path("start");
+        if (start.isTextual()) {
+            solveCounter(start.asText()).increment();
         }
     }
 
-    /** One run's gauges, backed by fields the latest checkpoint overwrites. */
-    private final class RunGauges {
-        private final double[] eigenvalues = new double[RANKS];
-        private final Map<String, double[]> overlaps = new ConcurrentHashMap<>();
-        private final double[] gap = {Double.NaN};
-        private final double[] epoch = {Double.NaN};
-        private final double[] trainAccuracy = {Double.NaN};
-        private final double[] testAccuracy = {Double.NaN};
-        private final double[] trainLoss = {Double.NaN};
-        private final AtomicLong phase = new AtomicLong();
-
-        RunGauges(String runId) {
-            java.util.Arrays.fill(eigenvalues, Double.NaN);
-            for (int r = 0; r < RANKS; r++) {
-                int rank = r;
-                Gauge.builder("grokwatch.eigenvalue", eigenvalues, e -> e[rank])
-                        .description("Leading eigenvalues of the whole-model eNTK")
-                        .tags(Tags.of("run", runId, "rank", Integer.toString(rank + 1))).register(registry);
-            }
-            for (String cliff : new String[] {"firstCliff", "secondCliff"}) {
-                double[] values = new double[Family.values().length];
-                java.util.Arrays.fill(values, Double.NaN);
-                overlaps.put(cliff, values);
-                for (Family f : Family.values()) {
-                    Gauge.builder("grokwatch.cliff.overlap", values, v -> v[f.ordinal()])
-                            .description("Overlap of a cliff's eigenspace with a Fourier family")
-                            .tags(Tags.of("run", runId, "cliff", cliff, "family", f.label())).register(registry);
-                }
-            }
-            Gauge.builder("grokwatch.gap.ratio", gap, v -> v[0]).description("lambda_4(p-1) / lambda_4(p-1)+1")
-                    .tags(Tags.of("run", runId, "gap", "endOfSecondCliff")).register(registry);
-            Gauge.builder("grokwatch.epoch", epoch, v -> v[0]).tags("run", runId).register(registry);
-            Gauge.builder("grokwatch.train.accuracy", trainAccuracy, v -> v[0]).tags("run", runId).register(registry);
-            Gauge.builder("grokwatch.test.accuracy", testAccuracy, v -> v[0]).tags("run", runId).register(registry);
-            Gauge.builder("grokwatch.train.loss", trainLoss, v -> v[0]).tags("run", runId).register(registry);
-            Gauge.builder("grokwatch.phase", phase, AtomicLong::doubleValue)
-                    .description("0 = no transition detected, 1 = grokking onset detected").tags("run", runId)
-                    .register(registry);
-        }
-
-        void update(Observation o) {
-            for (int r = 0; r < RANKS; r++) {
-                eigenvalues[r] = r < o.eigenvalues().length ? o.eigenvalues()[r] : Double.NaN;
-            }
-            o.overlaps().forEach((cliff, fam) -> {
-                double[] v = overlaps.get(cliff);
-                if (v != null) {
-                    fam.forEach((f, x) -> v[f.ordinal()] = x);
-                }
-            });
-            gap[0] = o.gaps().getOrDefault("endOfSecondCliff", Double.NaN);
-            epoch[0] = o.epoch();
-            trainAccuracy[0] = o.trainAccuracy();
-            testAccuracy[0] = o.testAccuracy();
-            trainLoss[0] = o.trainLoss();
-        }
+    private Counter solveCounter(String start) {
+        return solves.computeIfAbsent(start, s -> Counter.builder("grokwatch.eigen.solves")
+                .description("Eigen-solves by how they started: warm (from the previous checkpoint's eigenvectors), "
+                        + "cold (random start) or dense (full decomposition)").tag("start", s).register(registry));
     }
 }

@@ -36,11 +36,11 @@ final class AnalyzeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws InterruptedException {
         CountDownLatch closed = new CountDownLatch(1);
-        io.grokwatch.analyzer.PrometheusAnalyzerMetrics metrics = new io.grokwatch.analyzer.PrometheusAnalyzerMetrics();
+        io.grokwatch.analyzer.PrometheusAnalyzerMetrics metrics = metricsOptions.analyzerMetrics();
         AnalyzerService service = AnalyzerService.start(new AnalyzerService.Config(bootstrapServers, applicationId,
                 stateDir, Topics.defaults(), partitions, singleBroker, analysisThreads), metrics,
                 detectors.suite());
-        io.grokwatch.analyzer.MetricsServer server = metricsOptions.start(metrics, service);
+        io.grokwatch.observability.MetricsServer server = metricsOptions.start(metrics, service);
         // The hook closes the streams cleanly (committing state) before the JVM exits.
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             service.close();

@@ -62,7 +62,9 @@ final class DemoCommand implements Callable<Integer> {
             bootstrap = broker.bootstrapServers();
         }
         Narrator narrator = new Narrator(publication.checkpoints());
-        io.grokwatch.analyzer.PrometheusAnalyzerMetrics metrics = new io.grokwatch.analyzer.PrometheusAnalyzerMetrics();
+        io.grokwatch.analyzer.PrometheusAnalyzerMetrics metrics = metricsOptions.analyzerMetrics();
+        // One endpoint for both services: the trainer's meters go into the analyzer's registry.
+        io.grokwatch.trainer.TrainerMetrics trainerMetrics = metricsOptions.trainerMetrics(metrics.registry());
         AtomicBoolean stopping = new AtomicBoolean();
         try (EmbeddedKafka ownedBroker = broker;
              AnalyzerService analyzer = AnalyzerService.start(new AnalyzerService.Config(bootstrap,
@@ -70,7 +72,7 @@ final class DemoCommand implements Callable<Integer> {
                      broker != null ? 1 : 4, broker != null, Runtime.getRuntime().availableProcessors()),
                      metrics, detectors.suite());
              KafkaConsumer<String, byte[]> consumer = spectraConsumer(bootstrap, id, topics);
-             io.grokwatch.analyzer.MetricsServer server = metricsOptions.start(metrics, analyzer)) {
+             io.grokwatch.observability.MetricsServer server = metricsOptions.start(metrics, analyzer)) {
             System.out.printf("broker %s, analyzer running (%.1f s); training run %s: %s, %d checkpoints%n", bootstrap,
                     (System.nanoTime() - started) / 1e9, id, publication.descriptor().task(), publication.checkpoints());
             if (!exitWhenDone) {
@@ -79,7 +81,8 @@ final class DemoCommand implements Callable<Integer> {
             String bs = bootstrap;
             Thread trainer = new Thread(() -> {
                 try (RunPublisher publisher = new RunPublisher(bs, topics, id)) {
-                    publication.run(publisher, (epoch, step, m) -> { }, stopping::get, task.epochMillis(40));
+                    publication.run(publisher, (epoch, step, m) -> { }, stopping::get, task.epochMillis(40),
+                            trainerMetrics);
                 } catch (RuntimeException e) {
                     narrator.fail("trainer failed: " + e.getMessage());
                 }

@@ -2,7 +2,10 @@ package io.grokwatch.cli;
 
 import io.grokwatch.kafka.TopicAdmin;
 import io.grokwatch.kafka.Topics;
+import io.grokwatch.observability.MetricsServer;
 import io.grokwatch.trainer.RunPublisher;
+import io.grokwatch.trainer.TrainerMetrics;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -24,18 +27,24 @@ final class TrainCommand implements Callable<Integer> {
     int partitions = 4;
     @Option(names = "--replication", description = "Replication of topics this command creates. Default: ${DEFAULT-VALUE}.")
     short replication = 1;
+    @Mixin
+    MetricsOptions metricsOptions;
 
     @Override
+    @SuppressWarnings("try") // the metrics endpoint is held open while training, not used by name
     public Integer call() {
         String id = runId != null ? runId : task.defaultRunId();
         TrainingPublication publication = new TrainingPublication(task, id);
         Topics topics = Topics.defaults();
         TopicAdmin.ensureTopics(bootstrapServers, topics, partitions, replication);
-        try (RunPublisher publisher = new RunPublisher(bootstrapServers, topics, id);
+        PrometheusMeterRegistry registry = MetricsOptions.trainerRegistry();
+        TrainerMetrics metrics = metricsOptions.trainerMetrics(registry);
+        try (MetricsServer server = metricsOptions.startTrainer(registry, metrics, publication::publishing);
+             RunPublisher publisher = new RunPublisher(bootstrapServers, topics, id);
              ProgressBar bar = new ProgressBar("train " + id, publication.checkpoints())) {
             int[] n = {0};
             publication.run(publisher, (epoch, step, m) -> bar.update(++n[0], String.format("epoch %d loss %.3e",
-                    epoch, m.trainLoss())), () -> false, task.epochMillis(0));
+                    epoch, m.trainLoss())), () -> false, task.epochMillis(0), metrics);
         }
         System.out.printf("published run %s: descriptor and %d checkpoints to %s%n", id, publication.checkpoints(),
                 bootstrapServers);

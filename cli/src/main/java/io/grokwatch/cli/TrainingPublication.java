@@ -1,14 +1,17 @@
 package io.grokwatch.cli;
 
 import io.grokwatch.run.CheckpointMetadata;
+import io.grokwatch.run.CheckpointRecord;
 import io.grokwatch.run.RunDescriptor;
 import io.grokwatch.trainer.FullBatchTask;
 import io.grokwatch.trainer.ModularAdditionTask;
 import io.grokwatch.trainer.RunDescriptors;
 import io.grokwatch.trainer.RunPublisher;
 import io.grokwatch.trainer.TmsTask;
+import io.grokwatch.trainer.TrainerMetrics;
 import io.grokwatch.trainer.TrainingMetrics;
 
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 
 /** Trains the task of {@link TaskOptions} and publishes its descriptor and checkpoints. */
@@ -22,6 +25,7 @@ final class TrainingPublication {
     private final FullBatchTask task;
     private final RunDescriptor descriptor;
     private final int every;
+    private final AtomicBoolean publishing = new AtomicBoolean();
 
     TrainingPublication(TaskOptions options, String runId) {
         this.options = options;
@@ -51,12 +55,24 @@ final class TrainingPublication {
         return e / every + 1 + (e % every == 0 ? 0 : 1);
     }
 
+    /** Whether the run's descriptor is out and training is under way (the trainer's readiness). */
+    boolean publishing() {
+        return publishing.get();
+    }
+
+    /** {@link #run(RunPublisher, Progress, BooleanSupplier, int, TrainerMetrics)} without metrics. */
+    void run(RunPublisher publisher, Progress progress, BooleanSupplier stop, int epochMillis) {
+        run(publisher, progress, stop, epochMillis, null);
+    }
+
     /**
      * @param epochMillis minimum wall time per epoch (0 = as fast as training goes); the trainer's stop check
      *                    runs once per epoch, so pacing happens there
+     * @param metrics     where epochs and published checkpoints are counted, or null
      */
-    void run(RunPublisher publisher, Progress progress, BooleanSupplier stop, int epochMillis) {
+    void run(RunPublisher publisher, Progress progress, BooleanSupplier stop, int epochMillis, TrainerMetrics metrics) {
         publisher.publishDescriptor(descriptor);
+        publishing.set(true);
         long start = System.nanoTime();
         long[] epochs = {0};
         BooleanSupplier pacedStop = epochMillis == 0 ? stop : () -> {
@@ -73,13 +89,39 @@ final class TrainingPublication {
             }
             return stop.getAsBoolean();
         };
-        task.run(every, (epoch, step, params, metrics) -> {
-            CheckpointMetadata meta = CheckpointMetadata.of(step, epoch).withMetrics(metrics.trainLoss(),
-                    metrics.testLoss(), metrics.trainAccuracy(), metrics.testAccuracy());
-            publisher.publishCheckpoint(params, meta);
-            progress.published(epoch, step, metrics);
-            return !stop.getAsBoolean();
-        }, pacedStop);
+        try {
+            task.run(every, (epoch, step, params, m) -> {
+                CheckpointMetadata meta = CheckpointMetadata.of(step, epoch).withMetrics(m.trainLoss(),
+                        m.testLoss(), m.trainAccuracy(), m.testAccuracy());
+                byte[] checkpoint = CheckpointRecord.encode(params, meta);
+                publisher.publishCheckpoint(checkpoint);
+                if (metrics != null) {
+                    metrics.checkpointPublished(descriptor.runId(), epoch, m, checkpoint.length);
+                }
+                progress.published(epoch, step, m);
+                return !stop.getAsBoolean();
+            }, metrics == null ? pacedStop : timed(pacedStop, metrics));
+        } finally {
+            publishing.set(false);
+        }
+    }
+
+    /**
+     * The stop check runs once per epoch, before its optimizer step: the time from the end of one check to the
+     * start of the next is one epoch's work (the step, and on checkpoint epochs evaluating and publishing),
+     * without the pacing sleep, which happens inside the check.
+     */
+    private BooleanSupplier timed(BooleanSupplier stop, TrainerMetrics metrics) {
+        long[] lastCheckEnd = {0};
+        return () -> {
+            long now = System.nanoTime();
+            if (lastCheckEnd[0] != 0) {
+                metrics.epoch(descriptor.runId(), task.epoch(), (now - lastCheckEnd[0]) / 1e9);
+            }
+            boolean result = stop.getAsBoolean();
+            lastCheckEnd[0] = System.nanoTime();
+            return result;
+        };
     }
 
     TaskOptions options() {

@@ -1,4 +1,4 @@
-package io.grokwatch.analyzer;
+package io.grokwatch.observability;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;

@@ -1,0 +1,162 @@
+package io.grokwatch.analyzer;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.grokwatch.detect.Alert;
+import io.micrometer.core.instrument.MockClock;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The analyzer's meters: names and labels from a spectrum's JSON, phases from alerts, removal after retention. */
+class PrometheusAnalyzerMetricsTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private final MockClock clock = new MockClock();
+    private final PrometheusAnalyzerMetrics metrics = new PrometheusAnalyzerMetrics(
+            new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), Duration.ofMinutes(30), clock);
+
+    /** A spectrum as the analyzer emits it, with the drift and solve fields of warm-started solves. */
+    static ObjectNode spectrum(String runId, long epoch, boolean withDrift) throws Exception {
+        ObjectNode s = (ObjectNode) JSON.readTree("""
+                {"runId": "%s", "step": %d, "epoch": %d, "trainLoss": 0.01, "testLoss": 2.5,
+                 "trainAccuracy": 1.0, "testAccuracy": 0.84,
+                 "eigenvalues": [0.6, 0.3, 0.2, 0.1, 0.09, 0.08, 0.07, 0.06, 0.05, 0.04],
+                 "effectiveRank": 12.5, "residual": 1e-12, "cliffs": [{"position": 0, "ratio": 28.6}],
+                 "overlaps": {"firstCliff": {"n": 0.99, "m": 0.98, "sum": 0.01, "diff": 0.02},
+                              "secondCliff": {"n": 0.01, "m": 0.02, "sum": 0.82, "diff": 0.80}},
+                 "gaps": {"endOfSecondCliff": 1.07},
+                 "solve": {"start": "warm", "iterations": 3, "residual": 1e-10},
+                 "layers": {"net.0": {"eigenvalues": [0.5, 0.25], "effectiveRank": 7.0,
+                                      "solve": {"start": "cold", "iterations": 9, "residual": 1e-10}},
+                            "net.3": {"eigenvalues": [0.1], "effectiveRank": 3.0}},
+                 "timings": {"analysisSeconds": 0.2}}
+                """.formatted(runId, epoch, epoch));
+        if (withDrift) {
+            s.put("drift", 0.12);
+            ((ObjectNode) s.get("layers").get("net.0")).put("drift", 0.3);
+            ((ObjectNode) s.get("layers").get("net.3")).put("drift", 0.05);
+        }
+        return s;
+    }
+
+    private static void assertContains(String text, String... lines) {
+        for (String l : lines) {
+            assertTrue(text.contains(l), "missing: " + l + "\n" + text);
+        }
+    }
+
+    @Test
+    void aSpectrumGivesEveryPerRunMeterWithItsLabels() throws Exception {
+        metrics.analysed("run-a", 0.12, 0.3);
+        metrics.deadLettered(DeadLetterReason.CORRUPT_CHECKPOINT);
+        metrics.spectrum("run-a", spectrum("run-a", 80, false));
+        String first = metrics.scrape();
+        assertContains(first,
+                "grokwatch_eigenspace_drift{layer=\"all\",run=\"run-a\"} NaN",
+                "grokwatch_eigenspace_drift{layer=\"net.0\",run=\"run-a\"} NaN");
+        metrics.spectrum("run-a", spectrum("run-a", 90, true));
+        metrics.alert("run-a", new Alert("grokking-onset", 60, 60, 0.5, JsonNodeFactory.instance.objectNode()));
+        assertContains(metrics.scrape(),
+                "grokwatch_dead_letters_total{reason=\"corrupt-checkpoint\"} 1.0",
+                "grokwatch_dead_letters_total{reason=\"model-mismatch\"} 0.0",
+                "grokwatch_checkpoint_analysis_seconds_count 1",
+                "grokwatch_checkpoint_lag_seconds_bucket",
+                "grokwatch_eigenvalue{layer=\"all\",rank=\"1\",run=\"run-a\"} 0.6",
+                "grokwatch_eigenvalue{layer=\"all\",rank=\"8\",run=\"run-a\"} 0.06",
+                "grokwatch_eigenvalue{layer=\"net.0\",rank=\"2\",run=\"run-a\"} 0.25",
+                "grokwatch_eigenvalue{layer=\"net.3\",rank=\"2\",run=\"run-a\"} NaN",
+                "grokwatch_cliff_overlap{cliff=\"secondCliff\",family=\"sum\",run=\"run-a\"} 0.82",
+                "grokwatch_cliff_overlap{cliff=\"firstCliff\",family=\"n\",run=\"run-a\"} 0.99",
+                "grokwatch_gap_ratio{gap=\"endOfSecondCliff\",run=\"run-a\"} 1.07",
+                "grokwatch_effective_rank{layer=\"all\",run=\"run-a\"} 12.5",
+                "grokwatch_effective_rank{layer=\"net.3\",run=\"run-a\"} 3.0",
+                "grokwatch_eigenspace_drift{layer=\"all\",run=\"run-a\"} 0.12",
+                "grokwatch_eigenspace_drift{layer=\"net.0\",run=\"run-a\"} 0.3",
+                "grokwatch_epoch{run=\"run-a\"} 90.0",
+                "grokwatch_step{run=\"run-a\"} 90.0",
+                "grokwatch_train_loss{run=\"run-a\"} 0.01",
+                "grokwatch_test_loss{run=\"run-a\"} 2.5",
+                "grokwatch_train_accuracy{run=\"run-a\"} 1.0",
+                "grokwatch_test_accuracy{run=\"run-a\"} 0.84",
+                "grokwatch_phase{run=\"run-a\"} 1.0",
+                "grokwatch_alerts_total{run=\"run-a\",type=\"grokking-onset\"} 1.0",
+                "grokwatch_alerts_total{run=\"run-a\",type=\"generalization\"} 0.0",
+                "grokwatch_alert_epoch{run=\"run-a\",type=\"grokking-onset\"} 60.0",
+                "grokwatch_eigen_solves_total{start=\"warm\"} 2.0",
+                "grokwatch_eigen_solves_total{start=\"cold\"} 2.0",
+                "grokwatch_eigen_solves_total{start=\"dense\"} 0.0",
+                "grokwatch_runs_active 1.0");
+    }
+
+    @Test
+    void phaseGoesFromNoneToOnsetToGeneralizedAndNeverBack() throws Exception {
+        metrics.spectrum("r", spectrum("r", 10, false));
+        assertContains(metrics.scrape(), "grokwatch_phase{run=\"r\"} 0.0");
+        metrics.alert("r", new Alert("grokking-onset", 60, 60, 0.5, JsonNodeFactory.instance.objectNode()));
+        assertContains(metrics.scrape(), "grokwatch_phase{run=\"r\"} 1.0");
+        metrics.alert("r", new Alert("generalization", 90, 90, 1.0, JsonNodeFactory.instance.objectNode()));
+        assertContains(metrics.scrape(), "grokwatch_phase{run=\"r\"} 2.0");
+        metrics.alert("r", new Alert("spectral-gap", 100, 100, 0.5, JsonNodeFactory.instance.objectNode()));
+        metrics.alert("r", new Alert("grokking-onset", 110, 110, 0.5, JsonNodeFactory.instance.objectNode()));
+        assertContains(metrics.scrape(), "grokwatch_phase{run=\"r\"} 2.0",
+                "grokwatch_alert_epoch{run=\"r\",type=\"generalization\"} 90.0");
+    }
+
+    @Test
+    void aRunWithoutACheckpointForTheRetentionLosesEverySeriesAndServiceMetersStay() throws Exception {
+        metrics.spectrum("finished", spectrum("finished", 100, true));
+        metrics.alert("finished", new Alert("grokking-onset", 60, 60, 0.5, JsonNodeFactory.instance.objectNode()));
+        clock.add(20, TimeUnit.MINUTES);
+        metrics.spectrum("live", spectrum("live", 10, false));
+        assertContains(metrics.scrape(), "run=\"finished\"", "grokwatch_runs_active 2.0");
+        clock.add(10, TimeUnit.MINUTES);
+        String text = metrics.scrape();
+        assertFalse(text.contains("run=\"finished\""), text);
+        assertContains(text, "grokwatch_epoch{run=\"live\"} 10.0", "grokwatch_runs_active 1.0",
+                "grokwatch_eigen_solves_total{start=\"warm\"} 2.0", "grokwatch_dead_letters_total{reason=");
+        clock.add(30, TimeUnit.MINUTES);
+        assertEquals(List.of("live"), metrics.expire());
+        assertFalse(metrics.scrape().contains("run=\""));
+    }
+
+    @Test
+    void theTopologyFeedsTheMetersFromRealSpectra() {
+        Properties props = new Properties();
+        props.put(StreamsConfig.APPLICATION_ID_CONFIG, "metrics-test");
+        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+        try (TopologyTestDriver driver = new TopologyTestDriver(AnalyzerTopology.build("runs", "checkpoints", "spectra",
+                "alerts", "dlq", metrics, 1), props)) {
+            var runs = driver.createInputTopic("runs", new StringSerializer(), new ByteArraySerializer());
+            var checkpoints = driver.createInputTopic("checkpoints", new StringSerializer(), new ByteArraySerializer());
+            runs.pipeInput("run-t", AnalyzerTopologyTest.descriptor("run-t").toBytes());
+            checkpoints.pipeInput("run-t", AnalyzerTopologyTest.checkpoint(5, 1));
+            checkpoints.pipeInput("run-t", new byte[] {1, 2, 3});
+        }
+        assertContains(metrics.scrape(),
+                "grokwatch_epoch{run=\"run-t\"} 5.0",
+                "grokwatch_test_accuracy{run=\"run-t\"} 0.1",
+                "grokwatch_eigenvalue{layer=\"all\",rank=\"1\",run=\"run-t\"}",
+                "grokwatch_eigenvalue{layer=\"net.0\",rank=\"1\",run=\"run-t\"}",
+                "grokwatch_eigenvalue{layer=\"net.3\",rank=\"8\",run=\"run-t\"}",
+                "grokwatch_cliff_overlap{cliff=\"secondCliff\",family=\"diff\",run=\"run-t\"}",
+                "grokwatch_gap_ratio{gap=\"endOfSecondCliff\",run=\"run-t\"}",
+                "grokwatch_effective_rank{layer=\"net.3\",run=\"run-t\"}",
+                "grokwatch_phase{run=\"run-t\"} 0.0",
+                "grokwatch_checkpoint_analysis_seconds_count 1",
+                "grokwatch_dead_letters_total{reason=\"corrupt-checkpoint\"} 1.0");
+    }
+}
