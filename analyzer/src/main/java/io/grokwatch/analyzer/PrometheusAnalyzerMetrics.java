@@ -200,7 +200,8 @@ public final class PrometheusAnalyzerMetrics implements AnalyzerMetrics {
 
     private Counter solveCounter(String start) {
         return solves.computeIfAbsent(start, s -> Counter.builder("grokwatch.eigen.solves")
-                .description("Eigen-solves by how they started: warm (from the previous checkpoint's eigenvectors), "
-                        + "cold (random start) or dense (full decomposition)").tag("start", s).register(registry));
+                .description("Eigen-solves of the whole-model and per-layer kernels by how they started: warm (from "
+                        + "the previous checkpoint's eigenvectors), cold (random start), dense (full decomposition) or "
+                        + "low-rank (from a layer's low-rank factor)").tag("start", s).register(registry));
     }
 }
