@@ -188,6 +188,7 @@ class PrometheusScrapeIT {
     private Process startPrometheus(int port, int analyzerPort, int trainerPort) throws IOException {
         ObjectNode config = (ObjectNode) Dashboards.read(Dashboards.PROMETHEUS.resolve("prometheus.yml"));
         config.putObject("global").put("scrape_interval", "1s").put("evaluation_interval", "1s");
+        config.remove("alerting"); // no Alertmanager here: ALERTS is read from Prometheus itself
         config.putArray("rule_files").add(Dashboards.PROMETHEUS.resolve("rules").toAbsolutePath().normalize()
                 + "/*.yml");
         for (JsonNode job : config.path("scrape_configs")) {
