@@ -210,17 +210,19 @@ public final class TopEigenSolver {
                     rd[i * active.length + c] = axd[i * m + j] - lambda[j] * xd[i * m + j];
                 }
             }
-            Matrix w = orthogonalise(r, x);
-            if (p != null) {
-                w = orthogonalise(w, p);
+            // W: the residuals of the unconverged columns, orthonormal to X and P (two passes for stability).
+            Matrix w = r;
+            for (int pass = 0; pass < 2 && w.cols() > 0; pass++) {
+                w = project(w, x);
+                if (p != null) {
+                    w = project(w, p);
+                }
+                w = orthonormalise(w);
             }
-            w = orthonormalise(orthogonalise(w, x));
-            Matrix aw = apply(w);
-            if (p == null) {
-                rayleighRitz(new Matrix[] {x, w}, new Matrix[] {ax, aw});
-            } else {
-                rayleighRitz(new Matrix[] {x, p, w}, new Matrix[] {ax, ap, aw});
+            if (w.cols() == 0) {
+                return;
             }
+            rayleighRitz(w, apply(w), active);
         }
 
         /** Columns whose residual is above tolerance (guard columns included: they pull the wanted ones). */
@@ -235,38 +237,69 @@ public final class TopEigenSolver {
             return Arrays.copyOf(out, count);
         }
 
-        /**
-         * Rayleigh-Ritz on the orthonormal basis {@code S = [blocks]}: X becomes the top m Ritz vectors and P
-         * the part of their update outside the old X (the LOBPCG search direction), orthonormalised against X.
-         */
+        /** Rayleigh-Ritz of the first block alone (the start). */
         private void rayleighRitz(Matrix[] blocks, Matrix[] products) {
             Matrix s = concat(blocks);
             Matrix as = concat(products);
             Matrix h = Blas.multiply(s, true, as, false);
             symmetrise(h);
             Eigenpairs e = SymmetricEigen.topRobust(h, m);
-            Matrix c = e.vectors();
-            Matrix newX = Blas.multiply(s, false, c, false);
-            Matrix newAx = Blas.multiply(as, false, c, false);
-            if (blocks.length > 1) {
-                Matrix cRest = c.copy();
-                int xCols = blocks[0].cols();
-                double[] cd = cRest.data();
-                for (int i = 0; i < xCols; i++) {
-                    Arrays.fill(cd, i * m, (i + 1) * m, 0.0);
-                }
-                Matrix newP = Blas.multiply(s, false, cRest, false);
-                Matrix newAp = Blas.multiply(as, false, cRest, false);
-                // Orthogonalise P against the new X, carrying A P along the same linear combination.
-                for (int pass = 0; pass < 2; pass++) {
-                    Matrix coef = Blas.multiply(newX, true, newP, false);
-                    Blas.gemm(-1.0, newX, false, coef, false, 1.0, newP);
-                    Blas.gemm(-1.0, newAx, false, coef, false, 1.0, newAp);
-                }
-                Matrix t = orthonormalisingTransform(newP);
-                p = t == null ? null : Blas.multiply(newP, false, t, false);
-                ap = t == null ? null : Blas.multiply(newAp, false, t, false);
+            x = Blas.multiply(s, false, e.vectors(), false);
+            ax = Blas.multiply(as, false, e.vectors(), false);
+            lambda = Arrays.copyOf(e.values(), m);
+            p = null;
+            ap = null;
+        }
+
+        /**
+         * Rayleigh-Ritz on the orthonormal basis {@code [X | P | W]}. X holds Ritz vectors, so its block of the
+         * projected matrix is {@code diag(lambda)} and only the rows of Q = [P | W] are computed: with soft locking
+         * Q shrinks as pairs converge, and a warm-started iteration costs little more than its operator products.
+         * The new P (the LOBPCG search direction) keeps only the still-active columns.
+         */
+        private void rayleighRitz(Matrix w, Matrix aw, int[] active) {
+            Matrix q = p == null ? w : concat(p, w);
+            Matrix aq = p == null ? aw : concat(ap, aw);
+            int qc = q.cols();
+            int s = m + qc;
+            Matrix hqx = Blas.multiply(q, true, ax, false);
+            Matrix hqq = Blas.multiply(q, true, aq, false);
+            Matrix h = new Matrix(s, s);
+            double[] hd = h.data();
+            for (int i = 0; i < m; i++) {
+                hd[i * s + i] = lambda[i];
             }
+            for (int i = 0; i < qc; i++) {
+                for (int j = 0; j < m; j++) {
+                    double v = hqx.get(i, j);
+                    hd[(m + i) * s + j] = v;
+                    hd[j * s + m + i] = v;
+                }
+                for (int j = 0; j < qc; j++) {
+                    hd[(m + i) * s + m + j] = hqq.get(i, j);
+                }
+            }
+            symmetrise(h);
+            Eigenpairs e = SymmetricEigen.topRobust(h, m);
+            Matrix c = e.vectors();
+            Matrix cx = c.rowRange(0, m);
+            Matrix cq = c.rowRange(m, s);
+            Matrix newX = Blas.multiply(x, false, cx, false);
+            Blas.gemm(1.0, q, false, cq, false, 1.0, newX);
+            Matrix newAx = Blas.multiply(ax, false, cx, false);
+            Blas.gemm(1.0, aq, false, cq, false, 1.0, newAx);
+            Matrix cqActive = selectColumns(cq, active);
+            Matrix newP = Blas.multiply(q, false, cqActive, false);
+            Matrix newAp = Blas.multiply(aq, false, cqActive, false);
+            // Orthogonalise P against the new X, carrying A P along the same linear combination.
+            for (int pass = 0; pass < 2; pass++) {
+                Matrix coef = Blas.multiply(newX, true, newP, false);
+                Blas.gemm(-1.0, newX, false, coef, false, 1.0, newP);
+                Blas.gemm(-1.0, newAx, false, coef, false, 1.0, newAp);
+            }
+            Matrix t = orthonormalisingTransform(newP);
+            p = t == null ? null : Blas.multiply(newP, false, t, false);
+            ap = t == null ? null : Blas.multiply(newAp, false, t, false);
             x = newX;
             ax = newAx;
             lambda = Arrays.copyOf(e.values(), m);
@@ -331,6 +364,24 @@ public final class TopEigenSolver {
                     new Report(start, fellBack, iterations + earlierIterations, products + earlierProducts, worst,
                             worst <= options.tolerance()));
         }
+    }
+
+    /** {@code w - q (q^T w)} once, q orthonormal. */
+    private static Matrix project(Matrix w, Matrix q) {
+        Matrix out = w.copy();
+        Matrix coef = Blas.multiply(q, true, out, false);
+        Blas.gemm(-1.0, q, false, coef, false, 1.0, out);
+        return out;
+    }
+
+    private static Matrix selectColumns(Matrix a, int[] columns) {
+        Matrix out = new Matrix(a.rows(), columns.length);
+        for (int i = 0; i < a.rows(); i++) {
+            for (int c = 0; c < columns.length; c++) {
+                out.set(i, c, a.get(i, columns[c]));
+            }
+        }
+        return out;
     }
 
     /** {@code w - q (q^T w)} twice (classical Gram-Schmidt with re-orthogonalisation), q orthonormal. */
