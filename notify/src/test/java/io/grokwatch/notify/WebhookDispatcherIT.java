@@ -1,0 +1,328 @@
+package io.grokwatch.notify;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpServer;
+import io.grokwatch.kafka.ClientConfigs;
+import io.grokwatch.kafka.EmbeddedKafka;
+import io.grokwatch.kafka.TopicAdmin;
+import io.grokwatch.kafka.Topics;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The dispatcher against a real broker and real HTTP receivers on loopback: signed deliveries, retries while a
+ * receiver is down (connection refused, then 503), and a dispatcher restart with an alert still pending.
+ */
+class WebhookDispatcherIT {
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+    private static final String SECRET = "it-secret";
+    private static final Topics TOPICS = Topics.defaults();
+    private static EmbeddedKafka kafka;
+    private static KafkaProducer<String, byte[]> producer;
+
+    @BeforeAll
+    static void startKafka() {
+        kafka = EmbeddedKafka.start();
+        TopicAdmin.ensureTopics(kafka.bootstrapServers(), TOPICS, 2, (short) 1);
+        producer = new KafkaProducer<>(ClientConfigs.producer(kafka.bootstrapServers(), "it-alerts"),
+                new StringSerializer(), new ByteArraySerializer());
+    }
+
+    @AfterAll
+    static void stopKafka() {
+        if (producer != null) {
+            producer.close();
+        }
+        if (kafka != null) {
+            kafka.close();
+        }
+    }
+
+    /** A webhook receiver on loopback that answers {@code status} and records what it was sent. */
+    static final class Receiver implements AutoCloseable {
+        record Request(byte[] body, String signature, String idempotencyKey, int attempt) {
+            JsonNode json() {
+                try {
+                    return MAPPER.readTree(body);
+                } catch (IOException e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+        }
+
+        final List<Request> requests = new CopyOnWriteArrayList<>();
+        final AtomicInteger status = new AtomicInteger(200);
+        final int port;
+        private HttpServer server;
+
+        Receiver(int port) throws IOException {
+            server = listen(port);
+            this.port = server.getAddress().getPort();
+        }
+
+        private HttpServer listen(int onPort) throws IOException {
+            HttpServer s = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), onPort), 0);
+            s.createContext("/hook", ex -> {
+                byte[] body;
+                try (InputStream in = ex.getRequestBody()) {
+                    body = in.readAllBytes();
+                }
+                requests.add(new Request(body, ex.getRequestHeaders().getFirst("X-Grokwatch-Signature"),
+                        ex.getRequestHeaders().getFirst("Idempotency-Key"),
+                        Integer.parseInt(ex.getRequestHeaders().getFirst("X-Grokwatch-Attempt"))));
+                ex.sendResponseHeaders(status.get(), -1);
+                ex.close();
+            });
+            s.start();
+            return s;
+        }
+
+        URI url() {
+            return URI.create("http://127.0.0.1:" + port + "/hook?token=abc");
+        }
+
+        /** Closes the port (connections are refused) until {@link #up()}. */
+        void down() {
+            server.stop(0);
+            server = null;
+        }
+
+        /** Listens on the same port again. */
+        void up() throws IOException {
+            server = listen(port);
+        }
+
+        Set<String> keysDelivered() {
+            Set<String> keys = new HashSet<>();
+            for (Request r : requests) {
+                keys.add(r.idempotencyKey());
+            }
+            return keys;
+        }
+
+        @Override
+        public void close() {
+            if (server != null) {
+                server.stop(0);
+            }
+        }
+    }
+
+    private static WebhookConfig config(String prefix, URI... urls) {
+        return WebhookConfig.of(List.of(urls), SECRET).withBackoff(Duration.ofMillis(50), Duration.ofMillis(400))
+                .withRequestTimeout(Duration.ofSeconds(2)).withGroupPrefix(prefix);
+    }
+
+    /** Produces an alert as the analyzer does (key = run id) and returns its idempotency key. */
+    private static String produce(String runId, String type, long step) throws Exception {
+        String json = "{\"runId\":\"" + runId + "\",\"type\":\"" + type + "\",\"epoch\":" + step / 10 + ",\"step\":"
+                + step + ",\"confidence\":0.75,\"evidence\":{\"signal\":\"test\",\"ratio\":1.2}}";
+        producer.send(new ProducerRecord<>(TOPICS.alerts(), runId, json.getBytes(StandardCharsets.UTF_8))).get();
+        return AlertmanagerPayload.idempotencyKey(runId, type, step);
+    }
+
+    private static String hmac(byte[] body) throws Exception {
+        Mac mac = Mac.getInstance("HmacSHA256");
+        mac.init(new SecretKeySpec(SECRET.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+        StringBuilder sb = new StringBuilder("sha256=");
+        for (byte b : mac.doFinal(body)) {
+            sb.append(String.format("%02x", b & 0xff));
+        }
+        return sb.toString();
+    }
+
+    private static void await(String what, Duration timeout, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out after " + timeout.toSeconds() + " s waiting for " + what);
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    private static double count(MeterRegistry registry, String name, String receiver) {
+        return registry.get(name).tag("receiver", receiver).counter().count();
+    }
+
+    @Test
+    void alertsArriveSignedInTheAlertmanagerShapeAndADownReceiverHoldsBackOnlyItself() throws Exception {
+        MeterRegistry registry = new SimpleMeterRegistry();
+        try (Receiver ok = new Receiver(0); Receiver failing = new Receiver(0)) {
+            failing.status.set(503);
+            try (WebhookDispatcher d = WebhookDispatcher.start(config("it-a", ok.url(), failing.url()),
+                    kafka.bootstrapServers(), TOPICS, registry, DeliveryListener.NONE)) {
+                assertEquals(List.of("127.0.0.1:" + ok.port, "127.0.0.1:" + failing.port), d.receivers());
+                Set<String> produced = new HashSet<>();
+                produced.add(produce("run-a", "grokking-onset", 600));
+                produced.add(produce("run-b", "spectral-gap", 700));
+                produced.add(produce("run-a", "generalization", 900));
+                await("3 deliveries to the healthy receiver", Duration.ofSeconds(30),
+                        () -> ok.keysDelivered().size() == 3);
+                assertEquals(produced, ok.keysDelivered());
+                assertEquals(3, ok.requests.size(), "each exactly once while nothing restarts");
+                for (Receiver.Request r : ok.requests) {
+                    assertEquals(hmac(r.body()), r.signature(), "signature of " + r.idempotencyKey());
+                    JsonNode p = r.json();
+                    assertEquals("4", p.get("version").asText());
+                    JsonNode alert = p.get("alerts").get(0);
+                    assertEquals(r.idempotencyKey(), alert.get("annotations").get("idempotencyKey").asText());
+                    assertEquals(1, r.attempt());
+                    assertTrue(alert.get("startsAt").asText().endsWith("Z"), alert.toString());
+                }
+                JsonNode onset = ok.requests.stream().map(Receiver.Request::json)
+                        .filter(p -> p.get("commonLabels").get("type").asText().equals("grokking-onset"))
+                        .findFirst().orElseThrow();
+                assertEquals("GrokkingOnset", onset.get("commonLabels").get("alertname").asText());
+                assertEquals("run-a", onset.get("commonLabels").get("run").asText());
+                assertEquals("600", onset.get("commonAnnotations").get("step").asText());
+
+                await("the failing receiver to be retried", Duration.ofSeconds(30),
+                        () -> count(registry, "grokwatch.webhook.delivery.failures", "127.0.0.1:" + failing.port) >= 3);
+                assertEquals(3.0, count(registry, "grokwatch.webhook.deliveries", "127.0.0.1:" + ok.port));
+                assertEquals(0.0, count(registry, "grokwatch.webhook.deliveries", "127.0.0.1:" + failing.port));
+                assertEquals(0.0, count(registry, "grokwatch.webhook.delivery.failures", "127.0.0.1:" + ok.port));
+                await("the healthy receiver's pending gauge at 0", Duration.ofSeconds(10), () -> registry
+                        .get("grokwatch.webhook.pending").tag("receiver", "127.0.0.1:" + ok.port).gauge().value() == 0);
+                assertTrue(registry.get("grokwatch.webhook.pending").tag("receiver", "127.0.0.1:" + failing.port)
+                        .gauge().value() >= 1, "the failing receiver has alerts pending");
+                // Every attempt at the failing receiver was the first alert of its partition, signed the same way.
+                Set<Integer> attempts = new HashSet<>();
+                for (Receiver.Request r : failing.requests) {
+                    assertEquals(hmac(r.body()), r.signature());
+                    attempts.add(r.attempt());
+                }
+                assertTrue(attempts.size() >= 2, "attempts numbered: " + attempts);
+            }
+            // The dispatcher's gauges go with it; its counters stay.
+            assertTrue(registry.find("grokwatch.webhook.pending").gauges().isEmpty());
+        }
+    }
+
+    @Test
+    @SuppressWarnings("try") // the dispatcher runs for the test's body, which talks to it through Kafka and HTTP
+    void whileTheReceiverIsDownTheAlertIsRetriedAndArrivesWhenItIsBack() throws Exception {
+        MeterRegistry registry = new SimpleMeterRegistry();
+        try (Receiver r = new Receiver(0);
+             WebhookDispatcher d = WebhookDispatcher.start(config("it-b", r.url()), kafka.bootstrapServers(), TOPICS,
+                     registry, DeliveryListener.NONE)) {
+            String name = "127.0.0.1:" + r.port;
+            // Connection refused.
+            r.down();
+            String first = produce("run-down", "grokking-onset", 100);
+            await("retries against a closed port", Duration.ofSeconds(30),
+                    () -> count(registry, "grokwatch.webhook.delivery.failures", name) >= 3);
+            // Listening but 503 (and a Retry-After-less 503 retries on the backoff schedule).
+            r.status.set(503);
+            r.up();
+            await("503 answers", Duration.ofSeconds(30), () -> r.requests.size() >= 3);
+            assertEquals(Set.of(first), r.keysDelivered(), "only the pending alert is tried");
+            double failuresBefore = count(registry, "grokwatch.webhook.delivery.failures", name);
+            r.status.set(200);
+            await("the delivery", Duration.ofSeconds(30),
+                    () -> count(registry, "grokwatch.webhook.deliveries", name) == 1);
+            Receiver.Request last = r.requests.get(r.requests.size() - 1);
+            assertEquals(first, last.idempotencyKey());
+            assertEquals(hmac(last.body()), last.signature());
+            assertTrue(last.attempt() >= 6, "3+ refused + 3+ 503 attempts before, got attempt " + last.attempt());
+            assertTrue(failuresBefore >= 5, "failures counted per attempt: " + failuresBefore);
+            // Same bytes on every attempt (the signature does not depend on the attempt).
+            for (Receiver.Request req : r.requests) {
+                assertArrayEquals(last.body(), req.body());
+            }
+            // The next alert goes straight through.
+            String second = produce("run-down", "generalization", 200);
+            await("the next delivery", Duration.ofSeconds(30), () -> r.keysDelivered().contains(second));
+            assertEquals(1, r.requests.get(r.requests.size() - 1).attempt());
+        }
+    }
+
+    @Test
+    @SuppressWarnings("try") // the first dispatcher runs for its block, which talks to it through Kafka and HTTP
+    void aPendingAlertSurvivesADispatcherRestartAndNothingDeliveredIsLost() throws Exception {
+        try (Receiver r = new Receiver(0)) {
+            List<String> produced = new ArrayList<>();
+            WebhookConfig config = config("it-c", r.url());
+            MeterRegistry registry = new SimpleMeterRegistry();
+            String name = "127.0.0.1:" + r.port;
+            try (WebhookDispatcher first = WebhookDispatcher.start(config, kafka.bootstrapServers(), TOPICS, registry,
+                    DeliveryListener.NONE)) {
+                for (int i = 0; i < 4; i++) {
+                    produced.add(produce("run-c" + (i % 2), "spectral-gap", 10L * i));
+                }
+                await("the first 4 delivered", Duration.ofSeconds(30), () -> r.keysDelivered().size() == 4);
+                r.status.set(503);
+                for (int i = 4; i < 8; i++) {
+                    produced.add(produce("run-c" + (i % 2), "spectral-gap", 10L * i));
+                }
+                await("retries of the pending alerts", Duration.ofSeconds(30),
+                        () -> count(registry, "grokwatch.webhook.delivery.failures", name) >= 4);
+            }
+            int beforeRestart = r.requests.size();
+            // Produced while no dispatcher runs.
+            produced.add(produce("run-c0", "grokking-onset", 90));
+            r.status.set(200);
+            MeterRegistry registry2 = new SimpleMeterRegistry();
+            List<String> told = new CopyOnWriteArrayList<>();
+            try (WebhookDispatcher second = WebhookDispatcher.start(config, kafka.bootstrapServers(), TOPICS,
+                    registry2, new DeliveryListener() {
+                        @Override
+                        public void delivered(String receiver, AlertmanagerPayload.Alert alert, int attempts) {
+                            told.add(receiver + " " + alert.runId() + " " + alert.step());
+                        }
+                    })) {
+                await("every alert produced", Duration.ofSeconds(30),
+                        () -> r.keysDelivered().containsAll(produced));
+                await("nothing pending", Duration.ofSeconds(10), () -> second.pending() == 0);
+            }
+            assertTrue(r.requests.size() > beforeRestart);
+            // At least once, and deduplicated by key exactly the set produced.
+            assertEquals(new HashSet<>(produced), r.keysDelivered());
+            Map<String, byte[]> bodies = new HashMap<>();
+            for (Receiver.Request req : r.requests) {
+                byte[] previous = bodies.putIfAbsent(req.idempotencyKey(), req.body());
+                if (previous != null) {
+                    assertTrue(Arrays.equals(previous, req.body()), "a repeat is the same alert: " + req.idempotencyKey());
+                }
+                assertEquals(hmac(req.body()), req.signature());
+            }
+            // The 4 delivered before the restart are not sent again (their offsets were committed).
+            assertEquals(5.0, count(registry2, "grokwatch.webhook.deliveries", name), "told: " + told);
+            assertEquals(5, told.size());
+            assertTrue(told.contains(name + " run-c0 90"), told.toString());
+        }
+    }
+}
