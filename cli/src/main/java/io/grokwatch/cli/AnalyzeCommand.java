@@ -12,7 +12,8 @@ import java.util.concurrent.CountDownLatch;
 /** {@code grokwatch analyze}: the analyzer service, until interrupted. */
 @Command(name = "analyze", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Run the analyzer: a Kafka Streams application that turns every checkpoint into its eNTK "
-                + "spectrum (grokwatch.spectra) and dead-letters bad input (grokwatch.dead-letter). Start more "
+                + "spectrum (grokwatch.spectra) and dead-letters bad input (grokwatch.dead-letter). Alerts go to "
+                + "grokwatch.alerts and, with --webhook-url, to webhook receivers. Start more "
                 + "instances with the same --application-id to spread runs across them.",
                 "Example: grokwatch analyze --bootstrap-servers localhost:9092"})
 final class AnalyzeCommand implements Callable<Integer> {
@@ -30,19 +31,27 @@ final class AnalyzeCommand implements Callable<Integer> {
     MetricsOptions metricsOptions;
     @picocli.CommandLine.Mixin
     DetectorOptions detectors;
+    @picocli.CommandLine.Mixin
+    WebhookOptions webhooks;
     @Option(names = "--analysis-threads", description = "Threads per checkpoint analysis. Default: ${DEFAULT-VALUE}.")
     int analysisThreads = Runtime.getRuntime().availableProcessors();
 
     @Override
     public Integer call() throws InterruptedException {
         CountDownLatch closed = new CountDownLatch(1);
+        webhooks.config(); // a bad --webhook-url fails before anything starts
         io.grokwatch.analyzer.PrometheusAnalyzerMetrics metrics = metricsOptions.analyzerMetrics();
         AnalyzerService service = AnalyzerService.start(new AnalyzerService.Config(bootstrapServers, applicationId,
                 stateDir, Topics.defaults(), partitions, singleBroker, analysisThreads), metrics,
                 detectors.suite());
         io.grokwatch.observability.MetricsServer server = metricsOptions.start(metrics, service);
+        io.grokwatch.notify.WebhookDispatcher hooks = webhooks.start(bootstrapServers, Topics.defaults(),
+                metrics.registry(), null);
         // The hook closes the streams cleanly (committing state) before the JVM exits.
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            if (hooks != null) {
+                hooks.close();
+            }
             service.close();
             if (server != null) {
                 server.close();

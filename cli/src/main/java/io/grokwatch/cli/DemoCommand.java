@@ -29,7 +29,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 @Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Start a real Kafka broker (in-process, KRaft), the analyzer and a trainer (modular addition "
-                + "p=29 by default) in one process, and narrate each analysed checkpoint and alert as it arrives.",
+                + "p=29 by default) in one process, and narrate each analysed checkpoint and alert as it arrives "
+                + "(and, with --webhook-url, where each alert was delivered).",
                 "Example: grokwatch demo --exit-when-done"})
 final class DemoCommand implements Callable<Integer> {
     @Mixin
@@ -44,6 +45,8 @@ final class DemoCommand implements Callable<Integer> {
     MetricsOptions metricsOptions;
     @Mixin
     DetectorOptions detectors;
+    @Mixin
+    WebhookOptions webhooks;
     @Option(names = "--exit-when-done", description = "Stop once the trainer's run has been fully analysed.")
     boolean exitWhenDone;
 
@@ -51,6 +54,7 @@ final class DemoCommand implements Callable<Integer> {
     @SuppressWarnings("try") // the broker and the analyzer are held open for the demo's lifetime, not used by name
     public Integer call() throws Exception {
         String id = runId != null ? runId : task.defaultRunId();
+        webhooks.config(); // a bad --webhook-url fails before the broker starts
         TrainingPublication publication = new TrainingPublication(task, id);
         Topics topics = Topics.defaults();
         long started = System.nanoTime();
@@ -65,6 +69,7 @@ final class DemoCommand implements Callable<Integer> {
         io.grokwatch.analyzer.PrometheusAnalyzerMetrics metrics = metricsOptions.analyzerMetrics();
         // One endpoint for both services: the trainer's meters go into the analyzer's registry.
         io.grokwatch.trainer.TrainerMetrics trainerMetrics = metricsOptions.trainerMetrics(metrics.registry());
+        WebhookOptions.Narration deliveries = new WebhookOptions.Narration();
         AtomicBoolean stopping = new AtomicBoolean();
         try (EmbeddedKafka ownedBroker = broker;
              AnalyzerService analyzer = AnalyzerService.start(new AnalyzerService.Config(bootstrap,
@@ -72,7 +77,9 @@ final class DemoCommand implements Callable<Integer> {
                      broker != null ? 1 : 4, broker != null, Runtime.getRuntime().availableProcessors()),
                      metrics, detectors.suite());
              KafkaConsumer<String, byte[]> consumer = spectraConsumer(bootstrap, id, topics);
-             io.grokwatch.observability.MetricsServer server = metricsOptions.start(metrics, analyzer)) {
+             io.grokwatch.observability.MetricsServer server = metricsOptions.start(metrics, analyzer);
+             io.grokwatch.notify.WebhookDispatcher hooks = webhooks.start(bootstrap, topics, metrics.registry(),
+                     deliveries)) {
             System.out.printf("broker %s, analyzer running (%.1f s); training run %s: %s, %d checkpoints%n", bootstrap,
                     (System.nanoTime() - started) / 1e9, id, publication.descriptor().task(), publication.checkpoints());
             if (!exitWhenDone) {
@@ -110,6 +117,11 @@ final class DemoCommand implements Callable<Integer> {
             }
             stopping.set(true);
             trainer.join(10_000);
+            if (hooks != null && exitWhenDone && !narrator.failed()
+                    && !deliveries.await(id, narrator.alerts, hooks.receivers().size(), java.time.Duration.ofSeconds(30))) {
+                System.out.println(">>> webhook: not every alert delivered within 30 s; the rest wait in Kafka for "
+                        + "the next start");
+            }
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);
             } catch (IllegalStateException shuttingDown) {
@@ -134,6 +146,7 @@ final class DemoCommand implements Callable<Integer> {
         private final List<Double> latencies = new ArrayList<>();
         private int seen;
         private long onsetEpoch = -1;
+        private int alerts;
         private String failure;
 
         Narrator(int expected) {
@@ -159,6 +172,7 @@ final class DemoCommand implements Callable<Integer> {
         }
 
         void alert(JsonNode a) {
+            alerts++;
             String type = a.path("type").asText();
             JsonNode ev = a.path("evidence");
             String detail = switch (type) {
