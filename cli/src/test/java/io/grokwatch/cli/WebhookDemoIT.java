@@ -1,0 +1,128 @@
+package io.grokwatch.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.sun.net.httpserver.HttpServer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.stream.Collectors;
+
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * End to end: {@code grokwatch demo --webhook-url ... --webhook-secret ...} trains a grokking run, the analyzer
+ * raises its alerts from the spectrum, and a real HTTP receiver gets each one, signed, in the Alertmanager shape.
+ */
+class WebhookDemoIT {
+    @TempDir
+    Path dir;
+
+    @Test
+    void theDemoDeliversTheRunsRealAlertsSignedAndNarratesWhere() throws Exception {
+        List<byte[]> bodies = new CopyOnWriteArrayList<>();
+        Map<String, String> signatures = new ConcurrentHashMap<>();
+        HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        server.createContext("/alerts", ex -> {
+            try (ex; InputStream in = ex.getRequestBody()) {
+                byte[] body = in.readAllBytes();
+                bodies.add(body);
+                signatures.put(ex.getRequestHeaders().getFirst("Idempotency-Key"),
+                        ex.getRequestHeaders().getFirst("X-Grokwatch-Signature"));
+                ex.sendResponseHeaders(204, -1);
+            }
+        });
+        server.start();
+        String receiver = "127.0.0.1:" + server.getAddress().getPort();
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        PrintStream original = System.out;
+        int code;
+        try {
+            System.setOut(new PrintStream(new Tee(original, captured), true, StandardCharsets.UTF_8));
+            code = Main.commandLine().execute("demo", "--exit-when-done", "--data-dir", dir.toString(),
+                    "--metrics-port", "-1", "--epochs", "110", "--run-id", "hooked",
+                    "--webhook-url", "http://" + receiver + "/alerts?token=t", "--webhook-secret", "demo-secret");
+        } finally {
+            System.setOut(original);
+            server.stop(0);
+        }
+        String console = captured.toString(StandardCharsets.UTF_8);
+        assertEquals(0, code, console);
+        assertTrue(console.contains("alerts are POSTed to " + receiver + ", signed"), console);
+
+        Mac mac = Mac.getInstance("HmacSHA256");
+        mac.init(new SecretKeySpec("demo-secret".getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+        Set<String> types = new java.util.HashSet<>();
+        for (byte[] body : bodies) {
+            JsonNode p = JsonFiles.MAPPER.readTree(body);
+            JsonNode a = p.get("alerts").get(0);
+            String key = a.get("annotations").get("idempotencyKey").asText();
+            StringBuilder hex = new StringBuilder("sha256=");
+            for (byte b : mac.doFinal(body)) {
+                hex.append(String.format("%02x", b & 0xff));
+            }
+            assertEquals(hex.toString(), signatures.get(key), "signature of " + key);
+            assertEquals("hooked", a.get("labels").get("run").asText());
+            assertEquals("4", p.get("version").asText());
+            types.add(a.get("labels").get("type").asText());
+            assertTrue(console.contains(">>> webhook: " + a.get("labels").get("type").asText() + " (epoch "
+                    + a.get("annotations").get("epoch").asText() + ") delivered to " + receiver), console);
+        }
+        assertTrue(types.contains("grokking-onset") && types.contains("generalization"), "delivered: " + types);
+        Set<String> keys = bodies.stream().map(b -> {
+            try {
+                return JsonFiles.MAPPER.readTree(b).get("alerts").get(0).get("annotations").get("idempotencyKey")
+                        .asText();
+            } catch (java.io.IOException e) {
+                throw new IllegalStateException(e);
+            }
+        }).collect(Collectors.toSet());
+        long narrated = console.lines().filter(l -> l.startsWith(">>> ALERT ")).count();
+        assertEquals(narrated, keys.size(), "every alert the demo narrated was delivered: " + console);
+    }
+
+    /** Writes to the console and to a buffer. */
+    private static final class Tee extends OutputStream {
+        private final OutputStream a;
+        private final OutputStream b;
+
+        Tee(OutputStream a, OutputStream b) {
+            this.a = a;
+            this.b = b;
+        }
+
+        @Override
+        public void write(int c) throws java.io.IOException {
+            a.write(c);
+            b.write(c);
+        }
+
+        @Override
+        public void write(byte[] buf, int off, int len) throws java.io.IOException {
+            a.write(buf, off, len);
+            b.write(buf, off, len);
+        }
+
+        @Override
+        public void flush() throws java.io.IOException {
+            a.flush();
+            b.flush();
+        }
+    }
+}
