@@ -28,7 +28,7 @@ import java.util.concurrent.atomic.AtomicInteger;
                 + "(401 if it does not match) and a repeat of an Idempotency-Key already seen is answered 200 and "
                 + "ignored. For trying --webhook-url out, not for production.",
                 "Example: grokwatch webhook-receiver --port 9000 --secret s3cret &",
-                "         grokwatch demo --exit-when-done --webhook-url http://localhost:9000/ --webhook-secret s3cret"})
+                "         grokwatch demo --exit-when-done --webhook-url http://127.0.0.1:9000/ --webhook-secret s3cret"})
 final class WebhookReceiverCommand implements Callable<Integer> {
     @Option(names = "--port", description = "Port to listen on (0 = any free port). Default: ${DEFAULT-VALUE}.")
     int port = 9000;

@@ -100,10 +100,12 @@ class WebhookDispatcherIT {
                 try (InputStream in = ex.getRequestBody()) {
                     body = in.readAllBytes();
                 }
+                // Decided before the request is visible to the test, which may change the status once it sees it.
+                int answer = status.get();
                 requests.add(new Request(body, ex.getRequestHeaders().getFirst("X-Grokwatch-Signature"),
                         ex.getRequestHeaders().getFirst("Idempotency-Key"),
                         Integer.parseInt(ex.getRequestHeaders().getFirst("X-Grokwatch-Attempt"))));
-                ex.sendResponseHeaders(status.get(), -1);
+                ex.sendResponseHeaders(answer, -1);
                 ex.close();
             });
             s.start();
@@ -267,6 +269,43 @@ class WebhookDispatcherIT {
             String second = produce("run-down", "generalization", 200);
             await("the next delivery", Duration.ofSeconds(30), () -> r.keysDelivered().contains(second));
             assertEquals(1, r.requests.get(r.requests.size() - 1).attempt());
+        }
+    }
+
+    @Test
+    @SuppressWarnings("try") // the dispatcher runs for the test's body, which talks to it through Kafka and HTTP
+    void aRefusedOrExpiredAlertIsCountedAndSkippedAndTheNextOneGoesThrough() throws Exception {
+        MeterRegistry registry = new SimpleMeterRegistry();
+        List<String> dropped = new CopyOnWriteArrayList<>();
+        DeliveryListener listener = new DeliveryListener() {
+            @Override
+            public void dropped(String receiver, AlertmanagerPayload.Alert alert, String reason, String detail) {
+                dropped.add(alert.step() + " " + reason + " " + detail);
+            }
+        };
+        try (Receiver r = new Receiver(0);
+             WebhookDispatcher d = WebhookDispatcher.start(config("it-d", r.url()).withMaxAge(Duration.ofSeconds(1)),
+                     kafka.bootstrapServers(), TOPICS, registry, listener)) {
+            String name = "127.0.0.1:" + r.port;
+            r.status.set(400);
+            String refused = produce("run-d", "spectral-gap", 1);
+            await("the refusal", Duration.ofSeconds(30), () -> dropped.size() == 1);
+            assertEquals(List.of("1 rejected HTTP 400"), dropped);
+            assertEquals(1, r.requests.size(), "a 400 is not retried");
+            assertEquals(refused, r.requests.get(0).idempotencyKey());
+            r.status.set(503);
+            produce("run-d", "spectral-gap", 2);
+            await("expiry after the max age", Duration.ofSeconds(30), () -> dropped.size() == 2);
+            assertTrue(dropped.get(1).startsWith("2 expired HTTP 503"), dropped.toString());
+            r.status.set(200);
+            String next = produce("run-d", "spectral-gap", 3);
+            await("the next alert", Duration.ofSeconds(30), () -> r.keysDelivered().contains(next));
+            assertEquals(1.0, registry.get("grokwatch.webhook.dropped").tags("receiver", name, "reason", "rejected")
+                    .counter().count());
+            assertEquals(1.0, registry.get("grokwatch.webhook.dropped").tags("receiver", name, "reason", "expired")
+                    .counter().count());
+            assertEquals(1.0, count(registry, "grokwatch.webhook.deliveries", name));
+            await("nothing pending", Duration.ofSeconds(10), () -> d.pending() == 0);
         }
     }
 
