@@ -282,7 +282,7 @@ final class ReceiverWorker {
             dropped.get("malformed").increment();
             LOG.warn("webhook receiver {}: skipping malformed alert at {}-{}@{}: {}", name, r.topic(), r.partition(),
                     r.offset(), e.getMessage());
-            listener.dropped(name, null, "malformed", String.valueOf(e.getMessage()));
+            tell(() -> listener.dropped(name, null, "malformed", String.valueOf(e.getMessage())));
             return Outcome.DONE;
         }
         byte[] body = AlertmanagerPayload.bytes(alert, r.timestamp(), config.externalUrl());
@@ -300,7 +300,8 @@ final class ReceiverWorker {
                 deliveries.increment();
                 LOG.debug("webhook receiver {}: {} of run {} step {} delivered (attempt {})", name, alert.type(),
                         alert.runId(), alert.step(), attempt);
-                listener.delivered(name, alert, attempt);
+                int attempts = attempt;
+                tell(() -> listener.delivered(name, alert, attempts));
                 return Outcome.DONE;
             }
             failures.increment();
@@ -308,7 +309,7 @@ final class ReceiverWorker {
                 dropped.get("rejected").increment();
                 LOG.warn("webhook receiver {} refused {} of run {} step {} ({}); not retrying", name, alert.type(),
                         alert.runId(), alert.step(), a.detail());
-                listener.dropped(name, alert, "rejected", a.detail());
+                tell(() -> listener.dropped(name, alert, "rejected", a.detail()));
                 return Outcome.DONE;
             }
             if (!config.maxAge().isZero()
@@ -317,7 +318,7 @@ final class ReceiverWorker {
                 LOG.warn("webhook receiver {}: giving up {} of run {} step {} after {} attempts (older than {} ms); "
                         + "last: {}", name, alert.type(), alert.runId(), alert.step(), attempt,
                         config.maxAge().toMillis(), a.detail());
-                listener.dropped(name, alert, "expired", a.detail());
+                tell(() -> listener.dropped(name, alert, "expired", a.detail()));
                 return Outcome.DONE;
             }
             Duration wait = backoff.delay(attempt - 1);
@@ -333,6 +334,15 @@ final class ReceiverWorker {
             if (!waitPaused(wait, gen)) {
                 return Outcome.ABANDONED;
             }
+        }
+    }
+
+    /** A listener that throws must not stop delivery. */
+    private void tell(Runnable call) {
+        try {
+            call.run();
+        } catch (RuntimeException e) {
+            LOG.warn("webhook receiver {}: delivery listener failed: {}", name, e.toString());
         }
     }
 
