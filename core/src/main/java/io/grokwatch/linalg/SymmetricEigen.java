@@ -235,9 +235,13 @@ public final class SymmetricEigen {
         int count = to - from;
         double[] ev = new double[n];
         System.arraycopy(e, 0, ev, 0, Math.min(e.length, n - 1));
+        // LAPACK declares W(N) and LAPACKE_dstein NaN-checks all n entries, not the m used: a count-long buffer
+        // made it read past its end (garbage, or a SIGSEGV when the buffer ended at a page). Zero-padded to n.
+        double[] wn = new double[n];
+        System.arraycopy(w, from, wn, 0, count);
         try (DoublePointer dp = new DoublePointer(d);
              DoublePointer ep = new DoublePointer(ev);
-             DoublePointer wp = new DoublePointer(java.util.Arrays.copyOfRange(w, from, to));
+             DoublePointer wp = new DoublePointer(wn);
              IntPointer block = new IntPointer(n);
              IntPointer split = new IntPointer(n);
              DoublePointer z = new DoublePointer((long) n * count);
