@@ -136,7 +136,8 @@ public final class PrometheusAnalyzerMetrics implements AnalyzerMetrics {
                         + "(whole-model kernel), 0..1", family.getValue(), "cliff", cliff.getKey(),
                         "family", family.getKey())));
         s.path("gaps").properties().forEach(gap -> set(runId, "grokwatch.gap.ratio", "Named eigenvalue ratio "
-                + "lambda_i / lambda_i+1 of the whole-model kernel (endOfSecondCliff: the gap grokking opens)",
+                + "lambda_i / lambda_i+1 of the whole-model kernel at the end of each cliff (endOfFirstCliff: below the n/m "
+                + "modes; endOfSecondCliff: below the sum/diff modes, the gap grokking opens)",
                 gap.getValue(), "gap", gap.getKey()));
         countSolve(s.path("solve"));
         s.path("layers").properties().forEach(layer -> {

@@ -80,6 +80,7 @@ public final class KernelSpectra {
             if (overlaps && e.vectorCount() > cliffs.get().second().last()) {
                 ov.put("firstCliff", SubspaceOverlap.overlapsOfOrthonormal(cliffs.get().first().columnsOf(e.vectors()), families.get()));
                 ov.put("secondCliff", SubspaceOverlap.overlapsOfOrthonormal(cliffs.get().second().columnsOf(e.vectors()), families.get()));
+                gaps.put("endOfFirstCliff", cliffs.get().endOfFirstCliffGap(e.values()));
                 gaps.put("endOfSecondCliff", cliffs.get().endOfSecondCliffGap(e.values()));
             }
             double[] top = Arrays.copyOf(e.values(), Math.min(o.topK(), e.values().length));

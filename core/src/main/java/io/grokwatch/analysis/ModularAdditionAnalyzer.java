@@ -205,6 +205,9 @@ public final class ModularAdditionAnalyzer implements AutoCloseable {
             overlaps.put("secondCliff", SubspaceOverlap.overlapsOfOrthonormal(cliffs.second().columnsOf(v), families));
         }
         Map<String, Double> gaps = new LinkedHashMap<>();
+        if (values.length > cliffs.first().last() + 1) {
+            gaps.put("endOfFirstCliff", cliffs.endOfFirstCliffGap(values));
+        }
         if (values.length > cliffs.second().last() + 1) {
             gaps.put("endOfSecondCliff", cliffs.endOfSecondCliffGap(values));
         }

@@ -27,6 +27,16 @@ public record ModularAdditionCliffs(int p) {
      * {@code lambda_(4(p-1)) / lambda_(4(p-1)+1)}, the gap that opens at the end of the second cliff when the
      * network groks (1.00 before, above 1.05 after; see SCIENCE.md). Needs {@code 4(p-1)+2} eigenvalues.
      */
+    /** {@code lambda_2(p-1) / lambda_2(p-1)+1}: the gap below the first cliff (the n/m modes). */
+    public double endOfFirstCliffGap(double[] eigenvaluesDescending) {
+        int last = first().last();
+        if (eigenvaluesDescending.length < last + 2) {
+            throw new IllegalArgumentException("the end-of-first-cliff gap for p=" + p + " needs " + (last + 2)
+                    + " eigenvalues, got " + eigenvaluesDescending.length);
+        }
+        return Cliffs.ratio(eigenvaluesDescending, last);
+    }
+
     public double endOfSecondCliffGap(double[] eigenvaluesDescending) {
         int last = second().last();
         if (eigenvaluesDescending.length < last + 2) {
