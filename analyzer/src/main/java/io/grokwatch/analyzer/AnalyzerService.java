@@ -85,35 +85,56 @@ public final class AnalyzerService implements AutoCloseable {
     }
 
     /**
-     * One throw-away analysis of a small random modular-addition model before the first real checkpoint: it loads
-     * the native BLAS/LAPACK and lets the JIT compile the hot paths, which otherwise cost the first checkpoints
-     * of the first run up to a second of latency each.
+     * Throw-away analyses of a random modular-addition model before the first real checkpoint: they load the
+     * native BLAS/LAPACK and let the JIT compile the hot paths at the shapes real runs use (probe grids of
+     * hundreds of inputs, width 512, layer spectra), which otherwise cost the first checkpoints of the first run
+     * up to a second of latency each. Bounded by {@link #WARM_UP_BUDGET}.
      */
     static void warmUp(int threads) {
         long t0 = System.nanoTime();
-        int p = 13;
-        int h = 64;
+        // The demo's shape (the paper's p = 29, width 512): the first runs people start are that one.
+        int p = 29;
+        int h = 512;
         java.util.SplittableRandom r = new java.util.SplittableRandom(1);
         double[] w1 = new double[h * 2 * p];
         double[] w2 = new double[p * h];
         for (int i = 0; i < w1.length; i++) {
-            w1[i] = r.nextDouble() - 0.5;
+            w1[i] = (r.nextDouble() - 0.5) * 0.2;
         }
         for (int i = 0; i < w2.length; i++) {
-            w2[i] = r.nextDouble() - 0.5;
+            w2[i] = (r.nextDouble() - 0.5) * 0.2;
         }
         io.grokwatch.model.Parameters params = new io.grokwatch.model.Parameters()
                 .put("net.0.weight", new long[] {h, 2 * p}, w1).put("net.3.weight", new long[] {p, h}, w2);
-        io.grokwatch.model.Network net = new io.grokwatch.model.Network(
-                io.grokwatch.model.ModelDescription.modularAddition(p, h), params);
-        try (io.grokwatch.analysis.ModularAdditionAnalyzer a = new io.grokwatch.analysis.ModularAdditionAnalyzer(p,
-                4 * (p - 1) + 2, true, threads)) {
-            for (int i = 0; i < 20; i++) {
-                a.analyze(net);
+        // The processor's whole path, not just the eigen-solves: descriptor, checkpoint decoding and binding,
+        // the stored bases' encoding, the spectrum JSON and the detectors.
+        io.grokwatch.run.RunDescriptor descriptor = new io.grokwatch.run.RunDescriptor("warm-up",
+                io.grokwatch.model.ModelDescription.modularAddition(p, h),
+                io.grokwatch.run.ProbeSource.generator("modular-addition:p=" + p),
+                io.grokwatch.run.RunDescriptor.AnalysisSettings.classMean(200), 1, java.util.Map.of());
+        io.grokwatch.detect.DetectorSuite detectors = io.grokwatch.detect.DetectorSuite.defaults();
+        com.fasterxml.jackson.databind.node.ObjectNode detectorState = detectors.initialState();
+        int runs = 0;
+        try (io.grokwatch.run.RunAnalyzer a = new io.grokwatch.run.RunAnalyzer(descriptor, threads)) {
+            byte[] stored = null;
+            while (runs < 12 && System.nanoTime() - t0 < WARM_UP_BUDGET.toNanos()) {
+                io.grokwatch.run.CheckpointMetadata meta = io.grokwatch.run.CheckpointMetadata.of(runs, runs)
+                        .withMetrics(0.5, 0.5, 0.5, 0.5);
+                io.grokwatch.run.CheckpointRecord record = io.grokwatch.run.CheckpointRecord.decode(
+                        io.grokwatch.run.CheckpointRecord.encode(params, meta));
+                io.grokwatch.run.RunAnalyzer.Analysis analysis = a.analyze(record.weights(),
+                        io.grokwatch.run.EigenBases.decode(stored));
+                stored = io.grokwatch.run.EigenBases.encode(analysis.bases());
+                SpectrumRecord.of("warm-up", meta, analysis, System.currentTimeMillis());
+                detectorState = detectors.observe(detectorState, SpectrumRecord.observation(meta, analysis)).state();
+                runs++;
             }
         }
-        LOG.info("analysis warmed up in {} ms", Math.round((System.nanoTime() - t0) / 1e6));
+        LOG.info("analysis warmed up in {} ms ({} analyses)", Math.round((System.nanoTime() - t0) / 1e6), runs);
     }
+
+    /** Longest the start-up warm-up may take. */
+    static final Duration WARM_UP_BUDGET = Duration.ofMillis(2500);
 
     private void awaitRunning() {
         long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
@@ -142,8 +163,14 @@ public final class AnalyzerService implements AutoCloseable {
         return streams.state();
     }
 
+    /**
+     * Stops the streams and leaves the consumer group. Streams stays in its group on close by default (to spare a
+     * rebalance on a quick bounce); then the next start, with a new member id, waits out the old member's
+     * session timeout (45 s) before it gets the partitions, which every restart of a single analyzer paid.
+     */
     @Override
     public void close() {
-        streams.close(Duration.ofSeconds(30));
+        streams.close(org.apache.kafka.streams.CloseOptions.timeout(Duration.ofSeconds(30))
+                .withGroupMembershipOperation(org.apache.kafka.streams.CloseOptions.GroupMembershipOperation.LEAVE_GROUP));
     }
 }

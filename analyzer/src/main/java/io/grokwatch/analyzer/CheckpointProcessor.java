@@ -100,6 +100,9 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
     }
 
     private void onCheckpoint(Record<String, byte[]> record) {
+        // From the checkpoint being produced to this processor taking it up: the broker, the fetch, and any
+        // checkpoints queued before it. The rest of the produce-to-result latency is the analysis.
+        double queued = Math.max(0, (System.currentTimeMillis() - record.timestamp()) / 1e3);
         String runId = record.key();
         byte[] descriptorBytes = runId == null ? null : runs.get(runId);
         if (descriptorBytes == null) {
@@ -140,7 +143,7 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
         ObjectNode out = SpectrumRecord.of(runId, meta, analysis, record.timestamp());
         // Produce-to-result latency: from the checkpoint's timestamp to the moment its spectrum is emitted.
         double lag = Math.max(0, (System.currentTimeMillis() - record.timestamp()) / 1e3);
-        ((ObjectNode) out.get("timings")).put("producedToResultSeconds", lag);
+        ((ObjectNode) out.get("timings")).put("producedToResultSeconds", lag).put("queuedSeconds", queued);
         io.grokwatch.detect.Observation observation = SpectrumRecord.observation(meta, analysis);
         DetectorSuite.Step detected = detectors.observe(previous == null || previous.detectors() == null
                 ? detectors.initialState() : previous.detectors(), observation);

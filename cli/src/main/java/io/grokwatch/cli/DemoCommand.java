@@ -164,10 +164,11 @@ final class DemoCommand implements Callable<Integer> {
             JsonNode second = n.path("overlaps").path("secondCliff");
             double gap = n.path("gaps").path("endOfSecondCliff").asDouble(Double.NaN);
             System.out.printf("epoch %4d  train acc %.2f  test acc %.2f  top eig %.3e  sum/diff overlap %.2f/%.2f  "
-                            + "gap %.3f  (analysed in %.0f ms, %.0f ms after the checkpoint)%n",
+                            + "gap %.3f  (picked up after %.0f ms, analysed in %.0f ms, %.0f ms after the checkpoint)%n",
                     n.path("epoch").asLong(), n.path("trainAccuracy").asDouble(Double.NaN),
                     n.path("testAccuracy").asDouble(Double.NaN), n.path("eigenvalues").path(0).asDouble(),
                     second.path("sum").asDouble(Double.NaN), second.path("diff").asDouble(Double.NaN), gap,
+                    n.path("timings").path("queuedSeconds").asDouble(Double.NaN) * 1e3,
                     n.path("timings").path("analysisSeconds").asDouble() * 1e3, lag * 1e3);
         }
 

@@ -67,17 +67,12 @@ public final class ModularAdditionAnalyzer implements AutoCloseable {
         this.probes = ModularAddition.inputs(p);
         this.families = FourierFamilies.of(p);
         this.cliffs = Cliffs.modularAddition(p);
-        java.util.concurrent.atomic.AtomicInteger counter = new java.util.concurrent.atomic.AtomicInteger();
-        this.pool = java.util.concurrent.Executors.newFixedThreadPool(threads, r -> {
-            Thread t = new Thread(r, "grokwatch-analysis-" + counter.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
+        this.pool = AnalysisThreads.shared(threads);
     }
 
+    /** Releases nothing today (the analysis threads are shared, see {@link AnalysisThreads}); kept for callers. */
     @Override
     public void close() {
-        pool.shutdownNow();
     }
 
     public int p() {

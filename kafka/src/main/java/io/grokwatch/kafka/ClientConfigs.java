@@ -27,6 +27,8 @@ public final class ClientConfigs {
 
     /** A training monitor wants a run's records promptly; Streams' default is 30 s under EOS. */
     public static final int STREAMS_COMMIT_INTERVAL_MS = 100;
+    /** How long the broker may hold the analyzer's fetches for data (see {@link #streams}). */
+    public static final int STREAMS_FETCH_MAX_WAIT_MS = 50;
 
     /**
      * Largest state-store record the analyzer writes to its changelog: a run's eigenbases (F32, n x k per kernel;
@@ -113,9 +115,16 @@ public final class ClientConfigs {
         // Sized for the eigenbasis store's changelog records; the buffer is allocated as used, not up front.
         p.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG), MAX_STATE_RECORD_BYTES);
         p.put(StreamsConfig.producerPrefix(ProducerConfig.COMPRESSION_TYPE_CONFIG), "zstd");
+        // Streams defaults its producer to 100 ms of batching; a spectrum is one record and should leave at once.
+        p.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), LINGER_MS);
         p.put(StreamsConfig.producerPrefix(ProducerConfig.BUFFER_MEMORY_CONFIG), 2L * MAX_STATE_RECORD_BYTES);
         p.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG), MAX_CHECKPOINT_BYTES);
         p.put(StreamsConfig.consumerPrefix(ConsumerConfig.FETCH_MAX_BYTES_CONFIG), FETCH_MAX_BYTES);
+        // Descriptors and checkpoints are joined in timestamp order: before processing a checkpoint, Streams
+        // confirms with a fetch that the (usually idle) runs partition has nothing earlier. The broker holds
+        // such a fetch up to fetch.max.wait.ms (500 ms by default), which was most of the first checkpoints'
+        // latency; 50 ms keeps the ordering and costs a few idle fetches a second.
+        p.put(StreamsConfig.consumerPrefix(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG), STREAMS_FETCH_MAX_WAIT_MS);
         // Changelog and repartition topics may carry checkpoints too.
         p.put(StreamsConfig.topicPrefix(TopicConfig.MAX_MESSAGE_BYTES_CONFIG), MAX_CHECKPOINT_BYTES);
         if (singleBroker) {
