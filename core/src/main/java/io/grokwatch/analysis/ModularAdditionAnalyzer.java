@@ -184,8 +184,7 @@ public final class ModularAdditionAnalyzer implements AutoCloseable {
     private SpectrumSummary summarise(SpectrumSolver.Solve solve, Matrix previousBasis) {
         Eigenpairs eig = solve.pairs();
         double drift = previousBasis == null || previousBasis.rows() != eig.vectors().rows() ? Double.NaN
-                : EigenspaceDrift.between(previousBasis.columns(0, Math.min(previousBasis.cols(), eig.vectorCount())),
-                eig.vectors());
+                : EigenspaceDrift.between(previousBasis, eig.vectors());
         return summarise(eig).withDrift(drift).withSolve(solve.info());
     }
 

@@ -32,7 +32,7 @@ public final class SpectrumSolver {
     public static Solve top(Matrix kernel, int values, int vectors, Matrix warm) {
         int n = kernel.rows();
         int k = Math.min(n, Math.max(values, vectors));
-        if (n <= DENSE_MAX_SIDE || 3 * (k + guard(k)) >= n) {
+        if (n <= DENSE_MAX_SIDE || 3 * TopEigenSolver.blockSize(k, n, TopEigenSolver.Options.DEFAULT) >= n) {
             long t0 = System.nanoTime();
             Eigenpairs e = SymmetricEigen.top(kernel, Math.min(values, n), Math.min(vectors, n));
             return new Solve(e, e.vectors(), new SolveInfo(SolveInfo.DENSE, false, 0, e.residual(),
@@ -54,9 +54,5 @@ public final class SpectrumSolver {
         TopEigenSolver.Report r = s.report();
         return new Solve(e, s.basis(), new SolveInfo(r.start().label(), r.fellBack(), r.iterations(), r.residual(),
                 (System.nanoTime() - t0) / 1e9));
-    }
-
-    private static int guard(int k) {
-        return Math.max(8, k / 8);
     }
 }

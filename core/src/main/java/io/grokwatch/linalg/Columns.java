@@ -34,4 +34,26 @@ public final class Columns {
         }
         return m;
     }
+
+    /** Flips, in place, every column whose entry of largest magnitude is negative (no rescaling). */
+    public static Matrix fixSigns(Matrix m) {
+        int rows = m.rows();
+        int cols = m.cols();
+        double[] d = m.data();
+        for (int j = 0; j < cols; j++) {
+            double best = 0;
+            for (int r = 0; r < rows; r++) {
+                double v = d[r * cols + j];
+                if (Math.abs(v) > Math.abs(best)) {
+                    best = v;
+                }
+            }
+            if (best < 0) {
+                for (int r = 0; r < rows; r++) {
+                    d[r * cols + j] = -d[r * cols + j];
+                }
+            }
+        }
+        return m;
+    }
 }

@@ -102,8 +102,7 @@ public final class TopEigenSolver {
         if (k < 1 || k > n) {
             throw new IllegalArgumentException("need 1 <= k <= n, got k=" + k + " n=" + n);
         }
-        int guard = options.guard() > 0 ? options.guard() : Math.max(8, k / 8);
-        int m = Math.min(n, k + guard);
+        int m = blockSize(k, n, options);
         if (3 * m >= n) {
             throw new IllegalArgumentException("a block of " + m + " vectors is too large for n=" + n
                     + "; decompose the formed matrix instead (SymmetricEigen)");
@@ -123,6 +122,12 @@ public final class TopEigenSolver {
         cold.start(null);
         cold.iterate();
         return cold.solution(Start.COLD, false, 0, 0);
+    }
+
+    /** Columns of the block for {@code k} wanted pairs: k plus the guard vectors, at most n. */
+    public static int blockSize(int k, int n, Options options) {
+        int guard = options.guard() > 0 ? options.guard() : Math.max(8, k / 8);
+        return Math.min(n, k + guard);
     }
 
     /** One LOBPCG iteration sequence from one start. */
@@ -175,7 +180,7 @@ public final class TopEigenSolver {
                 x = concat(x, extra);
             }
             ax = apply(x);
-            rayleighRitz(new Matrix[] {x}, new Matrix[] {ax});
+            rayleighRitz();
             residuals();
             return warm == null || medianWanted() <= options.poorWarmStart();
         }
@@ -240,15 +245,13 @@ public final class TopEigenSolver {
             return Arrays.copyOf(out, count);
         }
 
-        /** Rayleigh-Ritz of the first block alone (the start). */
-        private void rayleighRitz(Matrix[] blocks, Matrix[] products) {
-            Matrix s = concat(blocks);
-            Matrix as = concat(products);
-            Matrix h = Blas.multiply(s, true, as, false);
+        /** Rayleigh-Ritz of the start block X alone. */
+        private void rayleighRitz() {
+            Matrix h = Blas.multiply(x, true, ax, false);
             symmetrise(h);
             Eigenpairs e = SymmetricEigen.topRobust(h, m);
-            x = Blas.multiply(s, false, e.vectors(), false);
-            ax = Blas.multiply(as, false, e.vectors(), false);
+            x = Blas.multiply(x, false, e.vectors(), false);
+            ax = Blas.multiply(ax, false, e.vectors(), false);
             lambda = Arrays.copyOf(e.values(), m);
             p = null;
             ap = null;
@@ -352,22 +355,7 @@ public final class TopEigenSolver {
         Solution solution(Start start, boolean fellBack, int earlierIterations, long earlierProducts) {
             Matrix v = x.columns(0, k);
             double[] values = Arrays.copyOf(lambda, k);
-            // Sign convention of every grokwatch eigenvector: largest-magnitude entry positive.
-            double[] vd = v.data();
-            for (int j = 0; j < k; j++) {
-                double best = 0;
-                for (int i = 0; i < v.rows(); i++) {
-                    double t = vd[i * k + j];
-                    if (Math.abs(t) > Math.abs(best)) {
-                        best = t;
-                    }
-                }
-                if (best < 0) {
-                    for (int i = 0; i < v.rows(); i++) {
-                        vd[i * k + j] = -vd[i * k + j];
-                    }
-                }
-            }
+            Columns.fixSigns(v);
             double worst = worstWanted();
             return new Solution(new Eigenpairs(values, v, worst), x,
                     new Report(start, fellBack, iterations + earlierIterations, products + earlierProducts, worst,
