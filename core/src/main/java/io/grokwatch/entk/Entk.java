@@ -3,6 +3,7 @@ package io.grokwatch.entk;
 import io.grokwatch.linalg.Blas;
 import io.grokwatch.linalg.Eigenpairs;
 import io.grokwatch.linalg.Matrix;
+import io.grokwatch.linalg.SparseHadamardGram;
 import io.grokwatch.linalg.SymmetricEigen;
 import io.grokwatch.model.ModelDescription;
 import io.grokwatch.model.Network;
@@ -108,6 +109,15 @@ public final class Entk {
     private Matrix classSumTerm(ParameterUse u, ParameterUse v) {
         Matrix au = s.activation(u);
         Matrix av = s.activation(v);
+        if (u == v) {
+            // One use: both Grams have a single factor, so a sparse activation (one-hot inputs) can skip the
+            // probe pairs it zeroes instead of forming the output-gradient Gram for all of them.
+            Matrix factor = s.collapsedFactor(u.op()).orElseGet(() -> flatClassGradients(u));
+            java.util.Optional<Matrix> sparse = SparseHadamardGram.of(factor, au);
+            if (sparse.isPresent()) {
+                return sparse.get();
+            }
+        }
         if (u.deltaFirst() == v.deltaFirst()) {
             Matrix deltaGram;
             if (u.op() == v.op() && s.collapsedFactor(u.op()).isPresent()) {

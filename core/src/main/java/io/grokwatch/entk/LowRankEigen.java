@@ -19,7 +19,7 @@ final class LowRankEigen {
         int r = f.cols();
         k = Math.min(k, n);
         vectors = Math.min(vectors, k);
-        Eigenpairs dual = SymmetricEigen.top(Blas.multiply(f, true, f, false), Math.min(k, r), Math.min(vectors, r));
+        Eigenpairs dual = SymmetricEigen.top(Blas.gramOfColumns(f), Math.min(k, r), Math.min(vectors, r));
         double[] values = new double[k];
         System.arraycopy(dual.values(), 0, values, 0, dual.values().length);
         // Vectors only up to the rank: past it the spectrum is zero and no eigenvector is meaningful.

@@ -84,6 +84,29 @@ public final class Blas {
         return c;
     }
 
+    /** {@code A^T A} (the dual of {@link #gram}), by one symmetric rank-k update: half a general product. */
+    public static Matrix gramOfColumns(Matrix a) {
+        int n = a.cols();
+        int k = a.rows();
+        if ((long) n * n * k < NATIVE_THRESHOLD) {
+            return multiply(a, true, a, false);
+        }
+        Matrix c = new Matrix(n, n);
+        NativeScratch scratch = NativeScratch.get();
+        DoublePointer pa = scratch.copyOf(0, a.data());
+        DoublePointer pc = scratch.buffer(2, (long) n * n);
+        openblas.cblas_dsyrk(openblas.CblasRowMajor, openblas.CblasUpper, openblas.CblasTrans,
+                n, k, 1.0, pa, n, 0.0, pc, n);
+        pc.get(c.data());
+        double[] d = c.data();
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < i; j++) {
+                d[i * n + j] = d[j * n + i];
+            }
+        }
+        return c;
+    }
+
     private static void javaGemm(double alpha, Matrix a, boolean transA, Matrix b, boolean transB, double beta,
                                  Matrix c, int m, int n, int k) {
         double[] ad = a.data();
