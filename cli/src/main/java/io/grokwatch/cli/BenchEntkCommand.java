@@ -110,11 +110,27 @@ final class BenchEntkCommand implements Callable<Integer> {
         ModularAdditionAnalyzer.Result[] last = new ModularAdditionAnalyzer.Result[1];
         double[] ours;
         double[] withLayers;
+        double[] single;
+        ModularAdditionAnalyzer.Result[] full64 = new ModularAdditionAnalyzer.Result[1];
+        ModularAdditionAnalyzer.Result[] full32 = new ModularAdditionAnalyzer.Result[1];
+        int threads = Runtime.getRuntime().availableProcessors();
         try (ModularAdditionAnalyzer core = new ModularAdditionAnalyzer(p, 200, false);
-             ModularAdditionAnalyzer full = new ModularAdditionAnalyzer(p, 200, true)) {
+             ModularAdditionAnalyzer full = new ModularAdditionAnalyzer(p, 200, true);
+             ModularAdditionAnalyzer full32bit = new ModularAdditionAnalyzer(p, 200, true, threads,
+                     io.grokwatch.linalg.Precision.FLOAT32)) {
             ours = time("modular-addition p=" + p, () -> last[0] = core.analyze(net), reps, warmup);
-            withLayers = time("modular-addition p=" + p + " + layer spectra", () -> full.analyze(net), reps, warmup);
+            withLayers = time("modular-addition p=" + p + " + layer spectra", () -> full64[0] = full.analyze(net),
+                    reps, warmup);
+            single = time("modular-addition p=" + p + " + layer spectra, float32",
+                    () -> full32[0] = full32bit.analyze(net), reps, warmup);
         }
+        double singleError = 0;
+        for (String layer : full64[0].layers().keySet()) {
+            singleError = Math.max(singleError, maxRelativeDifference(full64[0].layers().get(layer).eigenvalues(),
+                    full32[0].layers().get(layer).eigenvalues(), 200));
+        }
+        singleError = Math.max(singleError, maxRelativeDifference(full64[0].all().eigenvalues(),
+                full32[0].all().eigenvalues(), 200));
         double[][] baselineValues = new double[1][];
         double[] base;
         try (ModularAdditionAnalyzer forProbes = new ModularAdditionAnalyzer(p, 200, false)) {
@@ -128,6 +144,11 @@ final class BenchEntkCommand implements Callable<Integer> {
                 + "top-200 eigenpairs, cliff overlaps with n/m/sum/diff", ours, base, check));
         cases.add(new Case("modular-addition p=" + p + " + layer spectra", "the same plus each layer kernel's own "
                 + "top-200 spectrum and cliff overlaps", withLayers, base, check));
+        // Baseline column: the float64 analysis, so the ratio is float32's speed-up; the error column compares the
+        // two (top 200 of the whole model and each layer), not the naive baseline.
+        cases.add(new Case("modular-addition p=" + p + " + layer spectra, float32", "the same with float32 "
+                + "reductions; baseline = the float64 run above, error = max relative difference of the top-200 "
+                + "eigenvalues (whole model and each layer) from float64", single, withLayers, singleError));
         return cases;
     }
 

@@ -50,6 +50,9 @@ final class ModularAdditionExperiment implements Callable<Integer> {
     int topK = 200;
     @Option(names = "--no-layers", description = "Skip the per-layer spectra (faster).")
     boolean noLayers;
+    @Option(names = "--precision", description = "Arithmetic of the dense eigendecompositions: float64 or float32. "
+            + "Default: ${DEFAULT-VALUE}.")
+    String precision = "float64";
     @picocli.CommandLine.Mixin
     DetectorOptions detectorOptions;
     @Option(names = "--out", required = true, description = "JSON file to write.")
@@ -62,6 +65,7 @@ final class ModularAdditionExperiment implements Callable<Integer> {
         if (every <= 0) {
             throw new IllegalArgumentException("--every must be a positive number of epochs, got " + every);
         }
+        io.grokwatch.linalg.Precision prec = TaskOptions.parsePrecision(precision);
         long wall0 = System.nanoTime();
         ModularAdditionTask task = ModularAdditionTask.create(config);
         // Checkpoints are analysed by independent workers, each single-threaded: across-checkpoint parallelism
@@ -69,7 +73,7 @@ final class ModularAdditionExperiment implements Callable<Integer> {
         int workers = Math.max(1, Runtime.getRuntime().availableProcessors());
         ThreadLocal<ModularAdditionAnalyzer> analyzers = new ThreadLocal<>();
         List<ModularAdditionAnalyzer> created = java.util.Collections.synchronizedList(new ArrayList<>());
-        ModularAdditionAnalyzer main = new ModularAdditionAnalyzer(p, topK, !noLayers, 1);
+        ModularAdditionAnalyzer main = new ModularAdditionAnalyzer(p, topK, !noLayers, 1, prec);
         created.add(main);
         int total = epochs / every + 1 + (epochs % every == 0 ? 0 : 1);
 
@@ -92,7 +96,7 @@ final class ModularAdditionExperiment implements Callable<Integer> {
                 pending.add(analysis.submit(() -> {
                     ModularAdditionAnalyzer a = analyzers.get();
                     if (a == null) {
-                        a = new ModularAdditionAnalyzer(p, topK, !noLayers, 1);
+                        a = new ModularAdditionAnalyzer(p, topK, !noLayers, 1, prec);
                         analyzers.set(a);
                         created.add(a);
                     }

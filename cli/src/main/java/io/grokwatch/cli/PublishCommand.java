@@ -50,6 +50,9 @@ final class PublishCommand implements Callable<Integer> {
     double tau = 1.0;
     @Option(names = "--top-k", description = "Eigenvalues per spectrum. Default: ${DEFAULT-VALUE}.")
     int topK = 200;
+    @Option(names = "--precision", description = "Arithmetic of the analyzer's dense eigendecompositions: float64 or "
+            + "float32. Default: ${DEFAULT-VALUE}.")
+    String precision = "float64";
     @Option(names = "--checkpoint-every", description = "Checkpoint cadence in steps (metadata). Default: ${DEFAULT-VALUE}.")
     int checkpointEvery = 1;
     @Option(names = "--bootstrap-servers", required = true, description = "Kafka bootstrap servers.")
@@ -70,7 +73,8 @@ final class PublishCommand implements Callable<Integer> {
                 : ProbeSource.inline(Files.readAllBytes(probe.file));
         RunDescriptor descriptor = new RunDescriptor(runId, ModelDescription.read(model), probes,
                 new RunDescriptor.AnalysisSettings(KernelKind.parse(kernel), topK, true, Optional.ofNullable(importance),
-                        tau, 0), checkpointEvery, Map.of("source", "external"));
+                        tau, 0, TaskOptions.parsePrecision(precision)), checkpointEvery,
+                Map.of("source", "external"));
         Topics topics = Topics.defaults();
         TopicAdmin.ensureTopics(bootstrapServers, topics, 4, (short) 1);
         try (RunPublisher publisher = new RunPublisher(bootstrapServers, topics, runId)) {

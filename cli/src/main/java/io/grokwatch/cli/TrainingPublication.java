@@ -33,11 +33,12 @@ final class TrainingPublication {
         if (options.modularAddition()) {
             ModularAdditionTask.Config c = options.modularAdditionConfig();
             this.task = ModularAdditionTask.create(c);
-            this.descriptor = RunDescriptors.modularAddition(runId, c, every, options.topK);
+            this.descriptor = RunDescriptors.modularAddition(runId, c, every, options.topK)
+                    .withPrecision(options.precision());
         } else {
             TmsTask t = TmsTask.create(options.tmsConfig());
             this.task = t;
-            this.descriptor = RunDescriptors.tms(runId, t, every);
+            this.descriptor = RunDescriptors.tms(runId, t, every).withPrecision(options.precision());
         }
     }
 

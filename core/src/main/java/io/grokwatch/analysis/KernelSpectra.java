@@ -11,6 +11,7 @@ import io.grokwatch.features.SubspaceOverlap;
 import io.grokwatch.features.TmsHeatmap;
 import io.grokwatch.linalg.Eigenpairs;
 import io.grokwatch.linalg.Matrix;
+import io.grokwatch.linalg.Precision;
 import io.grokwatch.linalg.SymmetricEigen;
 import io.grokwatch.model.Network;
 
@@ -35,12 +36,18 @@ public final class KernelSpectra {
      * @param topK        eigenvalues per kernel
      * @param outputScale per-output weights {@code s_c} for flattened kernels, or null
      * @param cls         the class of a per-class kernel (block (cls, cls))
+     * @param precision   arithmetic of the dense decompositions
      */
-    public record Options(KernelKind kind, int topK, double[] outputScale, int cls) {
+    public record Options(KernelKind kind, int topK, double[] outputScale, int cls, Precision precision) {
         public Options {
             if (topK < 1) {
                 throw new IllegalArgumentException("top-k must be >= 1, got " + topK);
             }
+            java.util.Objects.requireNonNull(precision, "precision");
+        }
+
+        public Options(KernelKind kind, int topK, double[] outputScale, int cls) {
+            this(kind, topK, outputScale, cls, Precision.FLOAT64);
         }
     }
 
@@ -71,9 +78,10 @@ public final class KernelSpectra {
                 vectors = o.topK();
             }
             Eigenpairs e = switch (o.kind()) {
-                case CLASS_MEAN -> entk.classMeanTop(g, values, vectors);
-                case PER_CLASS -> SymmetricEigen.top(entk.perClass(g, o.cls(), o.cls()), values, vectors);
-                case FLATTENED -> entk.flattenedTop(g, o.outputScale(), values, vectors);
+                case CLASS_MEAN -> entk.classMeanTop(g, values, vectors, o.precision());
+                case PER_CLASS -> SymmetricEigen.top(entk.perClass(g, o.cls(), o.cls()), values, vectors,
+                        o.precision());
+                case FLATTENED -> entk.flattenedTop(g, o.outputScale(), values, vectors, o.precision());
             };
             Map<String, Map<Family, Double>> ov = new LinkedHashMap<>();
             Map<String, Double> gaps = new LinkedHashMap<>();

@@ -12,6 +12,7 @@ import io.grokwatch.features.RotatedCliff;
 import io.grokwatch.features.SubspaceOverlap;
 import io.grokwatch.linalg.Eigenpairs;
 import io.grokwatch.linalg.Matrix;
+import io.grokwatch.linalg.Precision;
 import io.grokwatch.linalg.SymmetricEigen;
 import io.grokwatch.model.Network;
 import io.grokwatch.probe.ModularAddition;
@@ -40,6 +41,7 @@ public final class ModularAdditionAnalyzer implements AutoCloseable {
     private final FourierFamilies families;
     private final ModularAdditionCliffs cliffs;
     private final java.util.concurrent.ExecutorService pool;
+    private final Precision precision;
 
     /**
      * @param p            modulus
@@ -55,6 +57,11 @@ public final class ModularAdditionAnalyzer implements AutoCloseable {
      *                independent; coarse-grained parallelism beats threading inside each LAPACK call)
      */
     public ModularAdditionAnalyzer(int p, int topK, boolean layerSpectra, int threads) {
+        this(p, topK, layerSpectra, threads, Precision.FLOAT64);
+    }
+
+    /** @param precision arithmetic of the dense decompositions (see {@link Precision}) */
+    public ModularAdditionAnalyzer(int p, int topK, boolean layerSpectra, int threads, Precision precision) {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         }
@@ -68,6 +75,7 @@ public final class ModularAdditionAnalyzer implements AutoCloseable {
         this.families = FourierFamilies.of(p);
         this.cliffs = Cliffs.modularAddition(p);
         this.pool = AnalysisThreads.shared(threads);
+        this.precision = java.util.Objects.requireNonNull(precision, "precision");
     }
 
     /** Releases nothing today (the analysis threads are shared, see {@link AnalysisThreads}); kept for callers. */
@@ -132,7 +140,7 @@ public final class ModularAdditionAnalyzer implements AutoCloseable {
         int needVectors = Math.min(probes.rows(), cliffs.second().last() + 1);
         Matrix wholeKernel = whole;
         var wholeTask = pool.submit(() -> SpectrumSolver.top(wholeKernel, needValues, needVectors,
-                previous.get(Entk.ALL)));
+                previous.get(Entk.ALL), precision));
         Map<String, java.util.concurrent.Future<SpectrumSolver.Solve>> layerTasks = new LinkedHashMap<>();
         if (layerSpectra) {
             for (String g : groups) {
@@ -140,11 +148,11 @@ public final class ModularAdditionAnalyzer implements AutoCloseable {
                 layerTasks.put(g, pool.submit(() -> {
                     if (entk.classMeanFactor(g).filter(f -> f.cols() < probes.rows()).isPresent()) {
                         long s0 = System.nanoTime();
-                        Eigenpairs e = entk.classMeanTop(g, needValues, needVectors);
+                        Eigenpairs e = entk.classMeanTop(g, needValues, needVectors, precision);
                         return new SpectrumSolver.Solve(e, e.vectors(), new SolveInfo("low-rank", false, 0,
-                                e.residual(), (System.nanoTime() - s0) / 1e9));
+                                e.residual(), (System.nanoTime() - s0) / 1e9, precision));
                     }
-                    return SpectrumSolver.top(k, needValues, needVectors, previous.get(g));
+                    return SpectrumSolver.top(k, needValues, needVectors, previous.get(g), precision);
                 }));
             }
         }

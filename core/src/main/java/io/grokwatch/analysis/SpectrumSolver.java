@@ -2,6 +2,7 @@ package io.grokwatch.analysis;
 
 import io.grokwatch.linalg.Eigenpairs;
 import io.grokwatch.linalg.Matrix;
+import io.grokwatch.linalg.Precision;
 import io.grokwatch.linalg.SymmetricEigen;
 import io.grokwatch.linalg.SymmetricOperator;
 import io.grokwatch.linalg.TopEigenSolver;
@@ -30,13 +31,21 @@ public final class SpectrumSolver {
 
     /** Top {@code values} eigenvalues and {@code vectors} eigenvectors of a formed symmetric kernel. */
     public static Solve top(Matrix kernel, int values, int vectors, Matrix warm) {
+        return top(kernel, values, vectors, warm, Precision.FLOAT64);
+    }
+
+    /**
+     * As {@link #top(Matrix, int, int, Matrix)}; {@code precision} applies to dense decompositions (iterative
+     * solves keep float64 products, which their 1e-6 residual tolerance needs for the small eigenvalues).
+     */
+    public static Solve top(Matrix kernel, int values, int vectors, Matrix warm, Precision precision) {
         int n = kernel.rows();
         int k = Math.min(n, Math.max(values, vectors));
         if (n <= DENSE_MAX_SIDE || 3 * TopEigenSolver.blockSize(k, n, TopEigenSolver.Options.DEFAULT) >= n) {
             long t0 = System.nanoTime();
-            Eigenpairs e = SymmetricEigen.top(kernel, Math.min(values, n), Math.min(vectors, n));
+            Eigenpairs e = SymmetricEigen.top(kernel, Math.min(values, n), Math.min(vectors, n), precision);
             return new Solve(e, e.vectors(), new SolveInfo(SolveInfo.DENSE, false, 0, e.residual(),
-                    (System.nanoTime() - t0) / 1e9));
+                    (System.nanoTime() - t0) / 1e9, precision));
         }
         return iterative(SymmetricOperator.of(kernel), values, vectors, warm);
     }

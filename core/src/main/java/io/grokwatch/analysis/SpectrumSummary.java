@@ -69,7 +69,7 @@ public record SpectrumSummary(double[] eigenvalues, Map<String, Map<Family, Doub
         if (solve != null) {
             o.putObject("solve").put("start", solve.start()).put("fellBack", solve.fellBack())
                     .put("iterations", solve.iterations())
-                    .put("residual", solve.residual());
+                    .put("residual", solve.residual()).put("precision", solve.precision().id());
         }
         return o;
     }

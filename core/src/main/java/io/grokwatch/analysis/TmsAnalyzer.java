@@ -6,6 +6,7 @@ import io.grokwatch.features.EffectiveRank;
 import io.grokwatch.features.TmsHeatmap;
 import io.grokwatch.linalg.Eigenpairs;
 import io.grokwatch.linalg.Matrix;
+import io.grokwatch.linalg.Precision;
 import io.grokwatch.model.Network;
 
 import java.util.Map;
@@ -29,9 +30,15 @@ public final class TmsAnalyzer {
     }
 
     public static Result analyze(Network net, Matrix dataset, double[] importance, double tau, int topK) {
+        return analyze(net, dataset, importance, tau, topK, Precision.FLOAT64);
+    }
+
+    /** As {@link #analyze(Network, Matrix, double[], double, int)}, decomposing in the given precision. */
+    public static Result analyze(Network net, Matrix dataset, double[] importance, double tau, int topK,
+                                 Precision precision) {
         long t0 = System.nanoTime();
         Entk entk = new Entk(net, dataset);
-        Eigenpairs e = entk.flattenedTop(Entk.ALL, Entk.importanceScale(importance, tau), topK, topK);
+        Eigenpairs e = entk.flattenedTop(Entk.ALL, Entk.importanceScale(importance, tau), topK, topK, precision);
         TmsHeatmap h = TmsHeatmap.compute(dataset, e.vectors());
         SpectrumSummary s = new SpectrumSummary(e.values(), Map.of(), Map.of(),
                 Cliffs.detect(e.values(), ModularAdditionAnalyzer.CLIFF_RATIO, ModularAdditionAnalyzer.MAX_CLIFFS),

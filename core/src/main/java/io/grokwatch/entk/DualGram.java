@@ -146,10 +146,10 @@ final class DualGram {
     }
 
     /** Eigenpairs of the flattened kernel through this dual: {@code u = S J v / ||S J v||}. */
-    Eigenpairs topEigenpairs(int k, int vectors) {
+    Eigenpairs topEigenpairs(int k, int vectors, io.grokwatch.linalg.Precision precision) {
         int rows = s.samples() * s.classes();
         k = Math.min(k, rows);
-        Eigenpairs dual = SymmetricEigen.top(gram(), k, Math.min(vectors, k));
+        Eigenpairs dual = SymmetricEigen.top(gram(), k, Math.min(vectors, k), precision);
         // Past the P non-zero eigenvalues of the dual the flattened kernel's spectrum is zero.
         double[] values = java.util.Arrays.copyOf(dual.values(), k);
         if (dual.vectorCount() == 0) {

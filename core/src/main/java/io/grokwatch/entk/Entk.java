@@ -3,6 +3,7 @@ package io.grokwatch.entk;
 import io.grokwatch.linalg.Blas;
 import io.grokwatch.linalg.Eigenpairs;
 import io.grokwatch.linalg.Matrix;
+import io.grokwatch.linalg.Precision;
 import io.grokwatch.linalg.SparseHadamardGram;
 import io.grokwatch.linalg.SymmetricEigen;
 import io.grokwatch.model.ModelDescription;
@@ -195,11 +196,16 @@ public final class Entk {
      * kernel has a narrow factor ({@link #classMeanFactor}), its dual.
      */
     public Eigenpairs classMeanTop(String group, int k, int vectors) {
+        return classMeanTop(group, k, vectors, Precision.FLOAT64);
+    }
+
+    /** As {@link #classMeanTop(String, int, int)}, decomposing in the given precision. */
+    public Eigenpairs classMeanTop(String group, int k, int vectors, Precision precision) {
         java.util.Optional<Matrix> factor = classMeanFactor(group);
         if (factor.isPresent() && factor.get().cols() < samples()) {
-            return LowRankEigen.top(factor.get(), k, vectors);
+            return LowRankEigen.top(factor.get(), k, vectors, precision);
         }
-        return SymmetricEigen.top(classMean(group), k, vectors);
+        return SymmetricEigen.top(classMean(group), k, vectors, precision);
     }
 
     // ---------------------------------------------------------------- per-class
@@ -273,13 +279,18 @@ public final class Entk {
      * {@code u = S J v / sqrt(lambda)}.
      */
     public Eigenpairs flattenedTop(String group, double[] scale, int k, int vectors) {
+        return flattenedTop(group, scale, k, vectors, Precision.FLOAT64);
+    }
+
+    /** As {@link #flattenedTop(String, double[], int, int)}, decomposing in the given precision. */
+    public Eigenpairs flattenedTop(String group, double[] scale, int k, int vectors, Precision precision) {
         long nc = (long) s.samples() * s.classes();
         long p = parameterCount(group);
         if (nc <= p) {
-            return SymmetricEigen.top(flattened(group, scale), k, vectors);
+            return SymmetricEigen.top(flattened(group, scale), k, vectors, precision);
         }
         DualGram dual = new DualGram(s, parameters(group), scales(scale));
-        return dual.topEigenpairs(k, vectors);
+        return dual.topEigenpairs(k, vectors, precision);
     }
 
     /** The P x P dual Gram {@code sum_{c,x} s_c^2 g_c(x) g_c(x)^T} (exposed for tests and benchmarks). */

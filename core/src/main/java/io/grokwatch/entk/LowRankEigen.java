@@ -14,12 +14,13 @@ final class LowRankEigen {
     private LowRankEigen() {
     }
 
-    static Eigenpairs top(Matrix f, int k, int vectors) {
+    static Eigenpairs top(Matrix f, int k, int vectors, io.grokwatch.linalg.Precision precision) {
         int n = f.rows();
         int r = f.cols();
         k = Math.min(k, n);
         vectors = Math.min(vectors, k);
-        Eigenpairs dual = SymmetricEigen.top(Blas.gramOfColumns(f), Math.min(k, r), Math.min(vectors, r));
+        Eigenpairs dual = SymmetricEigen.top(Blas.gramOfColumns(f), Math.min(k, r), Math.min(vectors, r),
+                precision);
         double[] values = new double[k];
         System.arraycopy(dual.values(), 0, values, 0, dual.values().length);
         // Vectors only up to the rank: past it the spectrum is zero and no eigenvector is meaningful.

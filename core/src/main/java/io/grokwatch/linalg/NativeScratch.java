@@ -1,6 +1,7 @@
 package io.grokwatch.linalg;
 
 import org.bytedeco.javacpp.DoublePointer;
+import org.bytedeco.javacpp.FloatPointer;
 
 /**
  * Per-thread native buffers for BLAS/LAPACK operands, grown on demand and reused: allocating (and
@@ -11,6 +12,7 @@ final class NativeScratch {
     private static final ThreadLocal<NativeScratch> LOCAL = ThreadLocal.withInitial(NativeScratch::new);
 
     private final DoublePointer[] buffers = new DoublePointer[SLOTS];
+    private final FloatPointer[] floatBuffers = new FloatPointer[SLOTS];
 
     static NativeScratch get() {
         return LOCAL.get();
@@ -34,6 +36,20 @@ final class NativeScratch {
     DoublePointer copyOf(int slot, double[] values) {
         DoublePointer b = buffer(slot, values.length);
         b.put(values, 0, values.length);
+        return b;
+    }
+
+    /** Single-precision buffer {@code slot} with room for at least {@code size} floats (contents undefined). */
+    FloatPointer floatBuffer(int slot, long size) {
+        FloatPointer b = floatBuffers[slot];
+        if (b == null || b.capacity() < size) {
+            if (b != null) {
+                b.close();
+            }
+            b = new FloatPointer(Math.max(size, 1));
+            floatBuffers[slot] = b;
+        }
+        b.position(0).limit(size);
         return b;
     }
 }

@@ -1,6 +1,7 @@
 package io.grokwatch.linalg;
 
 import org.bytedeco.javacpp.DoublePointer;
+import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.openblas.global.openblas;
 
@@ -30,6 +31,14 @@ public final class SymmetricEigen {
      * {@code vectors} of them. The result's residual is {@link #estimatedResidual}.
      */
     public static Eigenpairs top(Matrix a, int k, int vectors) {
+        return top(a, k, vectors, Precision.FLOAT64);
+    }
+
+    /**
+     * As {@link #top(Matrix, int, int)}, with the reduction and back-transformation in the given precision; the
+     * residual is always measured against {@code a} in double precision.
+     */
+    public static Eigenpairs top(Matrix a, int k, int vectors, Precision precision) {
         int n = a.rows();
         if (a.cols() != n) {
             throw new IllegalArgumentException("eigen decomposition needs a square matrix, got " + a.shape());
@@ -47,17 +56,9 @@ public final class SymmetricEigen {
                 throw new ArithmeticException("matrix has a non-finite entry (" + v + "); no spectrum");
             }
         }
-        // A symmetric row-major matrix is its own column-major transpose: LAPACK reads it in place.
-        DoublePointer pa = NativeScratch.get().copyOf(3, a.data());
-        try (DoublePointer d = new DoublePointer(n);
-             DoublePointer e = new DoublePointer(Math.max(1, n - 1));
-             DoublePointer tau = new DoublePointer(Math.max(1, n - 1))) {
-            check("dsytrd", openblas.LAPACKE_dsytrd(openblas.LAPACK_COL_MAJOR, (byte) 'L', n, pa, n, d, e, tau));
-            double[] dd = new double[n];
-            double[] ee = new double[Math.max(1, n - 1)];
-            d.get(dd);
-            e.get(ee);
-
+        try (Reduction r = precision == Precision.FLOAT32 ? new Reduction32(a) : new Reduction64(a)) {
+            double[] dd = r.diagonal();
+            double[] ee = r.offDiagonal();
             double[] all = dd.clone();
             try (DoublePointer dv = new DoublePointer(all); DoublePointer ev = new DoublePointer(ee.clone())) {
                 check("dsterf", openblas.LAPACKE_dsterf(n, dv, ev));
@@ -71,7 +72,7 @@ public final class SymmetricEigen {
                 return new Eigenpairs(values, new Matrix(n, 0), 0.0);
             }
             double[] zz = splits(dd, ee) ? mrrr(dd, ee, n, vectors) : inverseIteration(dd, ee, all, n, vectors);
-            backTransform(pa, tau, n, zz, vectors);
+            r.backTransform(zz, vectors);
             Matrix vec = new Matrix(n, vectors);
             double[] vd = vec.data();
             // The tridiagonal solvers return ascending order; column j of the result is the (j+1)-th largest.
@@ -90,6 +91,152 @@ public final class SymmetricEigen {
                 }
             }
             return new Eigenpairs(values, vec, estimatedResidual(a, values, vec));
+        }
+    }
+
+    /**
+     * A Householder tridiagonalisation {@code A = Q T Q^T} held in native memory: the tridiagonal in double
+     * precision, and {@code Z <- Q Z} for eigenvectors of T.
+     */
+    private interface Reduction extends AutoCloseable {
+        double[] diagonal();
+
+        double[] offDiagonal();
+
+        /** Applies Q to the first {@code vectors} columns of {@code zz} (n x vectors, column-major). */
+        void backTransform(double[] zz, int vectors);
+
+        @Override
+        void close();
+    }
+
+    private static final class Reduction64 implements Reduction {
+        private final int n;
+        private final DoublePointer reflectors;
+        private final DoublePointer tau;
+        private final double[] d;
+        private final double[] e;
+
+        Reduction64(Matrix a) {
+            n = a.rows();
+            // A symmetric row-major matrix is its own column-major transpose: LAPACK reads it in place.
+            reflectors = NativeScratch.get().copyOf(3, a.data());
+            tau = new DoublePointer(Math.max(1, n - 1));
+            d = new double[n];
+            e = new double[Math.max(1, n - 1)];
+            try (DoublePointer dp = new DoublePointer(n); DoublePointer ep = new DoublePointer(Math.max(1, n - 1))) {
+                check("dsytrd", openblas.LAPACKE_dsytrd(openblas.LAPACK_COL_MAJOR, (byte) 'L', n, reflectors, n,
+                        dp, ep, tau));
+                dp.get(d);
+                ep.get(e);
+            }
+        }
+
+        @Override
+        public double[] diagonal() {
+            return d;
+        }
+
+        @Override
+        public double[] offDiagonal() {
+            return e;
+        }
+
+        @Override
+        public void backTransform(double[] zz, int vectors) {
+            SymmetricEigen.backTransform(reflectors, tau, n, zz, vectors);
+        }
+
+        @Override
+        public void close() {
+            tau.close();
+        }
+    }
+
+    /** Single-precision reduction ({@code ssytrd}/{@code sormtr}); T is widened to double for its own solve. */
+    private static final class Reduction32 implements Reduction {
+        private final int n;
+        private final FloatPointer reflectors;
+        private final FloatPointer tau;
+        private final double[] d;
+        private final double[] e;
+
+        Reduction32(Matrix a) {
+            n = a.rows();
+            double[] src = a.data();
+            float[] f = new float[src.length];
+            for (int i = 0; i < f.length; i++) {
+                f[i] = (float) src[i];
+            }
+            reflectors = NativeScratch.get().floatBuffer(0, f.length);
+            reflectors.put(f, 0, f.length);
+            tau = new FloatPointer(Math.max(1, n - 1));
+            float[] fd = new float[n];
+            float[] fe = new float[Math.max(1, n - 1)];
+            try (FloatPointer dp = new FloatPointer(n); FloatPointer ep = new FloatPointer(Math.max(1, n - 1))) {
+                check("ssytrd", openblas.LAPACKE_ssytrd(openblas.LAPACK_COL_MAJOR, (byte) 'L', n, reflectors, n,
+                        dp, ep, tau));
+                dp.get(fd);
+                ep.get(fe);
+            }
+            d = new double[n];
+            e = new double[fe.length];
+            for (int i = 0; i < n; i++) {
+                d[i] = fd[i];
+            }
+            for (int i = 0; i < fe.length; i++) {
+                e[i] = fe[i];
+            }
+        }
+
+        @Override
+        public double[] diagonal() {
+            return d;
+        }
+
+        @Override
+        public double[] offDiagonal() {
+            return e;
+        }
+
+        @Override
+        public void backTransform(double[] zz, int vectors) {
+            int half = vectors >= PARALLEL_BACK_TRANSFORM ? vectors / 2 : vectors;
+            if (half == vectors) {
+                applyQ32(reflectors, tau, n, zz, 0, vectors);
+                return;
+            }
+            // Own copies for the second thread, for the reason given at backTransform (sormtr writes into them).
+            FloatPointer ownReflectors = NativeScratch.get().floatBuffer(1, (long) n * n);
+            org.bytedeco.javacpp.Pointer.memcpy(ownReflectors, reflectors, (long) n * n * Float.BYTES);
+            try (FloatPointer ownTau = new FloatPointer(Math.max(1, n - 1))) {
+                org.bytedeco.javacpp.Pointer.memcpy(ownTau, tau, (long) Math.max(1, n - 1) * Float.BYTES);
+                java.util.concurrent.CompletableFuture<Void> other = java.util.concurrent.CompletableFuture.runAsync(
+                        () -> applyQ32(ownReflectors, ownTau, n, zz, half, vectors));
+                applyQ32(reflectors, tau, n, zz, 0, half);
+                other.join();
+            }
+        }
+
+        @Override
+        public void close() {
+            tau.close();
+        }
+    }
+
+    private static void applyQ32(FloatPointer reflectors, FloatPointer tau, int n, double[] zz, int from, int to) {
+        int cols = to - from;
+        float[] f = new float[n * cols];
+        for (int i = 0; i < f.length; i++) {
+            f[i] = (float) zz[from * n + i];
+        }
+        try (FloatPointer z = new FloatPointer(f)) {
+            check("sormtr", openblas.LAPACKE_sormtr(openblas.LAPACK_COL_MAJOR, (byte) 'L', (byte) 'L',
+                    (byte) 'N', n, cols, reflectors, n, tau, z, n));
+            z.get(f);
+        }
+        for (int i = 0; i < f.length; i++) {
+            zz[from * n + i] = f[i];
         }
     }
 

@@ -32,7 +32,8 @@ public final class RunAnalyzer implements AutoCloseable {
         this.descriptor = descriptor;
         Optional<Integer> p = descriptor.probe().modularAdditionP();
         this.modular = p.isPresent() && descriptor.analysis().kernel() == KernelKind.CLASS_MEAN
-                ? new ModularAdditionAnalyzer(p.get(), descriptor.analysis().topK(), descriptor.analysis().layers(), threads)
+                ? new ModularAdditionAnalyzer(p.get(), descriptor.analysis().topK(), descriptor.analysis().layers(),
+                        threads, descriptor.analysis().precision())
                 : null;
     }
 
@@ -84,7 +85,8 @@ public final class RunAnalyzer implements AutoCloseable {
             RunDescriptor.AnalysisSettings a = descriptor.analysis();
             double[] scale = a.importance().map(base -> Entk.importanceScale(base, net.outputs(), a.tau())).orElse(null);
             Map<String, KernelSpectra.KernelResult> results = KernelSpectra.analyze(net, descriptor.probe().inputs(),
-                    descriptor.probe().families(), new KernelSpectra.Options(a.kernel(), a.topK(), scale, a.cls()));
+                    descriptor.probe().families(), new KernelSpectra.Options(a.kernel(), a.topK(), scale, a.cls(),
+                            a.precision()));
             KernelSpectra.KernelResult all = results.get(Entk.ALL);
             o.setAll(all.spectrum().toJson());
             all.heatmap().ifPresent(h -> putHeatmap(o, h));

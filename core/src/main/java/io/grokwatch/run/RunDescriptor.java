@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.grokwatch.entk.KernelKind;
+import io.grokwatch.linalg.Precision;
 import io.grokwatch.model.ModelDescription;
 import io.grokwatch.model.ModelFormatException;
 
@@ -21,7 +22,8 @@ import java.util.regex.Pattern;
  *
  * <pre>{"format": "grokwatch.run/v1", "runId": "ma-p29-s0", "model": {...grokwatch.model/v1...},
  *  "probe": {"generator": "modular-addition:p=29"} | {"inline": "&lt;base64 safetensors with tensor x&gt;"},
- *  "analysis": {"kernel": "class-mean", "topK": 200, "layers": true, "importance": 0.8, "tau": 1.0, "class": 0},
+ *  "analysis": {"kernel": "class-mean", "topK": 200, "layers": true, "importance": 0.8, "tau": 1.0, "class": 0,
+ *               "precision": "float64"},
  *  "checkpointEvery": 10, "task": {"name": "modular-addition", "p": "29"}}</pre>
  */
 public record RunDescriptor(String runId, ModelDescription model, ProbeSource probe, AnalysisSettings analysis,
@@ -50,12 +52,26 @@ public record RunDescriptor(String runId, ModelDescription model, ProbeSource pr
      * @param importance flattened kernels: weigh output c by {@code (importance^c)^(tau/2)}; empty = unweighted
      * @param tau        importance rescaling exponent
      * @param cls        the class of a per-class kernel
+     * @param precision  arithmetic of the dense decompositions ({@code "precision"}: {@code float64}, the default,
+     *                   or {@code float32})
      */
     public record AnalysisSettings(KernelKind kernel, int topK, boolean layers, Optional<Double> importance,
-                                   double tau, int cls) {
+                                   double tau, int cls, Precision precision) {
         public static final int DEFAULT_TOP_K = 200;
 
+        public AnalysisSettings(KernelKind kernel, int topK, boolean layers, Optional<Double> importance, double tau,
+                                int cls) {
+            this(kernel, topK, layers, importance, tau, cls, Precision.FLOAT64);
+        }
+
+        public AnalysisSettings withPrecision(Precision p) {
+            return new AnalysisSettings(kernel, topK, layers, importance, tau, cls, p);
+        }
+
         public AnalysisSettings {
+            if (precision == null) {
+                throw new RunFormatException("\"analysis.precision\" must be float64 or float32");
+            }
             if (topK < 1 || topK > 10_000) {
                 throw new RunFormatException("\"analysis.topK\" must be in 1..10000, got " + topK);
             }
@@ -152,7 +168,13 @@ public record RunDescriptor(String runId, ModelDescription model, ProbeSource pr
                 : Optional.empty();
         double tau = a.has("tau") ? numberField(a, "tau") : 1.0;
         int cls = intField(a, "class", 0);
-        return new AnalysisSettings(kind, topK, layers, importance, tau, cls);
+        Precision precision;
+        try {
+            precision = Precision.parse(a.path("precision").asText(Precision.FLOAT64.id()));
+        } catch (IllegalArgumentException e) {
+            throw new RunFormatException("\"analysis.precision\": " + e.getMessage());
+        }
+        return new AnalysisSettings(kind, topK, layers, importance, tau, cls, precision);
     }
 
     private static int intField(JsonNode a, String f, int def) {
@@ -174,6 +196,11 @@ public record RunDescriptor(String runId, ModelDescription model, ProbeSource pr
         return v.asDouble();
     }
 
+    /** This descriptor with its analysis decomposing in another precision. */
+    public RunDescriptor withPrecision(Precision p) {
+        return new RunDescriptor(runId, model, probe, analysis.withPrecision(p), checkpointEvery, task);
+    }
+
     public ObjectNode toJson() {
         ObjectNode o = JSON.createObjectNode();
         o.put("format", FORMAT);
@@ -183,7 +210,7 @@ public record RunDescriptor(String runId, ModelDescription model, ProbeSource pr
         ObjectNode a = o.putObject("analysis");
         a.put("kernel", analysis.kernel().id()).put("topK", analysis.topK()).put("layers", analysis.layers());
         analysis.importance().ifPresent(i -> a.put("importance", i));
-        a.put("tau", analysis.tau()).put("class", analysis.cls());
+        a.put("tau", analysis.tau()).put("class", analysis.cls()).put("precision", analysis.precision().id());
         o.put("checkpointEvery", checkpointEvery);
         ObjectNode t = o.putObject("task");
         task.forEach(t::put);

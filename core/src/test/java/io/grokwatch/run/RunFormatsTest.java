@@ -39,6 +39,13 @@ class RunFormatsTest {
         assertEquals(inline, inlineBack);
         assertEquals(0.5, inlineBack.probe().inputs().get(2, 1));
         assertTrue(inlineBack.probe().families().isEmpty());
+
+        RunDescriptor f32 = d.withPrecision(io.grokwatch.linalg.Precision.FLOAT32);
+        assertEquals(io.grokwatch.linalg.Precision.FLOAT32, RunDescriptor.parse(f32.toBytes()).analysis().precision());
+        // Descriptors written before the field existed mean float64.
+        String old = new String(d.toBytes()).replace(",\"precision\":\"float64\"", "");
+        assertTrue(!old.contains("precision"));
+        assertEquals(io.grokwatch.linalg.Precision.FLOAT64, RunDescriptor.parse(old).analysis().precision());
     }
 
     @Test
@@ -56,6 +63,9 @@ class RunFormatsTest {
                 "\"cube\""))).getMessage().startsWith("\"model\": op 2 (cube): unknown op 'cube'"));
         assertTrue(assertThrows(RunFormatException.class, () -> RunDescriptor.parse(ok.replace("\"topK\":200",
                 "\"topK\":0"))).getMessage().contains("\"analysis.topK\""));
+        assertEquals("\"analysis.precision\": unknown precision 'half'; allowed: float64, float32",
+                assertThrows(RunFormatException.class, () -> RunDescriptor.parse(ok.replace("\"float64\"",
+                        "\"half\""))).getMessage());
     }
 
     @Test
