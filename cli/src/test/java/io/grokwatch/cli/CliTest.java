@@ -219,12 +219,15 @@ class CliTest {
                 "--tms-epochs", "5", "--reps", "2", "--warmup", "0", "--baseline-reps", "1", "--out", out.toString());
         assertEquals(0, r.code(), r.err());
         JsonNode root = new ObjectMapper().readTree(out.toFile());
-        assertEquals(3, root.size(), "p=7 core, p=7 with layer spectra, TMS");
-        root.forEach(c -> {
+        assertEquals(4, root.size(), "p=7 core, p=7 with layer spectra, p=7 float32, TMS");
+        root.fields().forEachRemaining(e -> {
+            JsonNode c = e.getValue();
             assertTrue(c.get("medianMs").asDouble() > 0);
             assertTrue(c.get("baselineMedianMs").asDouble() > 0);
-            // Same spectrum by both methods (top 50, or fewer when the kernel is smaller).
-            assertTrue(c.get("maxRelativeEigenvalueDifference").asDouble() < 1e-8, c.toString());
+            // Same spectrum by both methods (top 50, or fewer when the kernel is smaller); float32 against float64
+            // to its stated accuracy.
+            double tol = e.getKey().endsWith("float32") ? 1e-4 : 1e-8;
+            assertTrue(c.get("maxRelativeEigenvalueDifference").asDouble() < tol, e.getKey() + ": " + c);
         });
     }
 }
