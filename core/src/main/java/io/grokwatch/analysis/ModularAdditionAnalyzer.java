@@ -14,6 +14,7 @@ import io.grokwatch.linalg.Eigenpairs;
 import io.grokwatch.linalg.Matrix;
 import io.grokwatch.linalg.Precision;
 import io.grokwatch.linalg.SymmetricEigen;
+import io.grokwatch.linalg.SymmetricOperator;
 import io.grokwatch.model.Network;
 import io.grokwatch.probe.ModularAddition;
 
@@ -119,41 +120,54 @@ public final class ModularAdditionAnalyzer implements AutoCloseable {
         long t0 = System.nanoTime();
         Entk entk = new Entk(net, probes);
         List<String> groups = entk.groups();
-        Map<String, java.util.concurrent.Future<Matrix>> kernelTasks = new LinkedHashMap<>();
-        for (String g : groups) {
-            kernelTasks.put(g, pool.submit(() -> entk.classMean(g)));
-        }
-        Map<String, Matrix> layerKernels = new LinkedHashMap<>();
-        Matrix whole = null;
-        for (String g : groups) {
-            Matrix k = join(kernelTasks.get(g));
-            if (layerSpectra) {
-                layerKernels.put(g, k);
-                whole = whole == null ? k.copy() : whole.addInPlace(1.0, k);
-            } else {
-                // The layer kernels are not needed past the sum: accumulate into the first one.
-                whole = whole == null ? k : whole.addInPlace(1.0, k);
-            }
-        }
-        long t1 = System.nanoTime();
         int needValues = Math.max(topK, Math.min(probes.rows(), cliffs.second().last() + 2));
         int needVectors = Math.min(probes.rows(), cliffs.second().last() + 1);
-        Matrix wholeKernel = whole;
-        var wholeTask = pool.submit(() -> SpectrumSolver.top(wholeKernel, needValues, needVectors,
-                previous.get(Entk.ALL), precision));
+        // Above the dense limit the kernels are never formed: products go through the layer structure.
+        Optional<SymmetricOperator> unformed = probes.rows() > SpectrumSolver.DENSE_MAX_SIDE
+                ? entk.classMeanOperator(Entk.ALL) : Optional.empty();
+        java.util.concurrent.Future<SpectrumSolver.Solve> wholeTask;
         Map<String, java.util.concurrent.Future<SpectrumSolver.Solve>> layerTasks = new LinkedHashMap<>();
-        if (layerSpectra) {
+        long t1;
+        if (unformed.isPresent()) {
+            SymmetricOperator whole = unformed.get();
+            t1 = System.nanoTime();
+            wholeTask = pool.submit(() -> SpectrumSolver.iterative(whole, needValues, needVectors,
+                    previous.get(Entk.ALL)));
+            if (layerSpectra) {
+                for (String g : groups) {
+                    layerTasks.put(g, pool.submit(() -> lowRank(entk, g, needValues, needVectors)
+                            .orElseGet(() -> SpectrumSolver.iterative(entk.classMeanOperator(g).orElseThrow(),
+                                    needValues, needVectors, previous.get(g)))));
+                }
+            }
+        } else {
+            Map<String, java.util.concurrent.Future<Matrix>> kernelTasks = new LinkedHashMap<>();
             for (String g : groups) {
-                Matrix k = layerKernels.get(g);
-                layerTasks.put(g, pool.submit(() -> {
-                    if (entk.classMeanFactor(g).filter(f -> f.cols() < probes.rows()).isPresent()) {
-                        long s0 = System.nanoTime();
-                        Eigenpairs e = entk.classMeanTop(g, needValues, needVectors, precision);
-                        return new SpectrumSolver.Solve(e, e.vectors(), new SolveInfo("low-rank", false, 0,
-                                e.residual(), (System.nanoTime() - s0) / 1e9, precision));
-                    }
-                    return SpectrumSolver.top(k, needValues, needVectors, previous.get(g), precision);
-                }));
+                kernelTasks.put(g, pool.submit(() -> entk.classMean(g)));
+            }
+            Map<String, Matrix> layerKernels = new LinkedHashMap<>();
+            Matrix whole = null;
+            for (String g : groups) {
+                Matrix k = join(kernelTasks.get(g));
+                if (layerSpectra) {
+                    layerKernels.put(g, k);
+                    whole = whole == null ? k.copy() : whole.addInPlace(1.0, k);
+                } else {
+                    // The layer kernels are not needed past the sum: accumulate into the first one.
+                    whole = whole == null ? k : whole.addInPlace(1.0, k);
+                }
+            }
+            t1 = System.nanoTime();
+            Matrix wholeKernel = whole;
+            wholeTask = pool.submit(() -> SpectrumSolver.top(wholeKernel, needValues, needVectors,
+                    previous.get(Entk.ALL), precision));
+            if (layerSpectra) {
+                for (String g : groups) {
+                    Matrix k = layerKernels.get(g);
+                    layerTasks.put(g, pool.submit(() -> lowRank(entk, g, needValues, needVectors)
+                            .orElseGet(() -> SpectrumSolver.top(k, needValues, needVectors, previous.get(g),
+                                    precision))));
+                }
             }
         }
         SpectrumSolver.Solve wholeSolve = join(wholeTask);
@@ -173,6 +187,17 @@ public final class ModularAdditionAnalyzer implements AutoCloseable {
         });
         long t3 = System.nanoTime();
         return new Result(all, layers, first, second, bases, (t1 - t0) / 1e9, (t2 - t1) / 1e9, (t3 - t2) / 1e9);
+    }
+
+    /** A group whose kernel has a narrow factor (the read-out) is solved exactly through its small dual. */
+    private Optional<SpectrumSolver.Solve> lowRank(Entk entk, String g, int values, int vectors) {
+        if (entk.classMeanFactor(g).filter(f -> f.cols() < probes.rows()).isEmpty()) {
+            return Optional.empty();
+        }
+        long s0 = System.nanoTime();
+        Eigenpairs e = entk.classMeanTop(g, values, vectors, precision);
+        return Optional.of(new SpectrumSolver.Solve(e, e.vectors(), new SolveInfo("low-rank", false, 0,
+                e.residual(), (System.nanoTime() - s0) / 1e9, precision)));
     }
 
     private static <T> T join(java.util.concurrent.Future<T> f) {

@@ -5,6 +5,7 @@ import io.grokwatch.linalg.Eigenpairs;
 import io.grokwatch.linalg.Matrix;
 import io.grokwatch.linalg.Precision;
 import io.grokwatch.linalg.SparseHadamardGram;
+import io.grokwatch.linalg.SymmetricOperator;
 import io.grokwatch.linalg.SymmetricEigen;
 import io.grokwatch.model.ModelDescription;
 import io.grokwatch.model.Network;
@@ -31,6 +32,8 @@ public final class Entk {
     private final LayerStructure s;
     private final ModelDescription description;
     private final Map<String, Matrix> classMeanByParameter = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, java.util.Optional<SymmetricOperator>> operatorByParameter =
+            new java.util.concurrent.ConcurrentHashMap<>();
 
     public Entk(Network network, Matrix probes) {
         this.s = new LayerStructure(network, probes);
@@ -114,9 +117,9 @@ public final class Entk {
             // One use: both Grams have a single factor, so a sparse activation (one-hot inputs) can skip the
             // probe pairs it zeroes instead of forming the output-gradient Gram for all of them.
             Matrix factor = s.collapsedFactor(u.op()).orElseGet(() -> flatClassGradients(u));
-            java.util.Optional<Matrix> sparse = SparseHadamardGram.of(factor, au);
+            java.util.Optional<SparseHadamardGram> sparse = SparseHadamardGram.of(factor, au);
             if (sparse.isPresent()) {
-                return sparse.get();
+                return sparse.get().formed();
             }
         }
         if (u.deltaFirst() == v.deltaFirst()) {
@@ -161,10 +164,17 @@ public final class Entk {
             return java.util.Optional.empty();
         }
         List<ParameterUse> uses = s.usesOf(params.get(0));
-        if (uses.size() != 1 || !uses.get(0).deltaFirst()) {
+        if (uses.size() != 1) {
             return java.util.Optional.empty();
         }
-        ParameterUse u = uses.get(0);
+        return singleUseReadoutFactor(uses.get(0));
+    }
+
+    /** {@link #classMeanFactor} of one parameter use. */
+    private java.util.Optional<Matrix> singleUseReadoutFactor(ParameterUse u) {
+        if (!u.deltaFirst()) {
+            return java.util.Optional.empty();
+        }
         java.util.Optional<Matrix> phi = s.collapsedFactor(u.op());
         if (phi.isEmpty() || !rowsIdentical(phi.get())) {
             return java.util.Optional.empty();
@@ -189,6 +199,41 @@ public final class Entk {
             }
         }
         return true;
+    }
+
+    /**
+     * The class-mean kernel of a group (or {@link #ALL}) as an operator that is never formed, when every
+     * parameter's term has a structure that allows it: a read-out's scaled activation Gram ({@code F F^T} with
+     * the narrow factor of {@link #classMeanFactor}) or a sparse activation's blocks
+     * ({@link SparseHadamardGram}). Products then cost {@code O(N r)} per vector instead of {@code O(N^2)}, and
+     * memory stays linear in N, which is what kernels of tens of thousands of probes need. Empty when some term
+     * has neither structure (tied or repeated uses, dense activations with per-probe output gradients).
+     */
+    public java.util.Optional<SymmetricOperator> classMeanOperator(String group) {
+        List<SymmetricOperator> terms = new ArrayList<>();
+        for (String p : parameters(group)) {
+            java.util.Optional<SymmetricOperator> t = operatorByParameter.computeIfAbsent(p, this::classMeanOperatorOf);
+            if (t.isEmpty()) {
+                return java.util.Optional.empty();
+            }
+            terms.add(t.get());
+        }
+        return java.util.Optional.of(SymmetricOperator.sum(terms));
+    }
+
+    private java.util.Optional<SymmetricOperator> classMeanOperatorOf(String parameter) {
+        List<ParameterUse> uses = s.usesOf(parameter);
+        if (uses.size() != 1) {
+            return java.util.Optional.empty();
+        }
+        ParameterUse u = uses.get(0);
+        java.util.Optional<Matrix> readout = singleUseReadoutFactor(u);
+        if (readout.isPresent()) {
+            return java.util.Optional.of(SymmetricOperator.lowRank(readout.get()));
+        }
+        Matrix factor = s.collapsedFactor(u.op()).orElseGet(() -> flatClassGradients(u));
+        return SparseHadamardGram.of(factor, s.activation(u))
+                .map(g -> SymmetricOperator.scaled(g, 1.0 / s.classes()));
     }
 
     /**

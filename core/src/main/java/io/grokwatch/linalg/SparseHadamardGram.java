@@ -1,29 +1,39 @@
 package io.grokwatch.linalg;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 
 /**
  * {@code (F F^T) ⊙ (A A^T)} when {@code A} is sparse, as {@code sum_f (diag(a_f) F)(diag(a_f) F)^T} over the
- * columns {@code f} of {@code A}: each column adds the Gram of only the rows where it is non-zero. For a layer
- * fed one-hot inputs (the modular-addition embedding: 2 of 2p entries set) this touches the
- * {@code 2p} blocks of {@code p x p} probe pairs that share an input token instead of the whole
- * {@code N x N} Gram of {@code F}: {@code 4 p^3 r} flops instead of {@code p^4 r}.
+ * columns {@code f} of {@code A}: each column contributes the Gram of only the rows where it is non-zero. For a
+ * layer fed one-hot inputs (the modular-addition embedding: 2 of 2p entries set) that is {@code 2p} blocks of
+ * {@code p x p} probe pairs sharing an input token instead of the whole {@code N x N} Gram of {@code F}:
+ * {@code 4 p^3 r} flops instead of {@code p^4 r}, and {@code 2p^3} numbers instead of {@code p^4}. The blocks can be
+ * summed into the formed matrix or applied as an operator that is never formed.
  */
-public final class SparseHadamardGram {
+public final class SparseHadamardGram implements SymmetricOperator {
     /** The sparse route is taken when it needs at most this share of the dense route's multiply-adds. */
     static final double MAX_COST_SHARE = 0.5;
 
-    private SparseHadamardGram() {
+    private final int n;
+    private final List<int[]> rows;
+    private final List<Matrix> blocks;
+
+    private SparseHadamardGram(int n, List<int[]> rows, List<Matrix> blocks) {
+        this.n = n;
+        this.rows = rows;
+        this.blocks = blocks;
     }
 
     /**
-     * The product, or empty when {@code A} is too dense for the sparse route to pay (then the caller forms
-     * both Grams and multiplies them element-wise).
+     * The blocks, or empty when {@code A} is too dense for the sparse route to pay (then the caller forms both
+     * Grams and multiplies them element-wise).
      *
      * @param f N x r (the output-gradient factor)
      * @param a N x d (the activation the parameter multiplies)
      */
-    public static Optional<Matrix> of(Matrix f, Matrix a) {
+    public static Optional<SparseHadamardGram> of(Matrix f, Matrix a) {
         int n = f.rows();
         if (a.rows() != n) {
             throw new IllegalArgumentException("factor " + f.shape() + " and activation " + a.shape()
@@ -49,37 +59,95 @@ public final class SparseHadamardGram {
         if (n == 0 || sparse > MAX_COST_SHARE * dense) {
             return Optional.empty();
         }
-        Matrix k = new Matrix(n, n);
-        double[] kd = k.data();
+        List<int[]> rows = new ArrayList<>();
+        List<Matrix> blocks = new ArrayList<>();
         double[] fd = f.data();
-        int[] rows = new int[n];
         for (int col = 0; col < d; col++) {
-            int s = 0;
-            for (int i = 0; i < n; i++) {
-                if (ad[i * d + col] != 0.0) {
-                    rows[s++] = i;
-                }
-            }
+            int s = count[col];
             if (s == 0) {
                 continue;
+            }
+            int[] idx = new int[s];
+            for (int i = 0, t = 0; i < n; i++) {
+                if (ad[i * d + col] != 0.0) {
+                    idx[t++] = i;
+                }
             }
             Matrix g = new Matrix(s, r);
             double[] gd = g.data();
             for (int t = 0; t < s; t++) {
-                double scale = ad[rows[t] * d + col];
-                int src = rows[t] * r;
+                double scale = ad[idx[t] * d + col];
+                int src = idx[t] * r;
+                int dst = t * r;
                 for (int q = 0; q < r; q++) {
-                    gd[t * r + q] = scale * fd[src + q];
+                    gd[dst + q] = scale * fd[src + q];
                 }
             }
-            double[] block = Blas.gram(g).data();
+            rows.add(idx);
+            blocks.add(Blas.gram(g));
+        }
+        return Optional.of(new SparseHadamardGram(n, rows, blocks));
+    }
+
+    /** The N x N matrix, exactly symmetric. */
+    public Matrix formed() {
+        Matrix k = new Matrix(n, n);
+        double[] kd = k.data();
+        for (int b = 0; b < blocks.size(); b++) {
+            int[] idx = rows.get(b);
+            double[] block = blocks.get(b).data();
+            int s = idx.length;
             for (int u = 0; u < s; u++) {
-                int dst = rows[u] * n;
+                int dst = idx[u] * n;
                 for (int v = 0; v < s; v++) {
-                    kd[dst + rows[v]] += block[u * s + v];
+                    kd[dst + idx[v]] += block[u * s + v];
                 }
             }
         }
-        return Optional.of(k);
+        return k;
+    }
+
+    @Override
+    public int size() {
+        return n;
+    }
+
+    /** {@code K X} block by block: gather the block's rows of X, one GEMM, scatter-add. */
+    @Override
+    public Matrix apply(Matrix x) {
+        if (x.rows() != n) {
+            throw new IllegalArgumentException("operator of side " + n + " applied to " + x.shape());
+        }
+        int c = x.cols();
+        Matrix out = new Matrix(n, c);
+        double[] od = out.data();
+        double[] xd = x.data();
+        for (int b = 0; b < blocks.size(); b++) {
+            int[] idx = rows.get(b);
+            int s = idx.length;
+            Matrix xs = new Matrix(s, c);
+            double[] xsd = xs.data();
+            for (int t = 0; t < s; t++) {
+                System.arraycopy(xd, idx[t] * c, xsd, t * c, c);
+            }
+            double[] ys = Blas.multiply(blocks.get(b), false, xs, false).data();
+            for (int t = 0; t < s; t++) {
+                int dst = idx[t] * c;
+                int src = t * c;
+                for (int q = 0; q < c; q++) {
+                    od[dst + q] += ys[src + q];
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Numbers held (the blocks), against {@code N^2} for the formed matrix. */
+    public long storedEntries() {
+        long total = 0;
+        for (Matrix b : blocks) {
+            total += (long) b.rows() * b.cols();
+        }
+        return total;
     }
 }

@@ -11,6 +11,68 @@ public interface SymmetricOperator {
     /** {@code A X} for an n x b block {@code x}; returns a new n x b matrix. */
     Matrix apply(Matrix x);
 
+    /** {@code F F^T} from its n x r factor: two thin GEMMs per block, never the n x n matrix. */
+    static SymmetricOperator lowRank(Matrix f) {
+        return new SymmetricOperator() {
+            @Override
+            public int size() {
+                return f.rows();
+            }
+
+            @Override
+            public Matrix apply(Matrix x) {
+                return Blas.multiply(f, false, Blas.multiply(f, true, x, false), false);
+            }
+        };
+    }
+
+    /** {@code s A}. */
+    static SymmetricOperator scaled(SymmetricOperator a, double s) {
+        return new SymmetricOperator() {
+            @Override
+            public int size() {
+                return a.size();
+            }
+
+            @Override
+            public Matrix apply(Matrix x) {
+                return a.apply(x).scaleInPlace(s);
+            }
+        };
+    }
+
+    /** The sum of operators of the same side. */
+    static SymmetricOperator sum(java.util.List<SymmetricOperator> terms) {
+        if (terms.isEmpty()) {
+            throw new IllegalArgumentException("a sum needs at least one operator");
+        }
+        int n = terms.get(0).size();
+        for (SymmetricOperator t : terms) {
+            if (t.size() != n) {
+                throw new IllegalArgumentException("operators of sides " + n + " and " + t.size() + " cannot be summed");
+            }
+        }
+        if (terms.size() == 1) {
+            return terms.get(0);
+        }
+        java.util.List<SymmetricOperator> copy = java.util.List.copyOf(terms);
+        return new SymmetricOperator() {
+            @Override
+            public int size() {
+                return n;
+            }
+
+            @Override
+            public Matrix apply(Matrix x) {
+                Matrix out = copy.get(0).apply(x);
+                for (int i = 1; i < copy.size(); i++) {
+                    out.addInPlace(1.0, copy.get(i).apply(x));
+                }
+                return out;
+            }
+        };
+    }
+
     /** A formed symmetric matrix as an operator (one GEMM per block). */
     static SymmetricOperator of(Matrix a) {
         if (a.rows() != a.cols()) {

@@ -85,6 +85,21 @@ class EntkTest {
     }
 
     @Test
+    void unformedClassMeanOperatorsApplyTheOracleKernel() {
+        // One-hot inputs (sparse blocks) and a read-out (low-rank factor): both structures, p = 7.
+        Network net = modularAddition(7, 12, 3);
+        Matrix x = ModularAddition.inputs(7);
+        Entk entk = new Entk(net, x);
+        Matrix block = gaussian(new Random(9), x.rows(), 5, 1.0);
+        for (String g : List.of("net.0", "net.3", Entk.ALL)) {
+            Matrix k = new DenseJacobian(net, x, entk.parameters(g)).classMean();
+            assertClose(k.times(block), entk.classMeanOperator(g).orElseThrow().apply(block), "operator " + g);
+        }
+        // Tied weights (W used twice) have neither structure: no operator, callers form the kernel.
+        assertTrue(new Entk(tms(6, 3, 2), gaussian(new Random(3), 9, 6, 1.0)).classMeanOperator(Entk.ALL).isEmpty());
+    }
+
+    @Test
     void allKernelKindsMatchOracleForTiedWeights() {
         Network net = tms(6, 3, 2);
         Matrix x = gaussian(new Random(3), 9, 6, 1.0);

@@ -36,7 +36,7 @@ class SparseHadamardGramTest {
             a.set(x, p + x % p, -0.7 - r.nextDouble());
         }
         Matrix f = random(n, 40, r);
-        Matrix sparse = SparseHadamardGram.of(f, a).orElseThrow();
+        Matrix sparse = SparseHadamardGram.of(f, a).orElseThrow().formed();
         Matrix want = direct(f, a);
         double scale = 0;
         for (double v : want.data()) {
@@ -62,8 +62,15 @@ class SparseHadamardGramTest {
         }
         Matrix f = random(n, 64, r);
         Matrix want = direct(f, a);
-        Matrix got = SparseHadamardGram.of(f, a).orElseThrow();
+        SparseHadamardGram blocks = SparseHadamardGram.of(f, a).orElseThrow();
+        Matrix got = blocks.formed();
         assertTrue(got.maxAbsDifference(want) <= 1e-12 * Math.max(1.0, want.frobeniusNorm()));
+        // As an operator: the same products as the formed matrix, without forming it.
+        Matrix x = random(n, 7, r);
+        Matrix viaBlocks = blocks.apply(x);
+        Matrix viaMatrix = Blas.multiply(want, false, x, false);
+        assertTrue(viaBlocks.maxAbsDifference(viaMatrix) <= 1e-12 * Math.max(1.0, viaMatrix.frobeniusNorm()));
+        assertTrue(blocks.storedEntries() < (long) n * n);
     }
 
     @Test
