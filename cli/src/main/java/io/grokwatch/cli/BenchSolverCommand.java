@@ -1,6 +1,7 @@
 package io.grokwatch.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.grokwatch.analysis.ModularAdditionAnalyzer;
 import io.grokwatch.entk.Entk;
 import io.grokwatch.features.Cliffs;
 import io.grokwatch.linalg.Eigenpairs;
@@ -12,6 +13,8 @@ import io.grokwatch.model.Network;
 import io.grokwatch.model.Parameters;
 import io.grokwatch.probe.ModularAddition;
 import io.grokwatch.trainer.ModularAdditionTask;
+import io.grokwatch.trainer.RunDescriptors;
+import io.grokwatch.trainer.TmsTask;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -21,59 +24,84 @@ import java.lang.management.MemoryType;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.function.Supplier;
 
 /**
- * {@code grokwatch bench solver}: the whole-model class-mean kernel of consecutive checkpoints of a real
- * modular-addition run, solved three ways in one process: full dense (LAPACK tridiagonalisation), cold LOBPCG
- * (random start) and LOBPCG warm-started from the previous checkpoint's basis. Same tolerance for both
- * iterative solves, so the ratio compares solves of the same accuracy.
+ * {@code grokwatch bench solver}: kernels of consecutive checkpoints of real runs solved three ways in one
+ * process: full dense (LAPACK tridiagonalisation, where the formed kernel is affordable), cold LOBPCG (random
+ * start) and LOBPCG warm-started from the previous checkpoint's basis, at the same tolerance, so the ratio
+ * compares solves of the same accuracy. Modular addition uses the whole-model class-mean kernel applied through
+ * the layer structure (never formed); each checkpoint also gets the full per-checkpoint analysis (both layer
+ * kernels, whole model, cliff overlaps) cold and warm. TMS uses the importance-weighted flattened kernel
+ * through its P x P dual.
  */
 @Command(name = "solver", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Cold vs warm-started LOBPCG vs full dense decomposition of the whole-model eNTK on "
-                + "consecutive checkpoints of a real modular-addition run: time, iterations, achieved residual, "
-                + "eigenvalue agreement with the dense solve, and peak heap.",
-                "Example: grokwatch bench solver --p 29,59 --checkpoints 4"})
+        description = {"Cold vs warm-started LOBPCG vs full dense decomposition on consecutive checkpoints of real "
+                + "runs (modular addition: whole-model eNTK plus the full per-checkpoint analysis; TMS: flattened "
+                + "kernel): time, iterations, achieved residual, eigenvalue agreement with the dense solve, and "
+                + "peak heap.",
+                "Example: grokwatch bench solver --p 29,59,113 --tms-hidden 10,40 --checkpoints 3"})
 final class BenchSolverCommand implements Callable<Integer> {
-    @Option(names = "--p", split = ",", description = "Moduli. Default: ${DEFAULT-VALUE}.")
-    List<Integer> moduli = new ArrayList<>(List.of(29, 59));
+    @Option(names = "--p", split = ",", description = "Moduli (empty to skip). Default: ${DEFAULT-VALUE}.")
+    List<Integer> moduli = new ArrayList<>(List.of(29, 59, 113));
     @Option(names = "--width", description = "Hidden width. Default: ${DEFAULT-VALUE}.")
     int width = 512;
-    @Option(names = "--train-epochs", description = "Epochs before the first timed checkpoint. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--train-epochs", description = "Modular addition: epochs before the first timed checkpoint. "
+            + "Default: ${DEFAULT-VALUE}.")
     int trainEpochs = 60;
+    @Option(names = "--tms-hidden", split = ",", description = "TMS hidden sizes m (empty to skip). "
+            + "Default: ${DEFAULT-VALUE}.")
+    List<Integer> tmsHidden = new ArrayList<>(List.of(10, 40));
+    @Option(names = "--tms-epochs", description = "TMS: epochs before the first timed checkpoint. Default: ${DEFAULT-VALUE}.")
+    int tmsEpochs = 1000;
     @Option(names = "--every", description = "Epochs between consecutive checkpoints. Default: ${DEFAULT-VALUE}.")
     int every = 1;
     @Option(names = "--checkpoints", description = "Consecutive checkpoints timed (the first only cold). Default: ${DEFAULT-VALUE}.")
-    int checkpoints = 4;
-    @Option(names = "--top-k", description = "Eigenpairs wanted (at least the second cliff, 4(p-1)+2). Default: ${DEFAULT-VALUE}.")
+    int checkpoints = 3;
+    @Option(names = "--top-k", description = "Modular addition: eigenpairs wanted (at least the second cliff, "
+            + "4(p-1)+2). Default: ${DEFAULT-VALUE}.")
     int topK = 200;
     @Option(names = "--tolerance", description = "Residual tolerance of both iterative solves. Default: ${DEFAULT-VALUE}.")
     double tolerance = 1e-6;
-    @Option(names = "--dense", description = "Also time the full dense decomposition (costly at large p). Default: ${DEFAULT-VALUE}.")
-    boolean dense = true;
+    @Option(names = "--dense-max-side", description = "Form and densely decompose kernels up to this side (the "
+            + "reference for the eigenvalue column); above it the column shows the worst exact residual's bound. "
+            + "Default: ${DEFAULT-VALUE}.")
+    int denseMaxSide = 4000;
+    @Option(names = "--analysis", negatable = true, description = "Also time the full per-checkpoint modular-addition "
+            + "analysis (both layer kernels + whole model + overlaps), cold and warm. Default: ${DEFAULT-VALUE}.")
+    boolean analysis = true;
     @Option(names = "--out", description = "Optional JSON file with every measurement.")
     Path out;
 
     @Override
     public Integer call() throws java.io.IOException {
-        if (checkpoints < 2 || every < 1 || trainEpochs < 0) {
-            throw new IllegalArgumentException("--checkpoints must be >= 2, --every >= 1, --train-epochs >= 0");
+        if (checkpoints < 2 || every < 1 || trainEpochs < 0 || tmsEpochs < 0) {
+            throw new IllegalArgumentException("--checkpoints must be >= 2, --every >= 1, --train-epochs and "
+                    + "--tms-epochs >= 0");
         }
-        Table t = new Table("p", "n", "k", "checkpoint", "method", "ms", "iterations", "residual", "max rel. eig diff",
-                "peak heap MB");
+        Table t = new Table("case", "n", "k", "checkpoint", "method", "ms", "iterations", "residual",
+                "max rel. eig diff", "peak heap MB");
         ObjectNode root = JsonFiles.object();
+        List<String> summary = new ArrayList<>();
         for (int p : moduli) {
-            bench(p, t, root.putArray("p" + p));
+            summary.add(modularAddition(p, t, root.putArray("p" + p)));
+        }
+        for (int m : tmsHidden) {
+            summary.add(tms(m, t, root.putArray("tms-m" + m)));
         }
         System.out.print(t.render());
+        summary.forEach(System.out::println);
+        System.out.println("max rel. eig diff: against the dense decomposition of the same kernel, or (marked ~) the "
+                + "worst residual ||Kv - lambda v|| / lambda, which bounds it, where the kernel is not formed");
         if (out != null) {
             JsonFiles.write(out, root);
         }
         return 0;
     }
 
-    private void bench(int p, Table t, com.fasterxml.jackson.databind.node.ArrayNode json) {
+    private String modularAddition(int p, Table t, com.fasterxml.jackson.databind.node.ArrayNode json) {
         ModularAdditionTask task = ModularAdditionTask.create(new ModularAdditionTask.Config(p, width, 0.7, 0.05, 0.01,
                 trainEpochs + every * (checkpoints - 1), 0));
         List<Parameters> snapshots = new ArrayList<>();
@@ -89,48 +117,121 @@ final class BenchSolverCommand implements Callable<Integer> {
         }
         Matrix probes = ModularAddition.inputs(p);
         int k = Math.max(topK, Cliffs.modularAddition(p).second().last() + 2);
-        TopEigenSolver.Options options = TopEigenSolver.Options.DEFAULT.withTolerance(tolerance);
-        Matrix previous = null;
+        String name = "p=" + p;
         List<Double> warmMs = new ArrayList<>();
         List<Double> coldMs = new ArrayList<>();
-        for (int c = 0; c < snapshots.size(); c++) {
-            Entk entk = new Entk(new Network(task.description(), snapshots.get(c)), probes);
-            Matrix kernel = null;
-            for (String g : entk.groups()) {
-                Matrix kg = entk.classMean(g);
-                kernel = kernel == null ? kg : kernel.addInPlace(1.0, kg);
-            }
-            Matrix kk = kernel;
-            int n = kk.rows();
-            double[] reference = null;
-            String label = "epoch " + (trainEpochs + c * every);
-            if (dense) {
-                Measured<Eigenpairs> d = measure(() -> SymmetricEigen.top(kk, k, k));
-                reference = d.value.values();
-                row(t, json, p, n, k, label, "dense", d, 0, SymmetricEigen.residual(kk, d.value.values(),
-                        d.value.vectors()), 0);
-            }
-            Measured<TopEigenSolver.Solution> cold = measure(() -> TopEigenSolver.solve(SymmetricOperator.of(kk), k,
-                    null, options));
-            coldMs.add(cold.seconds * 1e3);
-            row(t, json, p, n, k, label, "cold", cold, cold.value.report().iterations(), cold.value.report().residual(),
-                    diff(reference, cold.value.pairs().values()));
-            if (previous != null) {
-                Matrix start = previous;
-                Measured<TopEigenSolver.Solution> warm = measure(() -> TopEigenSolver.solve(SymmetricOperator.of(kk), k,
-                        start, options));
-                warmMs.add(warm.seconds * 1e3);
-                row(t, json, p, n, k, label, warm.value.report().fellBack() ? "warm->cold" : "warm", warm,
-                        warm.value.report().iterations(), warm.value.report().residual(),
-                        diff(reference, warm.value.pairs().values()));
-                previous = warm.value.basis();
-            } else {
-                previous = cold.value.basis();
+        List<Double> analysisCold = new ArrayList<>();
+        List<Double> analysisWarm = new ArrayList<>();
+        Matrix previous = null;
+        Map<String, Matrix> previousBases = null;
+        try (ModularAdditionAnalyzer analyzer = new ModularAdditionAnalyzer(p, topK, true)) {
+            for (int c = 0; c < snapshots.size(); c++) {
+                Network net = new Network(task.description(), snapshots.get(c));
+                Entk entk = new Entk(net, probes);
+                SymmetricOperator op = entk.classMeanOperator(Entk.ALL).orElseThrow();
+                int n = op.size();
+                String label = "epoch " + (trainEpochs + c * every);
+                double[] reference = null;
+                if (n <= denseMaxSide) {
+                    Matrix kk = entk.classMean(Entk.ALL);
+                    Measured<Eigenpairs> d = measure(() -> SymmetricEigen.top(kk, k, k));
+                    reference = d.value.values();
+                    row(t, json, name, n, k, label, "dense", d, 0, SymmetricEigen.residual(kk, d.value.values(),
+                            d.value.vectors()), 0);
+                }
+                previous = solves(t, json, name, op, k, label, reference, previous, coldMs, warmMs);
+                if (analysis) {
+                    Measured<ModularAdditionAnalyzer.Result> cold = measure(() -> analyzer.analyze(net));
+                    analysisCold.add(cold.seconds * 1e3);
+                    row(t, json, name, n, k, label, "analysis cold", cold, cold.value.all().solve().iterations(),
+                            cold.value.all().residual(), Double.NaN);
+                    if (previousBases != null) {
+                        Map<String, Matrix> start = previousBases;
+                        Measured<ModularAdditionAnalyzer.Result> warm = measure(() -> analyzer.analyze(net, start));
+                        analysisWarm.add(warm.seconds * 1e3);
+                        row(t, json, name, n, k, label, "analysis warm", warm, warm.value.all().solve().iterations(),
+                                warm.value.all().residual(), Double.NaN);
+                        previousBases = warm.value.bases();
+                    } else {
+                        previousBases = cold.value.bases();
+                    }
+                }
             }
         }
-        double cm = ModularAdditionExperiment.median(coldMs.stream().mapToDouble(Double::doubleValue).toArray());
-        double wm = ModularAdditionExperiment.median(warmMs.stream().mapToDouble(Double::doubleValue).toArray());
-        System.out.printf("p=%d: median cold %.0f ms, median warm %.0f ms, warm speed-up %.1fx%n", p, cm, wm, cm / wm);
+        String s = String.format("p=%d: whole-model solve median cold %.0f ms, warm %.0f ms, warm speed-up %.1fx", p,
+                median(coldMs), median(warmMs), median(coldMs) / median(warmMs));
+        if (analysis) {
+            s += String.format("; full per-checkpoint analysis median cold %.0f ms, warm %.0f ms",
+                    median(analysisCold), median(analysisWarm));
+        }
+        return s;
+    }
+
+    private String tms(int m, Table t, com.fasterxml.jackson.databind.node.ArrayNode json) {
+        int last = tmsEpochs + every * (checkpoints - 1);
+        TmsTask task = TmsTask.create(new TmsTask.Config(50, m, 0.9, 0.8, 500, last, 1e-3, 0));
+        List<Parameters> snapshots = new ArrayList<>();
+        try (ProgressBar bar = new ProgressBar("training tms m=" + m, last)) {
+            task.run(1, (epoch, step, params, metrics) -> {
+                if (epoch % 50 == 0 || epoch == last) {
+                    bar.update(epoch, "");
+                }
+                if (epoch >= tmsEpochs && (epoch - tmsEpochs) % every == 0) {
+                    snapshots.add(params.copy());
+                }
+                return true;
+            });
+        }
+        double[] scale = Entk.importanceScale(task.importances(), 0.33);
+        int k = RunDescriptors.TMS_TOP_K;
+        String name = "tms m=" + m;
+        List<Double> warmMs = new ArrayList<>();
+        List<Double> coldMs = new ArrayList<>();
+        List<Double> gramMs = new ArrayList<>();
+        Matrix previous = null;
+        for (int c = 0; c < snapshots.size(); c++) {
+            Entk entk = new Entk(new Network(task.description(), snapshots.get(c)), task.dataset());
+            Measured<Matrix> gram = measure(() -> entk.dualGram(Entk.ALL, scale));
+            gramMs.add(gram.seconds * 1e3);
+            Matrix g = gram.value;
+            int n = g.rows();
+            int kk = Math.min(k, n / 4);
+            String label = "epoch " + (tmsEpochs + c * every);
+            row(t, json, name, n, kk, label, "dual Gram", gram, 0, Double.NaN, Double.NaN);
+            Measured<Eigenpairs> d = measure(() -> SymmetricEigen.top(g, kk, kk));
+            row(t, json, name, n, kk, label, "dense", d, 0, SymmetricEigen.residual(g, d.value.values(),
+                    d.value.vectors()), 0);
+            previous = solves(t, json, name, SymmetricOperator.of(g), kk, label, d.value.values(), previous, coldMs,
+                    warmMs);
+        }
+        return String.format("tms m=%d: dual Gram median %.0f ms; solve median cold %.0f ms, warm %.0f ms, warm "
+                + "speed-up %.1fx", m, median(gramMs), median(coldMs), median(warmMs), median(coldMs) / median(warmMs));
+    }
+
+    /** Cold and (from {@code previous}) warm LOBPCG on one kernel; returns the basis the next checkpoint starts from. */
+    private Matrix solves(Table t, com.fasterxml.jackson.databind.node.ArrayNode json, String name,
+                          SymmetricOperator op, int k, String label, double[] reference, Matrix previous,
+                          List<Double> coldMs, List<Double> warmMs) {
+        TopEigenSolver.Options options = TopEigenSolver.Options.DEFAULT.withTolerance(tolerance);
+        int n = op.size();
+        Measured<TopEigenSolver.Solution> cold = measure(() -> TopEigenSolver.solve(op, k, null, options));
+        coldMs.add(cold.seconds * 1e3);
+        row(t, json, name, n, k, label, "cold", cold, cold.value.report().iterations(), cold.value.report().residual(),
+                diff(reference, cold.value));
+        if (previous == null) {
+            return cold.value.basis();
+        }
+        Matrix start = previous;
+        Measured<TopEigenSolver.Solution> warm = measure(() -> TopEigenSolver.solve(op, k, start, options));
+        warmMs.add(warm.seconds * 1e3);
+        row(t, json, name, n, k, label, warm.value.report().fellBack() ? "warm->cold" : "warm", warm,
+                warm.value.report().iterations(), warm.value.report().residual(), diff(reference, warm.value));
+        return warm.value.basis();
+    }
+
+    private static double median(List<Double> values) {
+        return values.isEmpty() ? Double.NaN
+                : ModularAdditionExperiment.median(values.stream().mapToDouble(Double::doubleValue).toArray());
     }
 
     private record Measured<T>(T value, double seconds, double peakMb) {
@@ -148,9 +249,15 @@ final class BenchSolverCommand implements Callable<Integer> {
         return new Measured<>(v, s, peak);
     }
 
-    private static double diff(double[] reference, double[] values) {
+    /**
+     * Worst relative eigenvalue difference from the dense reference; without one, the worst relative residual
+     * (for a symmetric operator some eigenvalue lies within ||r|| of each Ritz value), reported negative so the
+     * table can mark it as a bound.
+     */
+    private static double diff(double[] reference, TopEigenSolver.Solution s) {
+        double[] values = s.pairs().values();
         if (reference == null) {
-            return Double.NaN;
+            return -s.report().residual();
         }
         double worst = 0;
         for (int i = 0; i < Math.min(reference.length, values.length); i++) {
@@ -159,11 +266,15 @@ final class BenchSolverCommand implements Callable<Integer> {
         return worst;
     }
 
-    private static void row(Table t, com.fasterxml.jackson.databind.node.ArrayNode json, int p, int n, int k,
+    private static void row(Table t, com.fasterxml.jackson.databind.node.ArrayNode json, String name, int n, int k,
                             String label, String method, Measured<?> m, int iterations, double residual, double diff) {
-        t.row(p, n, k, label, method, m.seconds * 1e3, iterations, residual, diff, m.peakMb);
-        json.addObject().put("p", p).put("n", n).put("k", k).put("checkpoint", label).put("method", method)
-                .put("ms", m.seconds * 1e3).put("iterations", iterations).put("residual", residual)
-                .put("maxRelativeEigenvalueDifference", diff).put("peakHeapMb", m.peakMb);
+        String shown = Double.isNaN(diff) ? "-" : diff < 0 ? String.format("~%.3g", -diff) : String.format("%.3g", diff);
+        t.row(name, n, k, label, method, m.seconds * 1e3, iterations, residual, shown, m.peakMb);
+        ObjectNode o = json.addObject().put("case", name).put("n", n).put("k", k).put("checkpoint", label)
+                .put("method", method).put("ms", m.seconds * 1e3).put("iterations", iterations)
+                .put("residual", residual).put("peakHeapMb", m.peakMb);
+        if (!Double.isNaN(diff)) {
+            o.put(diff < 0 ? "eigenvalueErrorBound" : "maxRelativeEigenvalueDifference", Math.abs(diff));
+        }
     }
 }

@@ -220,7 +220,7 @@ class CliTest {
         assertEquals(0, r.code(), r.err());
         JsonNode root = new ObjectMapper().readTree(out.toFile());
         assertEquals(4, root.size(), "p=7 core, p=7 with layer spectra, p=7 float32, TMS");
-        root.fields().forEachRemaining(e -> {
+        root.properties().forEach(e -> {
             JsonNode c = e.getValue();
             assertTrue(c.get("medianMs").asDouble() > 0);
             assertTrue(c.get("baselineMedianMs").asDouble() > 0);
@@ -229,5 +229,28 @@ class CliTest {
             double tol = e.getKey().endsWith("float32") ? 1e-4 : 1e-8;
             assertTrue(c.get("maxRelativeEigenvalueDifference").asDouble() < tol, e.getKey() + ": " + c);
         });
+    }
+
+    @Test
+    void benchSolverComparesColdWarmAndDenseForBothTasks() throws Exception {
+        Path out = dir.resolve("solver.json");
+        Run r = run("bench", "solver", "--p", "17", "--width", "16", "--train-epochs", "3", "--tms-hidden", "4",
+                "--tms-epochs", "5", "--checkpoints", "2", "--top-k", "20", "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        JsonNode root = new ObjectMapper().readTree(out.toFile());
+        for (String c : List.of("p17", "tms-m4")) {
+            java.util.Set<String> methods = new java.util.HashSet<>();
+            root.get(c).forEach(row -> {
+                String m = row.get("method").asText();
+                methods.add(m);
+                if (m.equals("cold") || m.equals("warm")) {
+                    // The stated tolerance, and agreement with the dense decomposition of the same kernel.
+                    assertTrue(row.get("residual").asDouble() <= 1e-6, row.toString());
+                    assertTrue(row.get("maxRelativeEigenvalueDifference").asDouble() < 1e-8, row.toString());
+                }
+                assertTrue(row.get("peakHeapMb").asDouble() > 0, row.toString());
+            });
+            assertTrue(methods.containsAll(List.of("dense", "cold", "warm")), c + ": " + methods);
+        }
     }
 }
