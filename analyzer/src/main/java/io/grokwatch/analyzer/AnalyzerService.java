@@ -13,7 +13,8 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * The running analyzer: ensures the topics exist, starts the Kafka Streams application of
+ * The running analyzer: ensures the topics exist, warms up (the analysis, then the Kafka paths through a
+ * throwaway copy of the pipeline: {@link PipelineWarmUp}), starts the Kafka Streams application of
  * {@link AnalyzerTopology} and waits until it is RUNNING. Owns its streams instance; {@link #close()} stops it.
  * Instances with the same application id share the work: runs are spread across them by partition.
  */
@@ -52,10 +53,8 @@ public final class AnalyzerService implements AutoCloseable {
     }
 
     private final KafkaStreams streams;
-    private final Config config;
 
-    private AnalyzerService(Config config, KafkaStreams streams) {
-        this.config = config;
+    private AnalyzerService(KafkaStreams streams) {
         this.streams = streams;
     }
 
@@ -66,6 +65,7 @@ public final class AnalyzerService implements AutoCloseable {
     public static AnalyzerService start(Config config, AnalyzerMetrics metrics, io.grokwatch.detect.DetectorSuite detectors) {
         TopicAdmin.ensureTopics(config.bootstrapServers(), config.topics(), config.partitions(),
                 (short) (config.singleBroker() ? 1 : 3));
+        warmUp(config, detectors);
         Topics t = config.topics();
         KafkaStreams streams = new KafkaStreams(
                 AnalyzerTopology.build(t.runs(), t.checkpoints(), t.spectra(), t.alerts(), t.deadLetter(), metrics,
@@ -76,59 +76,76 @@ public final class AnalyzerService implements AutoCloseable {
             LOG.error("analyzer stream thread failed; replacing it", e);
             return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
         });
-        AnalyzerService service = new AnalyzerService(config, streams);
-        warmUp(config.analysisThreads());
+        AnalyzerService service = new AnalyzerService(streams);
         streams.start();
-        service.awaitRunning();
+        try {
+            awaitRunning(streams, START_TIMEOUT, "analyzer " + config.applicationId() + " against "
+                    + config.bootstrapServers());
+        } catch (RuntimeException e) {
+            service.close();
+            throw e;
+        }
         LOG.info("analyzer {} running against {}", config.applicationId(), config.bootstrapServers());
         return service;
     }
 
     /**
-     * Throw-away analyses of a random modular-addition model before the first real checkpoint: they load the
-     * native BLAS/LAPACK and let the JIT compile the hot paths at the shapes real runs use (probe grids of
-     * hundreds of inputs, width 512, layer spectra), which otherwise cost the first checkpoints of the first run
-     * up to a second of latency each. Bounded by {@link #WARM_UP_BUDGET}.
+     * Before consuming anything, so that the first checkpoints are analysed as fast as the later ones: the analysis
+     * in this process ({@link #warmUp(int)}), and every Kafka path a checkpoint takes, through a throwaway copy of
+     * the pipeline ({@link PipelineWarmUp}); the first runs while the copy starts. Where the copy cannot run (e.g.
+     * the analyzer may not create topics) the analyzer starts anyway, with a warning.
+     */
+    private static void warmUp(Config config, io.grokwatch.detect.DetectorSuite detectors) {
+        boolean[] analysisWarm = {false};
+        Runnable analysis = () -> {
+            warmUp(config.analysisThreads());
+            analysisWarm[0] = true;
+        };
+        try {
+            PipelineWarmUp.logResult(PipelineWarmUp.run(config, detectors, analysis));
+        } catch (RuntimeException e) {
+            if (Thread.currentThread().isInterrupted()) {
+                throw new IllegalStateException("interrupted while warming up the analyzer", e);
+            }
+            LOG.warn("cannot warm up through Kafka ({}); the first checkpoints will take longer", e.toString());
+            if (!analysisWarm[0]) {
+                analysis.run();
+            }
+        }
+    }
+
+    /**
+     * Throw-away analyses of {@link WarmUpRun} in this process, without Kafka: they load the native BLAS/LAPACK
+     * and let the JIT compile the processor's work (checkpoint decoding and binding, the eigen-solves, the stored
+     * bases' encoding, the spectrum and run state as JSON, the detectors) at the shapes real runs use. Bounded by
+     * {@link #WARM_UP_BUDGET}.
      */
     static void warmUp(int threads) {
         long t0 = System.nanoTime();
-        // The demo's shape (the paper's p = 29, width 512): the first runs people start are that one.
-        int p = 29;
-        int h = 512;
-        java.util.SplittableRandom r = new java.util.SplittableRandom(1);
-        double[] w1 = new double[h * 2 * p];
-        double[] w2 = new double[p * h];
-        for (int i = 0; i < w1.length; i++) {
-            w1[i] = (r.nextDouble() - 0.5) * 0.2;
-        }
-        for (int i = 0; i < w2.length; i++) {
-            w2[i] = (r.nextDouble() - 0.5) * 0.2;
-        }
-        io.grokwatch.model.Parameters params = new io.grokwatch.model.Parameters()
-                .put("net.0.weight", new long[] {h, 2 * p}, w1).put("net.3.weight", new long[] {p, h}, w2);
-        // The processor's whole path, not just the eigen-solves: descriptor, checkpoint decoding and binding,
-        // the stored bases' encoding, the spectrum JSON and the detectors.
-        io.grokwatch.run.RunDescriptor descriptor = new io.grokwatch.run.RunDescriptor("warm-up",
-                io.grokwatch.model.ModelDescription.modularAddition(p, h),
-                io.grokwatch.run.ProbeSource.generator("modular-addition:p=" + p),
-                io.grokwatch.run.RunDescriptor.AnalysisSettings.classMean(200), 1, java.util.Map.of());
+        WarmUpRun run = new WarmUpRun();
         io.grokwatch.detect.DetectorSuite detectors = io.grokwatch.detect.DetectorSuite.defaults();
         com.fasterxml.jackson.databind.node.ObjectNode detectorState = detectors.initialState();
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
         int runs = 0;
-        try (io.grokwatch.run.RunAnalyzer a = new io.grokwatch.run.RunAnalyzer(descriptor, threads)) {
+        try (io.grokwatch.run.RunAnalyzer a = new io.grokwatch.run.RunAnalyzer(run.descriptor("warm-up"), threads)) {
             byte[] stored = null;
             while (runs < 12 && System.nanoTime() - t0 < WARM_UP_BUDGET.toNanos()) {
-                io.grokwatch.run.CheckpointMetadata meta = io.grokwatch.run.CheckpointMetadata.of(runs, runs)
-                        .withMetrics(0.5, 0.5, 0.5, 0.5);
-                io.grokwatch.run.CheckpointRecord record = io.grokwatch.run.CheckpointRecord.decode(
-                        io.grokwatch.run.CheckpointRecord.encode(params, meta));
+                io.grokwatch.run.CheckpointRecord record = io.grokwatch.run.CheckpointRecord.decode(run.checkpoint(runs));
+                io.grokwatch.run.CheckpointMetadata meta = record.metadata();
                 io.grokwatch.run.RunAnalyzer.Analysis analysis = a.analyze(record.weights(),
                         io.grokwatch.run.EigenBases.decode(stored));
                 stored = io.grokwatch.run.EigenBases.encode(analysis.bases());
-                SpectrumRecord.of("warm-up", meta, analysis, System.currentTimeMillis());
+                // Hundreds of doubles to text and back per checkpoint: cold, their formatting alone took the JIT
+                // most of a second next to the first real analyses.
+                json.readTree(json.writeValueAsBytes(SpectrumRecord.of("warm-up", meta, analysis,
+                        System.currentTimeMillis())));
                 detectorState = detectors.observe(detectorState, SpectrumRecord.observation(meta, analysis)).state();
+                RunState.read(new RunState(meta.step(), meta.epoch(), runs + 1, analysis.eigenvalues(), detectorState)
+                        .toBytes());
                 runs++;
             }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("warm-up spectrum JSON", e);
         }
         LOG.info("analysis warmed up in {} ms ({} analyses)", Math.round((System.nanoTime() - t0) / 1e6), runs);
     }
@@ -136,25 +153,27 @@ public final class AnalyzerService implements AutoCloseable {
     /** Longest the start-up warm-up may take. */
     static final Duration WARM_UP_BUDGET = Duration.ofMillis(2500);
 
-    private void awaitRunning() {
-        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+    /**
+     * Waits until {@code streams} is RUNNING.
+     *
+     * @throws IllegalStateException if it fails, does not get there within {@code timeout}, or the wait is
+     *                               interrupted (the interrupt flag is set again); the caller closes it
+     */
+    static void awaitRunning(KafkaStreams streams, Duration timeout, String what) {
+        long deadline = System.nanoTime() + timeout.toNanos();
         while (streams.state() != KafkaStreams.State.RUNNING) {
             if (streams.state() == KafkaStreams.State.ERROR || streams.state() == KafkaStreams.State.NOT_RUNNING) {
-                close();
-                throw new IllegalStateException("analyzer failed to start: streams state " + streams.state());
+                throw new IllegalStateException(what + " failed to start: streams state " + streams.state());
             }
             if (System.nanoTime() > deadline) {
-                close();
-                throw new IllegalStateException("analyzer not RUNNING after " + START_TIMEOUT.toSeconds()
-                        + " s (state " + streams.state() + "); is the broker at " + config.bootstrapServers()
-                        + " reachable?");
+                throw new IllegalStateException(what + " not RUNNING after " + timeout.toSeconds() + " s (state "
+                        + streams.state() + "); is the broker reachable?");
             }
             try {
                 Thread.sleep(50);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                close();
-                throw new IllegalStateException("interrupted while starting the analyzer", e);
+                throw new IllegalStateException("interrupted while starting " + what, e);
             }
         }
     }
