@@ -50,6 +50,26 @@ final class TrainingPublication {
         return task.epochs();
     }
 
+    /**
+     * Trains a throwaway copy of the task for {@code epochs} epochs, encoding its checkpoints without sending them,
+     * so that the JIT has compiled the training step before the run starts. For a trainer that shares its JVM with
+     * the analyzer (the demo): there the step's first compilation (about 0.75 s of compiler time for modular
+     * addition at p = 29) otherwise lands on the first checkpoints' analyses. The run is not affected: the copy is
+     * a task of its own, from the same options.
+     *
+     * @return how the copy's training ended ({@code epochs} epochs, unless the task has fewer)
+     */
+    io.grokwatch.trainer.TrainingResult warmUpTrainer(int epochs) {
+        FullBatchTask copy = options.modularAddition() ? ModularAdditionTask.create(options.modularAdditionConfig())
+                : TmsTask.create(options.tmsConfig());
+        int[] left = {epochs};
+        return copy.run(every, (epoch, step, params, m) -> {
+            CheckpointRecord.encode(params, CheckpointMetadata.of(step, epoch).withMetrics(m.trainLoss(),
+                    m.testLoss(), m.trainAccuracy(), m.testAccuracy()));
+            return true;
+        }, () -> left[0]-- <= 0);
+    }
+
     /** Number of checkpoints the run will publish. */
     int checkpoints() {
         int e = task.epochs();
