@@ -44,14 +44,14 @@ import java.util.function.Supplier;
                 + "peak heap.",
                 "Example: grokwatch bench solver --p 29,59,113 --tms-hidden 10,40 --checkpoints 3"})
 final class BenchSolverCommand implements Callable<Integer> {
-    @Option(names = "--p", split = ",", description = "Moduli (empty to skip). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--p", split = ",", description = "Moduli. Default: ${DEFAULT-VALUE}.")
     List<Integer> moduli = new ArrayList<>(List.of(29, 59, 113));
     @Option(names = "--width", description = "Hidden width. Default: ${DEFAULT-VALUE}.")
     int width = 512;
     @Option(names = "--train-epochs", description = "Modular addition: epochs before the first timed checkpoint. "
             + "Default: ${DEFAULT-VALUE}.")
     int trainEpochs = 60;
-    @Option(names = "--tms-hidden", split = ",", description = "TMS hidden sizes m (empty to skip). "
+    @Option(names = "--tms-hidden", split = ",", description = "TMS hidden sizes m. "
             + "Default: ${DEFAULT-VALUE}.")
     List<Integer> tmsHidden = new ArrayList<>(List.of(10, 40));
     @Option(names = "--tms-epochs", description = "TMS: epochs before the first timed checkpoint. Default: ${DEFAULT-VALUE}.")
