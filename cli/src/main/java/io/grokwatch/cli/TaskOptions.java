@@ -38,7 +38,7 @@ final class TaskOptions {
     @Option(names = "--top-k", description = "Eigenvalues per spectrum. Default: ${DEFAULT-VALUE}.")
     int topK = 200;
     @Option(names = "--precision", description = "Arithmetic of the analyzer's dense eigendecompositions: float64 "
-            + "or float32 (about 20% faster per solve; eigenvalues within ~1e-6 relative at p=29, see README). "
+            + "or float32 (about 20%% faster per solve; eigenvalues within ~1e-6 relative at p=29, see README). "
             + "Default: ${DEFAULT-VALUE}.")
     String precision = "float64";
 
