@@ -236,7 +236,7 @@ final class PipelineWarmUp {
                 leftovers.add("topics " + id + "* (cannot list them: " + rootMessage(e) + ")");
             }
             try {
-                deleteRecursively(stateDir);
+                io.grokwatch.kafka.Directories.deleteRecursively(stateDir);
             } catch (UncheckedIOException e) {
                 leftovers.add("state directory " + stateDir + " (" + e.getCause().getMessage() + ")");
             }
@@ -262,7 +262,7 @@ final class PipelineWarmUp {
         String prefix = applicationId + "-warm-up-";
         try (java.util.stream.Stream<Path> children = Files.list(stateDir)) {
             for (Path child : children.filter(c -> c.getFileName().toString().startsWith(prefix)).toList()) {
-                deleteRecursively(child);
+                io.grokwatch.kafka.Directories.deleteRecursively(child);
                 LOG.info("removed the state of an interrupted warm-up: {}", child);
             }
         } catch (IOException | UncheckedIOException e) {
@@ -299,32 +299,6 @@ final class PipelineWarmUp {
     private static String rootMessage(Exception e) {
         Throwable t = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
         return t.getClass().getSimpleName() + ": " + t.getMessage();
-    }
-
-    private static void deleteRecursively(Path dir) {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try {
-            Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-                @Override
-                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                    Files.delete(file);
-                    return FileVisitResult.CONTINUE;
-                }
-
-                @Override
-                public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
-                    if (e != null) {
-                        throw e;
-                    }
-                    Files.delete(d);
-                    return FileVisitResult.CONTINUE;
-                }
-            });
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 
     static void logResult(Result r) {

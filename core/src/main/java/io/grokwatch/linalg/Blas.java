@@ -75,13 +75,7 @@ public final class Blas {
         openblas.cblas_dsyrk(openblas.CblasRowMajor, openblas.CblasUpper, openblas.CblasNoTrans,
                 n, k, 1.0, pa, k, 0.0, pc, n);
         pc.get(c.data());
-        double[] d = c.data();
-        for (int i = 0; i < n; i++) {
-            for (int j = 0; j < i; j++) {
-                d[i * n + j] = d[j * n + i];
-            }
-        }
-        return c;
+        return mirrorUpper(c);
     }
 
     /** {@code A^T A} (the dual of {@link #gram}), by one symmetric rank-k update: half a general product. */
@@ -98,6 +92,12 @@ public final class Blas {
         openblas.cblas_dsyrk(openblas.CblasRowMajor, openblas.CblasUpper, openblas.CblasTrans,
                 n, k, 1.0, pa, n, 0.0, pc, n);
         pc.get(c.data());
+        return mirrorUpper(c);
+    }
+
+    /** Copies the upper triangle (what {@code dsyrk} wrote) onto the lower one. */
+    private static Matrix mirrorUpper(Matrix c) {
+        int n = c.rows();
         double[] d = c.data();
         for (int i = 0; i < n; i++) {
             for (int j = 0; j < i; j++) {

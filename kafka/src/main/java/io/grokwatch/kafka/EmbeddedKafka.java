@@ -277,25 +277,10 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
 
     private static void deleteQuietly(Path dir) {
-        if (!Files.exists(dir)) {
-            return;
-        }
         try {
-            Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-                @Override
-                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                    Files.delete(file);
-                    return FileVisitResult.CONTINUE;
-                }
-
-                @Override
-                public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
-                    Files.delete(d);
-                    return FileVisitResult.CONTINUE;
-                }
-            });
-        } catch (IOException e) {
-            LOG.warn("could not delete Kafka data directory {}: {}", dir, e.toString());
+            Directories.deleteRecursively(dir);
+        } catch (java.io.UncheckedIOException e) {
+            LOG.warn("could not delete Kafka data directory {}: {}", dir, e.getCause().toString());
         }
     }
 }
