@@ -1,0 +1,518 @@
+package io.grokwatch.linalg;
+
+import org.bytedeco.javacpp.DoublePointer;
+import org.bytedeco.openblas.global.openblas;
+
+import java.util.Arrays;
+import java.util.SplittableRandom;
+
+/**
+ * The leading eigenpairs of a large symmetric positive semi-definite operator by thick-restart block Lanczos
+ * with full re-orthogonalisation.
+ *
+ * <p>Why not only LOBPCG ({@link TopEigenSolver}): for hundreds of wanted pairs of a kernel with tens of
+ * thousands of rows, every LOBPCG iteration orthogonalises and rotates a block three times the wanted count,
+ * which costs ten times more than the operator products themselves. A Krylov basis grows by a small block per
+ * operator product and needs about two to three products per wanted pair in all (a p = 113 modular-addition
+ * kernel, 450 pairs: about 1,000 to 1,800 products), and its Rayleigh-Ritz matrix comes for free from the
+ * re-orthogonalisation coefficients.
+ *
+ * <p>The basis lives in native memory, one contiguous row per basis vector, so each block step is two
+ * level-3 BLAS calls over the whole basis. When the basis is full the solver keeps the leading Ritz vectors
+ * (a thick restart; their Krylov relation to the next block is exact) and goes on. Convergence is the same
+ * as {@link TopEigenSolver}'s, {@code ||A v - lambda v|| / lambda <= tolerance}, read from the Lanczos relation
+ * ({@code A Q = Q H + Q_next R E^T}, so a Ritz pair's residual is {@code ||R s_last||}), which full
+ * re-orthogonalisation keeps exact to rounding.
+ *
+ * <p>A warm start (the previous checkpoint's eigenvectors) seeds the first block with random combinations of
+ * those vectors, so the Krylov space starts inside last checkpoint's leading eigenspace.
+ */
+public final class BlockLanczos {
+    /** Basis columns transformed per chunk during a restart (bounds the scratch memory). */
+    private static final int RESTART_CHUNK = 2048;
+
+    private BlockLanczos() {
+    }
+
+    /**
+     * @param tolerance     relative residual every wanted pair must reach
+     * @param blockSize     vectors added to the basis per operator application
+     * @param maxBasis      basis vectors kept before a thick restart; 0 chooses {@code 2 k + 4 blockSize}
+     * @param maxBlockSteps operator applications before giving up (the report then says not converged)
+     * @param seed          seed of the random start (results are reproducible)
+     */
+    public record Options(double tolerance, int blockSize, int maxBasis, int maxBlockSteps, long seed) {
+        /** Residual 1e-6, blocks of 32, automatic basis size, 2,000 block steps. */
+        public static final Options DEFAULT = new Options(1e-6, 32, 0, 2000, 0x5eedL);
+
+        public Options {
+            if (!(tolerance > 0) || tolerance >= 1) {
+                throw new IllegalArgumentException("tolerance must be in (0, 1), got " + tolerance);
+            }
+            if (blockSize < 1) {
+                throw new IllegalArgumentException("blockSize must be >= 1, got " + blockSize);
+            }
+            if (maxBasis < 0) {
+                throw new IllegalArgumentException("maxBasis must be >= 0 (0 = automatic), got " + maxBasis);
+            }
+            if (maxBlockSteps < 1) {
+                throw new IllegalArgumentException("maxBlockSteps must be >= 1, got " + maxBlockSteps);
+            }
+        }
+
+        public Options withTolerance(double t) {
+            return new Options(t, blockSize, maxBasis, maxBlockSteps, seed);
+        }
+
+        public Options withBlockSize(int b) {
+            return new Options(tolerance, b, maxBasis, maxBlockSteps, seed);
+        }
+
+        public Options withMaxBasis(int m) {
+            return new Options(tolerance, blockSize, m, maxBlockSteps, seed);
+        }
+
+        /** The basis size used for {@code k} wanted pairs of an operator of side {@code n}. */
+        public int basisSize(int k, int n) {
+            int m = maxBasis > 0 ? maxBasis : 2 * k + 4 * blockSize;
+            return Math.min(m, n - blockSize);
+        }
+    }
+
+    /** Whether the solver can run: the basis must hold the wanted pairs plus two blocks and leave room. */
+    public static boolean applicable(int k, int n, Options options) {
+        return options.basisSize(k, n) >= k + 2 * options.blockSize();
+    }
+
+    /**
+     * The {@code k} largest eigenpairs of {@code a}.
+     *
+     * @param warm n x w previous eigenvectors (any w), or null for a cold start
+     */
+    public static TopEigenSolver.Solution solve(SymmetricOperator a, int k, Matrix warm, Options options) {
+        int n = a.size();
+        if (k < 1 || k > n) {
+            throw new IllegalArgumentException("need 1 <= k <= n, got k=" + k + " n=" + n);
+        }
+        if (!applicable(k, n, options)) {
+            throw new IllegalArgumentException("a Krylov basis for " + k + " pairs in blocks of " + options.blockSize()
+                    + " does not fit n=" + n + "; decompose the formed matrix instead (SymmetricEigen)");
+        }
+        boolean useWarm = warm != null && warm.rows() == n && warm.cols() > 0;
+        try (Run run = new Run(a, k, options)) {
+            return run.solve(useWarm ? warm : null);
+        }
+    }
+
+    /** One solve: owns the native basis. */
+    private static final class Run implements AutoCloseable {
+        private final SymmetricOperator a;
+        private final int n;
+        private final int k;
+        private final int b;
+        private final int mMax;
+        private final Options options;
+        private final SplittableRandom rng;
+        /** mMax + b rows of n: the basis, then room for the next block. */
+        private final DoublePointer basis;
+        private final DoublePointer work;
+        /** Projected matrix H = Q^T A Q over the processed rows, mMax x mMax row-major. */
+        private final double[] h;
+        private long products;
+        private int steps;
+        private boolean warmStart;
+        /** Largest row norm of the latest operator image: the scale below which a residual direction is noise. */
+        private double imageScale;
+
+        Run(SymmetricOperator a, int k, Options options) {
+            this.a = a;
+            this.n = a.size();
+            this.k = k;
+            this.b = options.blockSize();
+            this.mMax = options.basisSize(k, n);
+            this.options = options;
+            this.rng = new SplittableRandom(options.seed());
+            this.basis = new DoublePointer((long) (mMax + b) * n);
+            this.work = new DoublePointer((long) b * n);
+            this.h = new double[mMax * mMax];
+        }
+
+        TopEigenSolver.Solution solve(Matrix warm) {
+            double[] start = new double[b * n];
+            warmStart = warm != null;
+            if (warm == null) {
+                for (int i = 0; i < start.length; i++) {
+                    start[i] = rng.nextDouble() - 0.5;
+                }
+            } else {
+                // Random combinations of the previous eigenvectors (two columns stay random so that a wrong
+                // but invariant warm subspace cannot look converged).
+                int w = warm.cols();
+                double[] wd = warm.data();
+                double[] g = new double[w];
+                for (int r = 0; r < b; r++) {
+                    boolean random = r >= b - Math.min(2, b - 1);
+                    for (int j = 0; j < w; j++) {
+                        g[j] = rng.nextDouble() - 0.5;
+                    }
+                    for (int i = 0; i < n; i++) {
+                        double s = 0;
+                        if (random) {
+                            s = rng.nextDouble() - 0.5;
+                        } else {
+                            int base = i * w;
+                            for (int j = 0; j < w; j++) {
+                                s += wd[base + j] * g[j];
+                            }
+                        }
+                        start[r * n + i] = s;
+                    }
+                }
+            }
+            work.put(start, 0, start.length);
+            int first = normaliseInto(work, b, 0, null);
+            if (first == 0) {
+                throw new IllegalStateException("start block has no usable direction");
+            }
+            int processed = 0;
+            int size = first;
+            double[] lastR = null;
+            int lastBlockRows = 0;
+            Ritz ritz = null;
+            int sinceCheck = 0;
+            while (true) {
+                int blk = size - processed;
+                steps++;
+                double[] c = expand(processed, blk, size);
+                for (int i = 0; i < size; i++) {
+                    for (int j = 0; j < blk; j++) {
+                        double v = c[i * blk + j];
+                        h[i * mMax + processed + j] = v;
+                        h[(processed + j) * mMax + i] = v;
+                    }
+                }
+                for (int i = 0; i < blk; i++) {
+                    for (int j = 0; j < i; j++) {
+                        int p = (processed + i) * mMax + processed + j;
+                        int q = (processed + j) * mMax + processed + i;
+                        double v = 0.5 * (h[p] + h[q]);
+                        h[p] = v;
+                        h[q] = v;
+                    }
+                }
+                processed = size;
+                // The residual block W (in work, blk rows) becomes the next basis block Q_next with W = Q_next^T R.
+                double[] residualCopy = new double[blk * n];
+                work.get(residualCopy, 0, residualCopy.length);
+                int next = normaliseInto(work, blk, processed, residualCopy);
+                double[] r = coupling(processed, next, blk, residualCopy);
+                lastR = r;
+                lastBlockRows = blk;
+                sinceCheck++;
+                boolean full = processed + Math.max(next, 1) > mMax;
+                boolean check = processed >= k + b && (full || sinceCheck >= 4 || next == 0 || steps >= options.maxBlockSteps());
+                if (check) {
+                    sinceCheck = 0;
+                    ritz = ritz(processed, Math.min(processed, full ? keepCount(processed) : k), lastR, next,
+                            lastBlockRows);
+                    if (ritz.worst <= options.tolerance() || steps >= options.maxBlockSteps()) {
+                        return finish(ritz, processed);
+                    }
+                    if (full) {
+                        int keep = ritz.values.length;
+                        restart(ritz, processed, keep, lastR, next, lastBlockRows);
+                        processed = keep;
+                    }
+                }
+                if (next == 0) {
+                    // The basis spans an invariant subspace: continue from fresh random directions.
+                    next = randomBlock(processed);
+                }
+                size = processed + next;
+            }
+        }
+
+        /** Applies A to basis rows [from, from+blk) and orthogonalises the images against rows [0, size) twice. */
+        private double[] expand(int from, int blk, int size) {
+            Matrix x = new Matrix(n, blk);
+            double[] rows = new double[blk * n];
+            basis.position((long) from * n).get(rows, 0, rows.length);
+            basis.position(0);
+            double[] xd = x.data();
+            for (int r = 0; r < blk; r++) {
+                for (int i = 0; i < n; i++) {
+                    xd[i * blk + r] = rows[r * n + i];
+                }
+            }
+            products += blk;
+            Matrix ax = a.apply(x);
+            if (ax.rows() != n || ax.cols() != blk) {
+                throw new IllegalArgumentException("operator returned " + ax.shape() + " for a " + x.shape() + " block");
+            }
+            double[] ad = ax.data();
+            imageScale = 0;
+            for (int r = 0; r < blk; r++) {
+                double norm = 0;
+                for (int i = 0; i < n; i++) {
+                    double v = ad[i * blk + r];
+                    rows[r * n + i] = v;
+                    norm += v * v;
+                }
+                imageScale = Math.max(imageScale, Math.sqrt(norm));
+            }
+            work.position(0).put(rows, 0, rows.length);
+            double[] total = new double[size * blk];
+            DoublePointer coef = new DoublePointer((long) size * blk);
+            try {
+                for (int pass = 0; pass < 2; pass++) {
+                    // C = Q W^T (size x blk); W -= C^T Q.
+                    openblas.cblas_dgemm(openblas.CblasRowMajor, openblas.CblasNoTrans, openblas.CblasTrans,
+                            size, blk, n, 1.0, basis, n, work, n, 0.0, coef, blk);
+                    openblas.cblas_dgemm(openblas.CblasRowMajor, openblas.CblasTrans, openblas.CblasNoTrans,
+                            blk, n, size, -1.0, coef, blk, basis, n, 1.0, work, n);
+                    double[] cd = new double[size * blk];
+                    coef.get(cd, 0, cd.length);
+                    for (int i = 0; i < cd.length; i++) {
+                        total[i] += cd[i];
+                    }
+                }
+            } finally {
+                coef.close();
+            }
+            return total;
+        }
+
+        /**
+         * Orthonormalises the {@code rows} rows in {@code work} (already orthogonal to the basis up to rounding)
+         * and writes them to basis rows starting at {@code at}; directions below the noise level of the residual
+         * are dropped. Returns the number written.
+         */
+        private int normaliseInto(DoublePointer block, int rows, int at, double[] reference) {
+            double[] w = new double[rows * n];
+            block.position(0).get(w, 0, w.length);
+            double scale = 0;
+            for (double v : w) {
+                scale = Math.max(scale, Math.abs(v));
+            }
+            if (scale == 0) {
+                return 0;
+            }
+            Matrix wt = new Matrix(rows, n, w);
+            Matrix q = wt;
+            // Two passes (an orthonormalising transform of the Gram matrix, then a re-orthogonalisation against the
+            // basis and a second transform) keep the new rows orthonormal to rounding.
+            for (int pass = 0; pass < 2 && q.rows() > 0; pass++) {
+                if (pass == 1 && at > 0) {
+                    q = projectOut(q, at);
+                }
+                Matrix g = Blas.multiply(q, false, q, true);
+                Eigenpairs e = SymmetricEigen.topRobust(symmetric(g), g.rows());
+                double[] d = e.values();
+                // Pass 0 drops directions of the residual at the rounding level of the operator's image (an
+                // invariant subspace was found), pass 1 those that the projection showed to be dependent.
+                double floor = pass == 0 ? (reference == null ? 1e-24 * d[0] : 1e-24 * imageScale * imageScale)
+                        : 1e-12;
+                int keep = 0;
+                while (keep < d.length && d[keep] > floor) {
+                    keep++;
+                }
+                if (keep == 0) {
+                    return 0;
+                }
+                Matrix t = new Matrix(keep, q.rows());
+                for (int i = 0; i < keep; i++) {
+                    double inv = 1.0 / Math.sqrt(d[i]);
+                    for (int j = 0; j < q.rows(); j++) {
+                        t.set(i, j, e.vectors().get(j, i) * inv);
+                    }
+                }
+                q = Blas.multiply(t, false, q, false);
+            }
+            int kept = q.rows();
+            basis.position((long) at * n).put(q.data(), 0, kept * n);
+            basis.position(0);
+            return kept;
+        }
+
+        /** {@code q - (q Q^T) Q} against basis rows [0, rows). */
+        private Matrix projectOut(Matrix q, int rows) {
+            int r = q.rows();
+            DoublePointer qp = new DoublePointer(q.data());
+            DoublePointer coef = new DoublePointer((long) r * rows);
+            try {
+                openblas.cblas_dgemm(openblas.CblasRowMajor, openblas.CblasNoTrans, openblas.CblasTrans,
+                        r, rows, n, 1.0, qp, n, basis, n, 0.0, coef, rows);
+                openblas.cblas_dgemm(openblas.CblasRowMajor, openblas.CblasNoTrans, openblas.CblasNoTrans,
+                        r, n, rows, -1.0, coef, rows, basis, n, 1.0, qp, n);
+                double[] out = new double[r * n];
+                qp.get(out, 0, out.length);
+                return new Matrix(r, n, out);
+            } finally {
+                qp.close();
+                coef.close();
+            }
+        }
+
+        /** R (next x blk) with W = Q_next^T R: the coupling of the new block to the one just processed. */
+        private double[] coupling(int at, int next, int blk, double[] residual) {
+            if (next == 0) {
+                return new double[0];
+            }
+            double[] q = new double[next * n];
+            basis.position((long) at * n).get(q, 0, q.length);
+            basis.position(0);
+            Matrix r = Blas.multiply(new Matrix(next, n, q), false, new Matrix(blk, n, residual), true);
+            return r.data();
+        }
+
+        /** Random rows orthonormal to the basis, appended after row {@code at}. */
+        private int randomBlock(int at) {
+            double[] w = new double[b * n];
+            for (int i = 0; i < w.length; i++) {
+                w[i] = rng.nextDouble() - 0.5;
+            }
+            Matrix q = projectOut(new Matrix(b, n, w), at);
+            work.position(0).put(q.data(), 0, q.data().length);
+            return normaliseInto(work, b, at, null);
+        }
+
+        private record Ritz(double[] values, Matrix vectors, double[] residuals, double worst) {
+        }
+
+        /**
+         * Rayleigh-Ritz on the processed basis: the leading {@code count} pairs of H and their residuals
+         * {@code ||R s_last||} (the wanted ones relative to their eigenvalue).
+         */
+        private Ritz ritz(int processed, int count, double[] r, int next, int blk) {
+            Matrix hm = new Matrix(processed, processed);
+            double[] hd = hm.data();
+            for (int i = 0; i < processed; i++) {
+                System.arraycopy(h, i * mMax, hd, i * processed, processed);
+            }
+            Eigenpairs e = SymmetricEigen.topRobust(hm, count);
+            double[] values = e.values();
+            Matrix s = e.vectors();
+            double[] residuals = new double[count];
+            double scale = Math.abs(values[0]);
+            double worst = 0;
+            int lastFrom = processed - blk;
+            for (int j = 0; j < count; j++) {
+                double sum = 0;
+                for (int i = 0; i < next; i++) {
+                    double v = 0;
+                    for (int l = 0; l < blk; l++) {
+                        v += r[i * blk + l] * s.get(lastFrom + l, j);
+                    }
+                    sum += v * v;
+                }
+                residuals[j] = Math.sqrt(sum) / Math.max(Math.abs(values[j]),
+                        TopEigenSolver.ZERO_EIGENVALUE * scale + Double.MIN_NORMAL);
+                if (j < k) {
+                    worst = Math.max(worst, residuals[j]);
+                }
+            }
+            return new Ritz(values, s, residuals, worst);
+        }
+
+        /** Ritz vectors kept at a restart: the wanted pairs plus half the rest of the basis, leaving room to grow. */
+        private int keepCount(int processed) {
+            return Math.min(processed - b, k + (mMax - k) / 2);
+        }
+
+        /**
+         * Thick restart: basis rows [0, keep) become the leading Ritz vectors, H their diagonal, and the block
+         * after them is the pending next block (moved down), coupled to them through {@code R S_last}.
+         */
+        private void restart(Ritz ritz, int processed, int keep, double[] r, int next, int blk) {
+            Matrix s = ritz.vectors.columns(0, keep);
+            rotateRows(s, processed, keep);
+            if (next > 0) {
+                double[] pending = new double[next * n];
+                basis.position((long) processed * n).get(pending, 0, pending.length);
+                basis.position((long) keep * n).put(pending, 0, pending.length);
+                basis.position(0);
+            }
+            Arrays.fill(h, 0.0);
+            for (int i = 0; i < keep; i++) {
+                h[i * mMax + i] = ritz.values[i];
+            }
+            int lastFrom = processed - blk;
+            for (int i = 0; i < next; i++) {
+                for (int j = 0; j < keep; j++) {
+                    double v = 0;
+                    for (int l = 0; l < blk; l++) {
+                        v += r[i * blk + l] * s.get(lastFrom + l, j);
+                    }
+                    h[(keep + i) * mMax + j] = v;
+                    h[j * mMax + keep + i] = v;
+                }
+            }
+        }
+
+        /** Basis rows [0, keep) = S^T Q over rows [0, processed), column chunk by column chunk, in place. */
+        private void rotateRows(Matrix s, int processed, int keep) {
+            DoublePointer sp = new DoublePointer(s.data());
+            DoublePointer tmp = new DoublePointer((long) keep * RESTART_CHUNK);
+            try {
+                for (int c0 = 0; c0 < n; c0 += RESTART_CHUNK) {
+                    int w = Math.min(RESTART_CHUNK, n - c0);
+                    DoublePointer q = new DoublePointer(basis).position(c0);
+                    openblas.cblas_dgemm(openblas.CblasRowMajor, openblas.CblasTrans, openblas.CblasNoTrans,
+                            keep, w, processed, 1.0, sp, keep, q, n, 0.0, tmp, w);
+                    double[] chunk = new double[keep * w];
+                    tmp.position(0).get(chunk, 0, chunk.length);
+                    for (int i = 0; i < keep; i++) {
+                        basis.position((long) i * n + c0).put(chunk, i * w, w);
+                    }
+                    basis.position(0);
+                }
+            } finally {
+                sp.close();
+                tmp.close();
+            }
+        }
+
+        private TopEigenSolver.Solution finish(Ritz ritz, int processed) {
+            int m = Math.min(ritz.values.length, processed);
+            Matrix s = ritz.vectors.columns(0, m);
+            // V = Q^T S (n x m).
+            DoublePointer sp = new DoublePointer(s.data());
+            DoublePointer vp = new DoublePointer((long) n * m);
+            Matrix v = new Matrix(n, m);
+            try {
+                openblas.cblas_dgemm(openblas.CblasRowMajor, openblas.CblasTrans, openblas.CblasNoTrans,
+                        n, m, processed, 1.0, basis, n, sp, m, 0.0, vp, m);
+                vp.get(v.data(), 0, n * m);
+            } finally {
+                sp.close();
+                vp.close();
+            }
+            Matrix wanted = v.columns(0, k);
+            Columns.fixSigns(wanted);
+            double worst = ritz.worst;
+            TopEigenSolver.Report report = new TopEigenSolver.Report(
+                    warmStart ? TopEigenSolver.Start.WARM : TopEigenSolver.Start.COLD, false, steps, products,
+                    worst, worst <= options.tolerance());
+            return new TopEigenSolver.Solution(new Eigenpairs(Arrays.copyOf(ritz.values, k), wanted, worst), v, report);
+        }
+
+        private static Matrix symmetric(Matrix g) {
+            int s = g.rows();
+            double[] d = g.data();
+            for (int i = 0; i < s; i++) {
+                for (int j = 0; j < i; j++) {
+                    double v = 0.5 * (d[i * s + j] + d[j * s + i]);
+                    d[i * s + j] = v;
+                    d[j * s + i] = v;
+                }
+            }
+            return g;
+        }
+
+        @Override
+        public void close() {
+            basis.close();
+            work.close();
+        }
+    }
+}

@@ -1,0 +1,128 @@
+package io.grokwatch.linalg;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Thick-restart block Lanczos against the dense LAPACK decomposition of the same matrix, on the eNTK-shaped
+ * spectra of {@link TopEigenSolverTest} (cliffs of near-equal values over a decaying tail). Residuals are
+ * recomputed explicitly from {@code A V}, so the Lanczos-relation estimate the solver reports is checked too.
+ */
+class BlockLanczosTest {
+    private static final BlockLanczos.Options SMALL_BLOCKS = BlockLanczos.Options.DEFAULT.withBlockSize(8);
+
+    /** Worst {@code ||A v - lambda v|| / lambda} over the returned pairs, from an explicit product. */
+    private static double explicitResidual(Matrix a, Eigenpairs e) {
+        Matrix av = Blas.multiply(a, false, e.vectors(), false);
+        double worst = 0;
+        for (int j = 0; j < e.vectorCount(); j++) {
+            double s = 0;
+            for (int i = 0; i < a.rows(); i++) {
+                double r = av.get(i, j) - e.values()[j] * e.vectors().get(i, j);
+                s += r * r;
+            }
+            worst = Math.max(worst, Math.sqrt(s) / e.values()[j]);
+        }
+        return worst;
+    }
+
+    @Test
+    void coldSolveMatchesDenseDecompositionWithoutRestart() {
+        Matrix a = TopEigenSolverTest.withSpectrum(TopEigenSolverTest.cliffSpectrum(500, 1), 2);
+        Eigenpairs dense = SymmetricEigen.full(a);
+        TopEigenSolver.Solution s = BlockLanczos.solve(SymmetricOperator.of(a), 45, null, SMALL_BLOCKS);
+        assertTrue(s.report().converged(), s.report().toString());
+        assertEquals(TopEigenSolver.Start.COLD, s.report().start());
+        for (int i = 0; i < 45; i++) {
+            // Eigenvalue error <= residual * lambda (Bauer-Fike for symmetric matrices); tolerance 1e-6.
+            assertEquals(dense.values()[i], s.pairs().values()[i], 1e-6 * dense.values()[i], "eigenvalue " + i);
+        }
+        // The reported residual is the Lanczos-relation estimate; the explicit one agrees to rounding.
+        double explicit = explicitResidual(a, s.pairs());
+        assertTrue(explicit <= 1e-6, "explicit residual " + explicit);
+        assertEquals(s.report().residual(), explicit, 1e-9);
+        assertTrue(Orthonormal.orthonormalityError(s.pairs().vectors()) < 1e-10);
+    }
+
+    @Test
+    void thickRestartsConvergeToTheSamePairs() {
+        Matrix a = TopEigenSolverTest.withSpectrum(TopEigenSolverTest.cliffSpectrum(600, 3), 4);
+        Eigenpairs dense = SymmetricEigen.full(a);
+        // A basis of 80 for 45 pairs must restart several times.
+        TopEigenSolver.Solution s = BlockLanczos.solve(SymmetricOperator.of(a), 45, null, SMALL_BLOCKS.withMaxBasis(80));
+        assertTrue(s.report().converged(), s.report().toString());
+        assertTrue(s.report().products() > 80, "restarted: " + s.report());
+        for (int i = 0; i < 45; i++) {
+            assertEquals(dense.values()[i], s.pairs().values()[i], 1e-6 * dense.values()[i], "eigenvalue " + i);
+        }
+        assertTrue(explicitResidual(a, s.pairs()) <= 1.01e-6);
+        for (int i = 0; i < 45; i++) {
+            double dot = 0;
+            for (int r = 0; r < 600; r++) {
+                dot += dense.vectors().get(r, i) * s.pairs().vectors().get(r, i);
+            }
+            // Eigenvector error <= residual * lambda / gap; the cliffs' own pairs are 1e-3 apart at worst.
+            if (i >= 40 || (i > 0 && i < 19) || (i > 20 && i < 39)) {
+                continue;
+            }
+            assertTrue(Math.abs(dot) > 0.999, "vector " + i + " overlap " + dot);
+        }
+    }
+
+    @Test
+    void warmStartFromANearbyMatrixConverges() {
+        double[] spectrum = TopEigenSolverTest.cliffSpectrum(500, 5);
+        Matrix a = TopEigenSolverTest.withSpectrum(spectrum, 6);
+        Matrix b = a.copy();
+        SplittableRandom r = new SplittableRandom(7);
+        for (int i = 0; i < 500; i++) {
+            for (int j = 0; j <= i; j++) {
+                double d = 1e-3 * (r.nextDouble() - 0.5);
+                b.add(i, j, d);
+                if (i != j) {
+                    b.add(j, i, d);
+                }
+            }
+        }
+        TopEigenSolver.Solution previous = BlockLanczos.solve(SymmetricOperator.of(a), 45, null, SMALL_BLOCKS);
+        TopEigenSolver.Solution warm = BlockLanczos.solve(SymmetricOperator.of(b), 45, previous.basis(), SMALL_BLOCKS);
+        assertEquals(TopEigenSolver.Start.WARM, warm.report().start());
+        assertTrue(warm.report().converged(), warm.report().toString());
+        Eigenpairs dense = SymmetricEigen.full(b);
+        for (int i = 0; i < 45; i++) {
+            assertEquals(dense.values()[i], warm.pairs().values()[i], 1e-6 * dense.values()[i], "eigenvalue " + i);
+        }
+    }
+
+    @Test
+    void rankDeficientOperatorsFindTheirNullSpace() {
+        // Rank 30, top 40 wanted: the Krylov space becomes invariant and is continued from random directions.
+        SplittableRandom r = new SplittableRandom(9);
+        Matrix f = new Matrix(300, 30);
+        for (int i = 0; i < f.data().length; i++) {
+            f.data()[i] = r.nextDouble() - 0.5;
+        }
+        Matrix a = Blas.gram(f);
+        TopEigenSolver.Solution s = BlockLanczos.solve(SymmetricOperator.lowRank(f), 40, null, SMALL_BLOCKS);
+        assertTrue(s.report().converged(), s.report().toString());
+        Eigenpairs dense = SymmetricEigen.full(a);
+        for (int i = 0; i < 40; i++) {
+            assertEquals(dense.values()[i], s.pairs().values()[i], 1e-9 * dense.values()[0], "eigenvalue " + i);
+        }
+    }
+
+    @Test
+    void rejectsWhatItCannotSolve() {
+        Matrix a = TopEigenSolverTest.withSpectrum(TopEigenSolverTest.cliffSpectrum(100, 1), 2);
+        assertThrows(IllegalArgumentException.class, () -> BlockLanczos.solve(SymmetricOperator.of(a), 80, null,
+                SMALL_BLOCKS));
+        assertThrows(IllegalArgumentException.class, () -> BlockLanczos.solve(SymmetricOperator.of(a), 0, null,
+                SMALL_BLOCKS));
+        assertThrows(IllegalArgumentException.class, () -> BlockLanczos.Options.DEFAULT.withBlockSize(0));
+    }
+}
