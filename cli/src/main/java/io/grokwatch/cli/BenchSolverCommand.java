@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.grokwatch.analysis.ModularAdditionAnalyzer;
 import io.grokwatch.entk.Entk;
 import io.grokwatch.features.Cliffs;
+import io.grokwatch.linalg.BlockLanczos;
 import io.grokwatch.linalg.Eigenpairs;
 import io.grokwatch.linalg.Matrix;
 import io.grokwatch.linalg.SymmetricEigen;
@@ -30,15 +31,16 @@ import java.util.function.Supplier;
 
 /**
  * {@code grokwatch bench solver}: kernels of consecutive checkpoints of real runs solved three ways in one
- * process: full dense (LAPACK tridiagonalisation, where the formed kernel is affordable), cold LOBPCG (random
- * start) and LOBPCG warm-started from the previous checkpoint's basis, at the same tolerance, so the ratio
+ * process: full dense (LAPACK tridiagonalisation, where the formed kernel is affordable), the analyzer's iterative
+ * solver (block Lanczos) cold (random start) and warm-started from the previous checkpoint's basis, and optionally
+ * LOBPCG both ways, at the same tolerance, so the ratio
  * compares solves of the same accuracy. Modular addition uses the whole-model class-mean kernel applied through
  * the layer structure (never formed); each checkpoint also gets the full per-checkpoint analysis (both layer
  * kernels, whole model, cliff overlaps) cold and warm. TMS uses the importance-weighted flattened kernel
  * through its P x P dual.
  */
 @Command(name = "solver", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Cold vs warm-started LOBPCG vs full dense decomposition on consecutive checkpoints of real "
+        description = {"Cold vs warm-started block Lanczos (and, with --lobpcg, LOBPCG) vs full dense decomposition on consecutive checkpoints of real "
                 + "runs (modular addition: whole-model eNTK plus the full per-checkpoint analysis; TMS: flattened "
                 + "kernel): time, iterations, achieved residual, eigenvalue agreement with the dense solve, and "
                 + "peak heap.",
@@ -72,6 +74,15 @@ final class BenchSolverCommand implements Callable<Integer> {
     @Option(names = "--analysis", negatable = true, description = "Also time the full per-checkpoint modular-addition "
             + "analysis (both layer kernels + whole model + overlaps), cold and warm. Default: ${DEFAULT-VALUE}.")
     boolean analysis = true;
+    @Option(names = "--block", description = "Block Lanczos: vectors added to the Krylov basis per operator "
+            + "application. Default: ${DEFAULT-VALUE}.")
+    int lanczosBlock = BlockLanczos.Options.DEFAULT.blockSize();
+    @Option(names = "--basis", description = "Block Lanczos: basis vectors kept before a thick restart; 0 chooses "
+            + "2k + 4 blocks. Default: ${DEFAULT-VALUE}.")
+    int lanczosBasis = 0;
+    @Option(names = "--lobpcg", negatable = true, description = "Also time LOBPCG (the solver block Lanczos replaced; "
+            + "slow above p = 59). Default: ${DEFAULT-VALUE}.")
+    boolean lobpcg = false;
     @Option(names = "--out", description = "Optional JSON file with every measurement.")
     Path out;
 
@@ -81,7 +92,7 @@ final class BenchSolverCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--checkpoints must be >= 2, --every >= 1, --train-epochs and "
                     + "--tms-epochs >= 0");
         }
-        Table t = new Table("case", "n", "k", "checkpoint", "method", "ms", "iterations", "residual",
+        Table t = new Table("case", "n", "k", "checkpoint", "method", "ms", "steps", "residual",
                 "max rel. eig diff", "peak heap MB");
         ObjectNode root = JsonFiles.object();
         List<String> summary = new ArrayList<>();
@@ -208,25 +219,54 @@ final class BenchSolverCommand implements Callable<Integer> {
                 + "speed-up %.1fx", m, median(gramMs), median(coldMs), median(warmMs), median(coldMs) / median(warmMs));
     }
 
-    /** Cold and (from {@code previous}) warm LOBPCG on one kernel; returns the basis the next checkpoint starts from. */
+    /**
+     * Cold and (from {@code previous}) warm solves of one kernel by the analyzer's iterative solver (block Lanczos),
+     * and with {@code --lobpcg} by LOBPCG too; returns the basis the next checkpoint starts from.
+     */
     private Matrix solves(Table t, com.fasterxml.jackson.databind.node.ArrayNode json, String name,
                           SymmetricOperator op, int k, String label, double[] reference, Matrix previous,
                           List<Double> coldMs, List<Double> warmMs) {
-        TopEigenSolver.Options options = TopEigenSolver.Options.DEFAULT.withTolerance(tolerance);
         int n = op.size();
-        Measured<TopEigenSolver.Solution> cold = measure(() -> TopEigenSolver.solve(op, k, null, options));
-        coldMs.add(cold.seconds * 1e3);
-        row(t, json, name, n, k, label, "cold", cold, cold.value.report().iterations(), cold.value.report().residual(),
-                diff(reference, cold.value));
-        if (previous == null) {
-            return cold.value.basis();
+        BlockLanczos.Options lo = BlockLanczos.Options.DEFAULT.withTolerance(tolerance).withBlockSize(lanczosBlock)
+                .withMaxBasis(lanczosBasis);
+        Matrix next = null;
+        if (BlockLanczos.applicable(k, n, lo)) {
+            Measured<TopEigenSolver.Solution> cold = measure(() -> BlockLanczos.solve(op, k, null, lo));
+            coldMs.add(cold.seconds * 1e3);
+            solveRow(t, json, name, n, k, label, "cold", cold, reference);
+            next = cold.value.basis();
+            if (previous != null) {
+                Matrix start = previous;
+                Measured<TopEigenSolver.Solution> warm = measure(() -> BlockLanczos.solve(op, k, start, lo));
+                warmMs.add(warm.seconds * 1e3);
+                solveRow(t, json, name, n, k, label, "warm", warm, reference);
+                next = warm.value.basis();
+            }
         }
-        Matrix start = previous;
-        Measured<TopEigenSolver.Solution> warm = measure(() -> TopEigenSolver.solve(op, k, start, options));
-        warmMs.add(warm.seconds * 1e3);
-        row(t, json, name, n, k, label, warm.value.report().fellBack() ? "warm->cold" : "warm", warm,
-                warm.value.report().iterations(), warm.value.report().residual(), diff(reference, warm.value));
-        return warm.value.basis();
+        if (lobpcg) {
+            TopEigenSolver.Options options = TopEigenSolver.Options.DEFAULT.withTolerance(tolerance);
+            Measured<TopEigenSolver.Solution> cold = measure(() -> TopEigenSolver.solve(op, k, null, options));
+            solveRow(t, json, name, n, k, label, "lobpcg cold", cold, reference);
+            if (next == null) {
+                next = cold.value.basis();
+            }
+            if (previous != null) {
+                Matrix start = previous;
+                Measured<TopEigenSolver.Solution> warm = measure(() -> TopEigenSolver.solve(op, k, start, options));
+                solveRow(t, json, name, n, k, label, warm.value.report().fellBack() ? "lobpcg warm->cold"
+                        : "lobpcg warm", warm, reference);
+            }
+        }
+        return next;
+    }
+
+    private static void solveRow(Table t, com.fasterxml.jackson.databind.node.ArrayNode json, String name, int n,
+                                 int k, String label, String method, Measured<TopEigenSolver.Solution> m,
+                                 double[] reference) {
+        row(t, json, name, n, k, label, method, m, m.value.report().iterations(), m.value.report().residual(),
+                diff(reference, m.value));
+        ((ObjectNode) json.get(json.size() - 1)).put("products", m.value.report().products())
+                .put("converged", m.value.report().converged());
     }
 
     private static double median(List<Double> values) {

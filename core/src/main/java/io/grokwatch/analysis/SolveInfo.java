@@ -8,7 +8,8 @@ package io.grokwatch.analysis;
  * @param start      {@code dense}, {@code warm} or {@code cold} (iterative, from the previous checkpoint's basis or
  *                   from random vectors)
  * @param fellBack   a warm start was offered but was too poor, and the solve restarted cold
- * @param iterations block iterations (0 for dense)
+ * @param iterations block steps of the iterative solver: operator applications to a block for block Lanczos,
+ *                   block iterations for LOBPCG (0 for dense)
  * @param residual   worst relative residual {@code ||K v - lambda v|| / lambda} (dense: the estimated Frobenius one)
  * @param seconds    wall time of the solve
  */

@@ -1,5 +1,6 @@
 package io.grokwatch.analysis;
 
+import io.grokwatch.linalg.BlockLanczos;
 import io.grokwatch.linalg.Eigenpairs;
 import io.grokwatch.linalg.Matrix;
 import io.grokwatch.linalg.Precision;
@@ -10,7 +11,7 @@ import io.grokwatch.linalg.TopEigenSolver;
 /**
  * Chooses how to get a kernel's leading spectrum: one dense tridiagonalisation when the kernel is small enough
  * that it costs less than block iterations (the wanted block would be a large share of the side), otherwise
- * warm-started LOBPCG from the previous checkpoint's eigenbasis of the same kernel (cold when there is none).
+ * block Lanczos seeded from the previous checkpoint's eigenbasis of the same kernel (cold when there is none).
  */
 public final class SpectrumSolver {
     /** Kernels up to this side are decomposed densely (measured: below it LOBPCG's block work costs more). */
@@ -50,13 +51,18 @@ public final class SpectrumSolver {
         return iterative(SymmetricOperator.of(kernel), values, vectors, warm);
     }
 
-    /** Warm-started (or cold) LOBPCG on an operator that need not be formed. */
+    /**
+     * Warm-started (or cold) iterative solve of an operator that need not be formed: thick-restart block Lanczos
+     * (two to three operator products per wanted pair), or LOBPCG when the Krylov basis would not fit the side.
+     */
     public static Solve iterative(SymmetricOperator op, int values, int vectors, Matrix warm) {
         long t0 = System.nanoTime();
         int n = op.size();
         int k = Math.min(n, Math.max(values, vectors));
-        TopEigenSolver.Solution s = TopEigenSolver.solve(op, k, warm,
-                TopEigenSolver.Options.DEFAULT.withTolerance(TOLERANCE));
+        BlockLanczos.Options lanczos = BlockLanczos.Options.DEFAULT.withTolerance(TOLERANCE);
+        TopEigenSolver.Solution s = BlockLanczos.applicable(k, n, lanczos)
+                ? BlockLanczos.solve(op, k, warm, lanczos)
+                : TopEigenSolver.solve(op, k, warm, TopEigenSolver.Options.DEFAULT.withTolerance(TOLERANCE));
         Eigenpairs all = s.pairs();
         double[] v = java.util.Arrays.copyOf(all.values(), Math.min(values, k));
         Eigenpairs e = new Eigenpairs(v, all.vectors().columns(0, Math.min(vectors, k)), all.residual());

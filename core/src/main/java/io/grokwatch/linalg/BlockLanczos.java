@@ -30,6 +30,8 @@ import java.util.SplittableRandom;
 public final class BlockLanczos {
     /** Basis columns transformed per chunk during a restart (bounds the scratch memory). */
     private static final int RESTART_CHUNK = 2048;
+    /** Block steps between convergence checks (each is an eigen-decomposition of the projected matrix). */
+    private static final int CHECK_EVERY = 2;
 
     private BlockLanczos() {
     }
@@ -210,7 +212,7 @@ public final class BlockLanczos {
                 lastBlockRows = blk;
                 sinceCheck++;
                 boolean full = processed + Math.max(next, 1) > mMax;
-                boolean check = processed >= k + b && (full || sinceCheck >= 4 || next == 0 || steps >= options.maxBlockSteps());
+                boolean check = processed >= k + b && (full || sinceCheck >= CHECK_EVERY || next == 0 || steps >= options.maxBlockSteps());
                 if (check) {
                     sinceCheck = 0;
                     ritz = ritz(processed, Math.min(processed, full ? keepCount(processed) : k), lastR, next,
@@ -473,7 +475,7 @@ public final class BlockLanczos {
         }
 
         private TopEigenSolver.Solution finish(Ritz ritz, int processed) {
-            int m = Math.min(ritz.values.length, processed);
+            int m = k;
             Matrix s = ritz.vectors.columns(0, m);
             // V = Q^T S (n x m).
             DoublePointer sp = new DoublePointer(s.data());
@@ -487,13 +489,15 @@ public final class BlockLanczos {
                 sp.close();
                 vp.close();
             }
-            Matrix wanted = v.columns(0, k);
+            Matrix wanted = v;
             Columns.fixSigns(wanted);
             double worst = ritz.worst;
             TopEigenSolver.Report report = new TopEigenSolver.Report(
                     warmStart ? TopEigenSolver.Start.WARM : TopEigenSolver.Start.COLD, false, steps, products,
                     worst, worst <= options.tolerance());
-            return new TopEigenSolver.Solution(new Eigenpairs(Arrays.copyOf(ritz.values, k), wanted, worst), v, report);
+            // The wanted vectors are all a later warm start needs (it mixes them into its first block).
+            return new TopEigenSolver.Solution(new Eigenpairs(Arrays.copyOf(ritz.values, k), wanted, worst), wanted,
+                    report);
         }
 
         private static Matrix symmetric(Matrix g) {
