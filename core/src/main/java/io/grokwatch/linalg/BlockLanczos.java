@@ -264,24 +264,35 @@ public final class BlockLanczos {
             }
             work.position(0).put(rows, 0, rows.length);
             double[] total = new double[size * blk];
-            DoublePointer coef = new DoublePointer((long) size * blk);
-            try {
-                for (int pass = 0; pass < 2; pass++) {
-                    // C = Q W^T (size x blk); W -= C^T Q.
-                    openblas.cblas_dgemm(openblas.CblasRowMajor, openblas.CblasNoTrans, openblas.CblasTrans,
-                            size, blk, n, 1.0, basis, n, work, n, 0.0, coef, blk);
-                    openblas.cblas_dgemm(openblas.CblasRowMajor, openblas.CblasTrans, openblas.CblasNoTrans,
-                            blk, n, size, -1.0, coef, blk, basis, n, 1.0, work, n);
-                    double[] cd = new double[size * blk];
-                    coef.get(cd, 0, cd.length);
-                    for (int i = 0; i < cd.length; i++) {
-                        total[i] += cd[i];
+            for (int pass = 0; pass < 2; pass++) {
+                double[] c = subtractProjection(work, blk, size);
+                // H's column block is Q (A X)^T, the transpose of the coefficients (blk x size).
+                for (int j = 0; j < blk; j++) {
+                    for (int i = 0; i < size; i++) {
+                        total[i * blk + j] += c[j * size + i];
                     }
                 }
+            }
+            return total;
+        }
+
+        /**
+         * {@code W -= (W Q^T) Q} in place for the {@code r} rows at {@code w}, against basis rows [0, rows);
+         * returns the coefficients {@code W Q^T} (r x rows).
+         */
+        private double[] subtractProjection(DoublePointer w, int r, int rows) {
+            DoublePointer coef = new DoublePointer((long) r * rows);
+            try {
+                openblas.cblas_dgemm(openblas.CblasRowMajor, openblas.CblasNoTrans, openblas.CblasTrans,
+                        r, rows, n, 1.0, w, n, basis, n, 0.0, coef, rows);
+                openblas.cblas_dgemm(openblas.CblasRowMajor, openblas.CblasNoTrans, openblas.CblasNoTrans,
+                        r, n, rows, -1.0, coef, rows, basis, n, 1.0, w, n);
+                double[] c = new double[r * rows];
+                coef.get(c, 0, c.length);
+                return c;
             } finally {
                 coef.close();
             }
-            return total;
         }
 
         /**
@@ -308,7 +319,7 @@ public final class BlockLanczos {
                     q = projectOut(q, at);
                 }
                 Matrix g = Blas.multiply(q, false, q, true);
-                Eigenpairs e = SymmetricEigen.topRobust(symmetric(g), g.rows());
+                Eigenpairs e = SymmetricEigen.topRobust(TopEigenSolver.symmetrise(g), g.rows());
                 double[] d = e.values();
                 // Pass 0 drops directions of the residual at the rounding level of the operator's image (an
                 // invariant subspace was found), pass 1 those that the projection showed to be dependent.
@@ -338,20 +349,14 @@ public final class BlockLanczos {
 
         /** {@code q - (q Q^T) Q} against basis rows [0, rows). */
         private Matrix projectOut(Matrix q, int rows) {
-            int r = q.rows();
             DoublePointer qp = new DoublePointer(q.data());
-            DoublePointer coef = new DoublePointer((long) r * rows);
             try {
-                openblas.cblas_dgemm(openblas.CblasRowMajor, openblas.CblasNoTrans, openblas.CblasTrans,
-                        r, rows, n, 1.0, qp, n, basis, n, 0.0, coef, rows);
-                openblas.cblas_dgemm(openblas.CblasRowMajor, openblas.CblasNoTrans, openblas.CblasNoTrans,
-                        r, n, rows, -1.0, coef, rows, basis, n, 1.0, qp, n);
-                double[] out = new double[r * n];
+                subtractProjection(qp, q.rows(), rows);
+                double[] out = new double[q.rows() * n];
                 qp.get(out, 0, out.length);
-                return new Matrix(r, n, out);
+                return new Matrix(q.rows(), n, out);
             } finally {
                 qp.close();
-                coef.close();
             }
         }
 
@@ -498,19 +503,6 @@ public final class BlockLanczos {
             // The wanted vectors are all a later warm start needs (it mixes them into its first block).
             return new TopEigenSolver.Solution(new Eigenpairs(Arrays.copyOf(ritz.values, k), wanted, worst), wanted,
                     report);
-        }
-
-        private static Matrix symmetric(Matrix g) {
-            int s = g.rows();
-            double[] d = g.data();
-            for (int i = 0; i < s; i++) {
-                for (int j = 0; j < i; j++) {
-                    double v = 0.5 * (d[i * s + j] + d[j * s + i]);
-                    d[i * s + j] = v;
-                    d[j * s + i] = v;
-                }
-            }
-            return g;
         }
 
         @Override

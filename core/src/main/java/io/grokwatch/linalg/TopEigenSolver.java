@@ -475,7 +475,8 @@ public final class TopEigenSolver {
         return t;
     }
 
-    private static void symmetrise(Matrix h) {
+    /** Averages {@code h} with its transpose in place (rounding leaves products like Q^T A Q slightly asymmetric). */
+    static Matrix symmetrise(Matrix h) {
         int s = h.rows();
         double[] d = h.data();
         for (int i = 0; i < s; i++) {
@@ -485,6 +486,7 @@ public final class TopEigenSolver {
                 d[j * s + i] = v;
             }
         }
+        return h;
     }
 
     private static Matrix concat(Matrix... blocks) {
