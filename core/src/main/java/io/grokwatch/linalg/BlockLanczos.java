@@ -30,8 +30,15 @@ import java.util.SplittableRandom;
 public final class BlockLanczos {
     /** Basis columns transformed per chunk during a restart (bounds the scratch memory). */
     private static final int RESTART_CHUNK = 2048;
-    /** Block steps between convergence checks (each is an eigen-decomposition of the projected matrix). */
+    /** Fewest block steps between convergence checks (each is an eigen-decomposition of the projected matrix). */
     private static final int CHECK_EVERY = 2;
+    /**
+     * A residual block whose smallest squared singular value is below this share of the operator image's squared
+     * scale is projected against the basis a third time (amplified rounding would exceed 1e-12 otherwise).
+     */
+    private static final double REPROJECT_BELOW = 1e-8;
+    /** Most block steps between two convergence checks (restarts force one anyway). */
+    private static final int MAX_CHECK_WAIT = 16;
 
     private BlockLanczos() {
     }
@@ -103,6 +110,41 @@ public final class BlockLanczos {
         boolean useWarm = warm != null && warm.rows() == n && warm.cols() > 0;
         try (Run run = new Run(a, k, options)) {
             return run.solve(useWarm ? warm : null);
+        }
+    }
+
+    /**
+     * When to look at the Ritz pairs next. Each look is a dense eigen-decomposition of the projected matrix (as
+     * costly as several block steps once the basis holds a thousand vectors), so the solver extrapolates the
+     * worst residual's decay per step from the last two looks and waits a third of the predicted distance to
+     * the tolerance (convergence speeds up as it goes): a few looks per solve instead of one every other step.
+     */
+    static final class CheckSchedule {
+        /** Within this factor of the tolerance a restart resets the extrapolation. */
+        private static final double NEAR_CONVERGED = 1e4;
+        private final double tolerance;
+        private int lastStep = -1;
+        private double lastWorst;
+
+        CheckSchedule(double tolerance) {
+            this.tolerance = tolerance;
+        }
+
+        /** @param restarting a thick restart follows this look (near the end it converges faster than before) */
+        int stepsUntilNextCheck(int step, double worst, boolean restarting) {
+            if (restarting && worst < NEAR_CONVERGED * tolerance) {
+                lastStep = -1;
+                return CHECK_EVERY;
+            }
+            int wait = CHECK_EVERY;
+            if (lastStep >= 0 && step > lastStep && worst > tolerance && worst < lastWorst) {
+                double decayPerStep = Math.log(lastWorst / worst) / (step - lastStep);
+                double predicted = Math.log(worst / tolerance) / decayPerStep;
+                wait = (int) Math.max(CHECK_EVERY, Math.min(MAX_CHECK_WAIT, Math.floor(predicted / 3)));
+            }
+            lastStep = step;
+            lastWorst = worst;
+            return wait;
         }
     }
 
@@ -182,6 +224,8 @@ public final class BlockLanczos {
             int lastBlockRows = 0;
             Ritz ritz = null;
             int sinceCheck = 0;
+            int checkAfter = CHECK_EVERY;
+            CheckSchedule schedule = new CheckSchedule(options.tolerance());
             while (true) {
                 int blk = size - processed;
                 steps++;
@@ -212,7 +256,8 @@ public final class BlockLanczos {
                 lastBlockRows = blk;
                 sinceCheck++;
                 boolean full = processed + Math.max(next, 1) > mMax;
-                boolean check = processed >= k + b && (full || sinceCheck >= CHECK_EVERY || next == 0 || steps >= options.maxBlockSteps());
+                boolean check = processed >= k + b
+                        && (full || sinceCheck >= checkAfter || next == 0 || steps >= options.maxBlockSteps());
                 if (check) {
                     sinceCheck = 0;
                     ritz = ritz(processed, Math.min(processed, full ? keepCount(processed) : k), lastR, next,
@@ -220,6 +265,7 @@ public final class BlockLanczos {
                     if (ritz.worst <= options.tolerance() || steps >= options.maxBlockSteps()) {
                         return finish(ritz, processed);
                     }
+                    checkAfter = schedule.stepsUntilNextCheck(steps, ritz.worst, full);
                     if (full) {
                         int keep = ritz.values.length;
                         restart(ritz, processed, keep, lastR, next, lastBlockRows);
@@ -281,18 +327,55 @@ public final class BlockLanczos {
          * returns the coefficients {@code W Q^T} (r x rows).
          */
         private double[] subtractProjection(DoublePointer w, int r, int rows) {
+            if (rows == 0) {
+                return new double[0];
+            }
+            int mid = TwoWay.worthSplitting((long) r * rows * n) ? TwoWay.middle(n) : n;
             DoublePointer coef = new DoublePointer((long) r * rows);
+            DoublePointer coef2 = new DoublePointer((long) r * rows);
             try {
-                openblas.cblas_dgemm(openblas.CblasRowMajor, openblas.CblasNoTrans, openblas.CblasTrans,
-                        r, rows, n, 1.0, w, n, basis, n, 0.0, coef, rows);
-                openblas.cblas_dgemm(openblas.CblasRowMajor, openblas.CblasNoTrans, openblas.CblasNoTrans,
-                        r, n, rows, -1.0, coef, rows, basis, n, 1.0, w, n);
+                // Coefficients W Q^T as the sum of the two column halves' products, then each half of W updated.
+                if (mid < n) {
+                    TwoWay.run(() -> coefficients(w, r, rows, 0, mid, coef),
+                            () -> coefficients(w, r, rows, mid, n, coef2));
+                } else {
+                    coefficients(w, r, rows, 0, n, coef);
+                }
                 double[] c = new double[r * rows];
                 coef.get(c, 0, c.length);
+                if (mid < n) {
+                    double[] c2 = new double[r * rows];
+                    coef2.get(c2, 0, c2.length);
+                    for (int i = 0; i < c.length; i++) {
+                        c[i] += c2[i];
+                    }
+                    coef.put(c, 0, c.length);
+                    TwoWay.run(() -> subtract(w, r, rows, 0, mid, coef), () -> subtract(w, r, rows, mid, n, coef));
+                } else {
+                    subtract(w, r, rows, 0, n, coef);
+                }
                 return c;
             } finally {
                 coef.close();
+                coef2.close();
             }
+        }
+
+        /** {@code out = W[:, from:to] Q[:, from:to]^T} (r x rows). */
+        private void coefficients(DoublePointer w, int r, int rows, int from, int to, DoublePointer out) {
+            openblas.cblas_dgemm(openblas.CblasRowMajor, openblas.CblasNoTrans, openblas.CblasTrans,
+                    r, rows, to - from, 1.0, view(w, from), n, view(basis, from), n, 0.0, out, rows);
+        }
+
+        /** {@code W[:, from:to] -= coef Q[:, from:to]}. */
+        private void subtract(DoublePointer w, int r, int rows, int from, int to, DoublePointer coef) {
+            openblas.cblas_dgemm(openblas.CblasRowMajor, openblas.CblasNoTrans, openblas.CblasNoTrans,
+                    r, to - from, rows, -1.0, coef, rows, view(basis, from), n, 1.0, view(w, from), n);
+        }
+
+        /** A pointer to the same memory offset by {@code offset} elements (safe to use from another thread). */
+        private static DoublePointer view(DoublePointer p, long offset) {
+            return new DoublePointer(p).position(p.position() + offset);
         }
 
         /**
@@ -312,10 +395,13 @@ public final class BlockLanczos {
             }
             Matrix wt = new Matrix(rows, n, w);
             Matrix q = wt;
-            // Two passes (an orthonormalising transform of the Gram matrix, then a re-orthogonalisation against the
-            // basis and a second transform) keep the new rows orthonormal to rounding.
+            // Two passes (an orthonormalising transform of the Gram matrix, then a second transform) keep the new
+            // rows orthonormal to rounding. The transform scales the rounding-level components along the basis that
+            // the projections left by up to 1/sigma_min; only when that amplification could make them visible
+            // (the block nearly cancelled, e.g. close to an invariant subspace) is the block projected once more.
+            boolean reproject = true;
             for (int pass = 0; pass < 2 && q.rows() > 0; pass++) {
-                if (pass == 1 && at > 0) {
+                if (pass == 1 && at > 0 && reproject) {
                     q = projectOut(q, at);
                 }
                 Matrix g = Blas.multiply(q, false, q, true);
@@ -331,6 +417,9 @@ public final class BlockLanczos {
                 }
                 if (keep == 0) {
                     return 0;
+                }
+                if (pass == 0 && reference != null) {
+                    reproject = d[keep - 1] < REPROJECT_BELOW * imageScale * imageScale;
                 }
                 Matrix t = new Matrix(keep, q.rows());
                 for (int i = 0; i < keep; i++) {
@@ -459,23 +548,34 @@ public final class BlockLanczos {
         /** Basis rows [0, keep) = S^T Q over rows [0, processed), column chunk by column chunk, in place. */
         private void rotateRows(Matrix s, int processed, int keep) {
             DoublePointer sp = new DoublePointer(s.data());
-            DoublePointer tmp = new DoublePointer((long) keep * RESTART_CHUNK);
             try {
-                for (int c0 = 0; c0 < n; c0 += RESTART_CHUNK) {
-                    int w = Math.min(RESTART_CHUNK, n - c0);
-                    DoublePointer q = new DoublePointer(basis).position(c0);
-                    openblas.cblas_dgemm(openblas.CblasRowMajor, openblas.CblasTrans, openblas.CblasNoTrans,
-                            keep, w, processed, 1.0, sp, keep, q, n, 0.0, tmp, w);
-                    double[] chunk = new double[keep * w];
-                    tmp.position(0).get(chunk, 0, chunk.length);
-                    for (int i = 0; i < keep; i++) {
-                        basis.position((long) i * n + c0).put(chunk, i * w, w);
-                    }
-                    basis.position(0);
+                int chunks = (n + RESTART_CHUNK - 1) / RESTART_CHUNK;
+                if (chunks > 1 && TwoWay.worthSplitting((long) keep * processed * n)) {
+                    int half = chunks / 2;
+                    TwoWay.run(() -> rotateChunks(sp, processed, keep, 0, half),
+                            () -> rotateChunks(sp, processed, keep, half, chunks));
+                } else {
+                    rotateChunks(sp, processed, keep, 0, chunks);
                 }
             } finally {
                 sp.close();
-                tmp.close();
+            }
+        }
+
+        /** {@link #rotateRows} over column chunks [from, to); touches only those columns. */
+        private void rotateChunks(DoublePointer sp, int processed, int keep, int from, int to) {
+            try (DoublePointer tmp = new DoublePointer((long) keep * RESTART_CHUNK)) {
+                for (int chunk = from; chunk < to; chunk++) {
+                    int c0 = chunk * RESTART_CHUNK;
+                    int w = Math.min(RESTART_CHUNK, n - c0);
+                    openblas.cblas_dgemm(openblas.CblasRowMajor, openblas.CblasTrans, openblas.CblasNoTrans,
+                            keep, w, processed, 1.0, sp, keep, view(basis, c0), n, 0.0, tmp, w);
+                    double[] rows = new double[keep * w];
+                    tmp.get(rows, 0, rows.length);
+                    for (int i = 0; i < keep; i++) {
+                        view(basis, (long) i * n + c0).put(rows, i * w, w);
+                    }
+                }
             }
         }
 
@@ -487,8 +587,17 @@ public final class BlockLanczos {
             DoublePointer vp = new DoublePointer((long) n * m);
             Matrix v = new Matrix(n, m);
             try {
-                openblas.cblas_dgemm(openblas.CblasRowMajor, openblas.CblasTrans, openblas.CblasNoTrans,
-                        n, m, processed, 1.0, basis, n, sp, m, 0.0, vp, m);
+                int mid = TwoWay.worthSplitting((long) n * m * processed) ? TwoWay.middle(n) : n;
+                Runnable top = () -> openblas.cblas_dgemm(openblas.CblasRowMajor, openblas.CblasTrans,
+                        openblas.CblasNoTrans, mid, m, processed, 1.0, view(basis, 0), n, sp, m, 0.0, vp, m);
+                Runnable bottom = () -> openblas.cblas_dgemm(openblas.CblasRowMajor, openblas.CblasTrans,
+                        openblas.CblasNoTrans, n - mid, m, processed, 1.0, view(basis, mid), n, sp, m, 0.0,
+                        view(vp, (long) mid * m), m);
+                if (mid < n) {
+                    TwoWay.run(top, bottom);
+                } else {
+                    top.run();
+                }
                 vp.get(v.data(), 0, n * m);
             } finally {
                 sp.close();

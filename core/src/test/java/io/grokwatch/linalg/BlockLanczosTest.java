@@ -75,6 +75,67 @@ class BlockLanczosTest {
     }
 
     @Test
+    void largeOperatorsSplitTheirBlasWorkAndStillMatchTheExactSpectrum() {
+        // Side 5,000 in blocks of 16 makes every projection, restart rotation and the final rotation large enough
+        // to be split across two threads (TwoWay). A diagonal operator has its exact spectrum in plain sight.
+        int n = 5000;
+        double[] d = TopEigenSolverTest.cliffSpectrum(n, 7);
+        SymmetricOperator diag = new SymmetricOperator() {
+            @Override
+            public int size() {
+                return n;
+            }
+
+            @Override
+            public Matrix apply(Matrix x) {
+                Matrix out = x.copy();
+                for (int i = 0; i < n; i++) {
+                    for (int j = 0; j < x.cols(); j++) {
+                        out.set(i, j, d[i] * x.get(i, j));
+                    }
+                }
+                return out;
+            }
+        };
+        assertTrue(TwoWay.worthSplitting(16L * 200 * n), "this machine would not split the test's work");
+        double[] sorted = d.clone();
+        java.util.Arrays.sort(sorted);
+        TopEigenSolver.Solution s = BlockLanczos.solve(diag, 60, null,
+                BlockLanczos.Options.DEFAULT.withBlockSize(16).withMaxBasis(200));
+        assertTrue(s.report().converged(), s.report().toString());
+        assertTrue(s.report().products() > 200, "restarted: " + s.report());
+        double worst = 0;
+        Matrix v = s.pairs().vectors();
+        for (int j = 0; j < 60; j++) {
+            double lambda = s.pairs().values()[j];
+            assertEquals(sorted[n - 1 - j], lambda, 1e-6 * sorted[n - 1 - j], "eigenvalue " + j);
+            double r = 0;
+            for (int i = 0; i < n; i++) {
+                double e = (d[i] - lambda) * v.get(i, j);
+                r += e * e;
+            }
+            worst = Math.max(worst, Math.sqrt(r) / lambda);
+        }
+        assertTrue(worst <= 1.01e-6, "explicit residual " + worst);
+        assertEquals(s.report().residual(), worst, 1e-9);
+        assertTrue(Orthonormal.orthonormalityError(v) < 1e-10);
+    }
+
+    @Test
+    void convergenceChecksSpreadOutWhileTheResidualDecaysSteadily() {
+        BlockLanczos.CheckSchedule schedule = new BlockLanczos.CheckSchedule(1e-6);
+        assertEquals(2, schedule.stepsUntilNextCheck(10, 1e-1, false), "no history yet: check again soon");
+        // 1e-1 -> 1e-2 over 4 steps: 16 more steps to 1e-6 predicted; a third of that.
+        assertEquals(5, schedule.stepsUntilNextCheck(14, 1e-2, false));
+        // Slow decay: the wait is capped.
+        assertEquals(16, schedule.stepsUntilNextCheck(17, 0.9e-2, false));
+        // Growing residual: back to the shortest wait.
+        assertEquals(2, schedule.stepsUntilNextCheck(33, 2e-2, false));
+        // Close to the tolerance, a thick restart makes the next steps converge faster than extrapolated.
+        assertEquals(2, schedule.stepsUntilNextCheck(35, 1e-3, true));
+    }
+
+    @Test
     void warmStartFromANearbyMatrixConverges() {
         double[] spectrum = TopEigenSolverTest.cliffSpectrum(500, 5);
         Matrix a = TopEigenSolverTest.withSpectrum(spectrum, 6);

@@ -1,0 +1,53 @@
+package io.grokwatch.linalg;
+
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Runs two halves of one large BLAS-bound step side by side: the second on the common fork-join pool, the first on
+ * the caller. The analyzer runs its eigen-solves concurrently with single-threaded BLAS, so when the short solves
+ * are done the long one (the whole-model kernel) would otherwise leave the other cores idle. When no core is free
+ * the caller runs both halves itself.
+ */
+final class TwoWay {
+    /** Below this many multiply-adds a step is not worth splitting (a fork costs tens of microseconds). */
+    static final long MIN_WORK = 4_000_000L;
+
+    private TwoWay() {
+    }
+
+    /** Whether splitting a step of {@code work} multiply-adds can pay on this machine. */
+    static boolean worthSplitting(long work) {
+        return work >= MIN_WORK && ForkJoinPool.getCommonPoolParallelism() > 0
+                && Runtime.getRuntime().availableProcessors() > 1;
+    }
+
+    /**
+     * Runs both; returns when both are done. The second is offered to the common pool, but whichever thread gets
+     * to it first runs it, so a busy pool never makes the caller wait.
+     */
+    static void run(Runnable first, Runnable second) {
+        AtomicBoolean claimed = new AtomicBoolean();
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        Runnable once = () -> {
+            if (claimed.compareAndSet(false, true)) {
+                try {
+                    second.run();
+                    done.complete(null);
+                } catch (Throwable t) {
+                    done.completeExceptionally(t);
+                }
+            }
+        };
+        ForkJoinPool.commonPool().execute(once);
+        first.run();
+        once.run();
+        done.join();
+    }
+
+    /** Splits {@code [0, n)} at a multiple of 8 near the middle (keeps both halves' rows aligned for BLAS). */
+    static int middle(int n) {
+        return Math.max(0, Math.min(n, (n / 2 + 7) / 8 * 8));
+    }
+}
