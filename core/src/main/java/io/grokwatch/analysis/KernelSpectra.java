@@ -1,5 +1,6 @@
 package io.grokwatch.analysis;
 
+import io.grokwatch.entk.DualGram;
 import io.grokwatch.entk.Entk;
 import io.grokwatch.entk.KernelKind;
 import io.grokwatch.features.Cliffs;
@@ -51,17 +52,36 @@ public final class KernelSpectra {
         }
     }
 
-    /** One kernel's spectrum plus, for flattened autoencoder kernels, the feature heatmap. */
-    public record KernelResult(SpectrumSummary spectrum, Optional<TmsHeatmap> heatmap, double seconds) {
+    /**
+     * One kernel's spectrum plus, for flattened autoencoder kernels, the feature heatmap.
+     *
+     * @param basis what the next checkpoint's solve of this kernel can start from (the dual's eigenvectors for a
+     *              flattened kernel solved through its P x P dual), or empty
+     */
+    public record KernelResult(SpectrumSummary spectrum, Optional<TmsHeatmap> heatmap, Optional<Matrix> basis,
+                               double seconds) {
     }
 
     /** Results keyed by {@link Entk#ALL} first, then each group in model order. */
     public static Map<String, KernelResult> analyze(Network net, Matrix probes, Optional<FourierFamilies> families,
                                                     Options o) {
+        return analyze(net, probes, families, o, Map.of(), true);
+    }
+
+    /**
+     * As {@link #analyze(Network, Matrix, Optional, Options)}, warm-starting iterative solves from the previous
+     * checkpoint's {@link KernelResult#basis()} of the same kernel.
+     *
+     * @param layers also analyse each parameter group's kernel (otherwise only {@link Entk#ALL})
+     */
+    public static Map<String, KernelResult> analyze(Network net, Matrix probes, Optional<FourierFamilies> families,
+                                                    Options o, Map<String, Matrix> previous, boolean layers) {
         Entk entk = new Entk(net, probes);
         List<String> names = new ArrayList<>();
         names.add(Entk.ALL);
-        names.addAll(entk.groups());
+        if (layers) {
+            names.addAll(entk.groups());
+        }
         Optional<ModularAdditionCliffs> cliffs = families.map(f -> Cliffs.modularAddition(f.p()));
         boolean overlaps = cliffs.isPresent() && o.kind() != KernelKind.FLATTENED;
         boolean heatmap = o.kind() == KernelKind.FLATTENED && net.inputs() == net.outputs();
@@ -77,12 +97,28 @@ public final class KernelSpectra {
             if (heatmap) {
                 vectors = o.topK();
             }
-            Eigenpairs e = switch (o.kind()) {
-                case CLASS_MEAN -> entk.classMeanTop(g, values, vectors, o.precision());
-                case PER_CLASS -> SymmetricEigen.top(entk.perClass(g, o.cls(), o.cls()), values, vectors,
-                        o.precision());
-                case FLATTENED -> entk.flattenedTop(g, o.outputScale(), values, vectors, o.precision());
-            };
+            Optional<DualGram> dual = o.kind() == KernelKind.FLATTENED
+                    ? entk.flattenedDual(g, o.outputScale()) : Optional.empty();
+            Optional<Matrix> basis = Optional.empty();
+            SolveInfo solve = null;
+            Eigenpairs e;
+            if (dual.isPresent()) {
+                // Through the P x P dual, by the analyzer's solver: block Lanczos from the previous checkpoint's
+                // dual eigenvectors when the dual is large, one dense decomposition when it is small.
+                int side = dual.get().size();
+                SpectrumSolver.Solve d = SpectrumSolver.top(dual.get().gram(), Math.min(values, side),
+                        Math.min(vectors, side), previous.get(g), o.precision());
+                e = dual.get().lift(d.pairs(), values);
+                basis = Optional.of(d.basis());
+                solve = d.info();
+            } else {
+                e = switch (o.kind()) {
+                    case CLASS_MEAN -> entk.classMeanTop(g, values, vectors, o.precision());
+                    case PER_CLASS -> SymmetricEigen.top(entk.perClass(g, o.cls(), o.cls()), values, vectors,
+                            o.precision());
+                    case FLATTENED -> entk.flattenedTop(g, o.outputScale(), values, vectors, o.precision());
+                };
+            }
             Map<String, Map<Family, Double>> ov = new LinkedHashMap<>();
             Map<String, Double> gaps = new LinkedHashMap<>();
             if (overlaps && e.vectorCount() > cliffs.get().second().last()) {
@@ -95,9 +131,12 @@ public final class KernelSpectra {
             SpectrumSummary s = new SpectrumSummary(top, ov, gaps,
                     Cliffs.detect(top, ModularAdditionAnalyzer.CLIFF_RATIO, ModularAdditionAnalyzer.MAX_CLIFFS),
                     EffectiveRank.of(top), e.residual());
+            if (solve != null) {
+                s = s.withSolve(solve);
+            }
             Optional<TmsHeatmap> hm = heatmap && e.vectorCount() > 0
                     ? Optional.of(TmsHeatmap.compute(probes, e.vectors())) : Optional.empty();
-            out.put(g, new KernelResult(s, hm, (System.nanoTime() - t0) / 1e9));
+            out.put(g, new KernelResult(s, hm, basis, (System.nanoTime() - t0) / 1e9));
         }
         return out;
     }

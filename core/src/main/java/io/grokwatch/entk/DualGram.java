@@ -14,7 +14,7 @@ import java.util.List;
  * layer structure: for uses u, v the block is {@code sum_x (a_u a_v^T)(x) (x) (sum_c s_c^2 delta_u,c
  * delta_v,c^T)(x)}, one GEMM over the probes instead of one rank-one update per (class, probe).
  */
-final class DualGram {
+public final class DualGram {
     private final LayerStructure s;
     private final List<String> parameters;
     private final double[] scale;
@@ -36,7 +36,8 @@ final class DualGram {
         Entk.requireDense("dual Gram", size);
     }
 
-    Matrix gram() {
+    /** The P x P matrix (formed anew on every call). */
+    public Matrix gram() {
         record Block(ParameterUse u, int offU, ParameterUse v, int offV, boolean mirror) {
         }
         List<Block> blocks = new ArrayList<>();
@@ -145,15 +146,27 @@ final class DualGram {
         return u.deltaFirst() ? i * dAct + j : j * dDelta + i;
     }
 
+    /** Side of the dual (the parameter count P). */
+    public int size() {
+        return size;
+    }
+
     /** Eigenpairs of the flattened kernel through this dual: {@code u = S J v / ||S J v||}. */
     Eigenpairs topEigenpairs(int k, int vectors, io.grokwatch.linalg.Precision precision) {
         int rows = s.samples() * s.classes();
         k = Math.min(k, rows);
-        Eigenpairs dual = SymmetricEigen.top(gram(), k, Math.min(vectors, k), precision);
-        // Past the P non-zero eigenvalues of the dual the flattened kernel's spectrum is zero.
-        double[] values = java.util.Arrays.copyOf(dual.values(), k);
+        return lift(SymmetricEigen.top(gram(), k, Math.min(vectors, k), precision), k);
+    }
+
+    /**
+     * The flattened kernel's leading {@code k} eigenpairs from the dual's: the same non-zero eigenvalues (zeros
+     * past the dual's side), and eigenvectors mapped to kernel space as {@code u = S J v / ||S J v||}.
+     */
+    public Eigenpairs lift(Eigenpairs dual, int k) {
+        int rows = s.samples() * s.classes();
+        double[] values = java.util.Arrays.copyOf(dual.values(), Math.min(k, rows));
         if (dual.vectorCount() == 0) {
-            return new Eigenpairs(values, new Matrix(rows, 0), 0.0);
+            return new Eigenpairs(values, new Matrix(rows, 0), dual.residual());
         }
         Matrix u = Columns.normaliseWithSign(jacobianTimes(dual.vectors()));
         // Quality in the dual, where the solve happened; the map to NC space is exact up to rounding.

@@ -338,6 +338,18 @@ public final class Entk {
         return dual.topEigenpairs(k, vectors, precision);
     }
 
+    /**
+     * The flattened kernel's P x P dual when it is the smaller side (NC > P), for callers that choose their own
+     * eigensolver (warm starts live in the dual's P-dimensional space); empty when the kernel itself is smaller.
+     */
+    public java.util.Optional<DualGram> flattenedDual(String group, double[] scale) {
+        long nc = (long) s.samples() * s.classes();
+        if (nc <= parameterCount(group)) {
+            return java.util.Optional.empty();
+        }
+        return java.util.Optional.of(new DualGram(s, parameters(group), scales(scale)));
+    }
+
     /** The P x P dual Gram {@code sum_{c,x} s_c^2 g_c(x) g_c(x)^T} (exposed for tests and benchmarks). */
     public Matrix dualGram(String group, double[] scale) {
         return new DualGram(s, parameters(group), scales(scale)).gram();

@@ -13,7 +13,17 @@ public interface SymmetricOperator {
 
     /** {@code F F^T} from its n x r factor: two thin GEMMs per block, never the n x n matrix. */
     static SymmetricOperator lowRank(Matrix f) {
-        return new LowRankOperator(f);
+        return new SymmetricOperator() {
+            @Override
+            public int size() {
+                return f.rows();
+            }
+
+            @Override
+            public Matrix apply(Matrix x) {
+                return Blas.multiply(f, false, Blas.multiply(f, true, x, false), false);
+            }
+        };
     }
 
     /** {@code s A}. */

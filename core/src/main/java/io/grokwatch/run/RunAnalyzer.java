@@ -86,7 +86,10 @@ public final class RunAnalyzer implements AutoCloseable {
             double[] scale = a.importance().map(base -> Entk.importanceScale(base, net.outputs(), a.tau())).orElse(null);
             Map<String, KernelSpectra.KernelResult> results = KernelSpectra.analyze(net, descriptor.probe().inputs(),
                     descriptor.probe().families(), new KernelSpectra.Options(a.kernel(), a.topK(), scale, a.cls(),
-                            a.precision()));
+                            a.precision()), previous, a.layers());
+            Map<String, io.grokwatch.linalg.Matrix> kept = new java.util.LinkedHashMap<>();
+            results.forEach((g, r) -> r.basis().ifPresent(b -> kept.put(g, b)));
+            bases = kept;
             KernelSpectra.KernelResult all = results.get(Entk.ALL);
             o.setAll(all.spectrum().toJson());
             all.heatmap().ifPresent(h -> putHeatmap(o, h));

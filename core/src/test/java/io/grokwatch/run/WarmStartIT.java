@@ -12,6 +12,7 @@ import io.grokwatch.safetensors.TensorFile;
 import org.junit.jupiter.api.Test;
 
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -62,6 +63,73 @@ class WarmStartIT {
                 assertEquals(dense[i], ours[i], 1e-8 * Math.abs(dense[i]), "eigenvalue " + i);
             }
         }
+    }
+
+    @Test
+    void aTmsRunWarmStartsItsDualSolveAndMatchesTheDenseDual() {
+        // m = 40 hidden, 50 features: the flattened kernel (500 x 50 rows) goes through its 2,050-side dual,
+        // above the dense limit, so the analyzer's block Lanczos solves it and keeps the dual eigenvectors.
+        int n = 50;
+        int m = 40;
+        SplittableRandom r = new SplittableRandom(5);
+        Matrix x = new Matrix(500, n);
+        for (int i = 0; i < x.rows(); i++) {
+            double norm = 0;
+            for (int j = 0; j < n; j++) {
+                double v = r.nextDouble() < 0.9 ? 0.0 : r.nextDouble();
+                x.set(i, j, v);
+                norm += v * v;
+            }
+            for (int j = 0; j < n && norm > 0; j++) {
+                x.set(i, j, x.get(i, j) / Math.sqrt(norm));
+            }
+        }
+        RunDescriptor d = new RunDescriptor("tms", ModelDescription.tms(n), ProbeSource.inline(x),
+                new RunDescriptor.AnalysisSettings(io.grokwatch.entk.KernelKind.FLATTENED, 80, false,
+                        java.util.Optional.of(0.8), 0.33, 0), 1, Map.of());
+        Parameters first = tmsWeights(r, m, n, null, 0);
+        Parameters second = tmsWeights(r, m, n, first, 0.01);
+        try (RunAnalyzer a = new RunAnalyzer(d, 2)) {
+            RunAnalyzer.Analysis cold = a.analyze(checkpoint(first));
+            assertEquals(Set.of(Entk.ALL), cold.bases().keySet());
+            Map<String, Matrix> stored = EigenBases.decode(EigenBases.encode(cold.bases()));
+            RunAnalyzer.Analysis warm = a.analyze(checkpoint(second), stored);
+            JsonNode c = cold.json().get("solve");
+            JsonNode w = warm.json().get("solve");
+            System.out.printf("WarmStartIT tms m=%d: cold %s in %.2f s, warm %s in %.2f s%n", m, c, cold.seconds(), w,
+                    warm.seconds());
+            assertEquals("cold", c.get("start").asText());
+            assertEquals("warm", w.get("start").asText(), w.toString());
+            assertTrue(w.get("iterations").asInt() <= c.get("iterations").asInt(), "warm " + w + " cold " + c);
+            assertTrue(w.get("residual").asDouble() <= 1e-6 && c.get("residual").asDouble() <= 1e-6);
+            assertTrue(warm.json().get("recoveredFeatures").asInt() >= 0);
+
+            // Independent check: the dense decomposition of the same dual Gram; 1e-8 relative as above.
+            double[] scale = Entk.importanceScale(0.8, n, 0.33);
+            Matrix g = new Entk(new Network(d.model(), second), x).dualGram(Entk.ALL, scale);
+            double[] dense = SymmetricEigen.top(g, 80, 0).values();
+            double[] ours = warm.eigenvalues();
+            assertEquals(80, ours.length);
+            for (int i = 0; i < 80; i++) {
+                assertEquals(dense[i], ours[i], 1e-8 * Math.abs(dense[i]), "eigenvalue " + i);
+            }
+        }
+    }
+
+    private static Parameters tmsWeights(SplittableRandom r, int m, int n, Parameters base, double scale) {
+        Matrix w = new Matrix(m, n);
+        Matrix b = new Matrix(1, n);
+        for (int i = 0; i < w.data().length; i++) {
+            w.data()[i] = r.nextGaussian() * Math.sqrt(2.0 / (m + n));
+        }
+        for (int i = 0; i < n; i++) {
+            b.data()[i] = 0.01 * r.nextGaussian();
+        }
+        if (base != null) {
+            w = base.get("W").copy().addInPlace(scale, w);
+            b = base.get("b").copy().addInPlace(scale, b);
+        }
+        return new Parameters().putMatrix("W", w).putVector("b", b.data());
     }
 
     private static TensorFile checkpoint(Parameters p) {

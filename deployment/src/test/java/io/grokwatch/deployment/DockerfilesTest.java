@@ -54,6 +54,8 @@ class DockerfilesTest {
 
         assertTrue(runtime.all("ENV").stream().anyMatch(e -> e.args().equals("OPENBLAS_NUM_THREADS=1")),
                 file.name() + ": ENV OPENBLAS_NUM_THREADS=1");
+        assertTrue(runtime.all("ENV").stream().anyMatch(e -> e.args().equals("GLIBC_TUNABLES=glibc.malloc.hugetlb=1")),
+                file.name() + ": ENV GLIBC_TUNABLES=glibc.malloc.hugetlb=1 (native buffers on huge pages)");
 
         List<String> entrypoint = runtime.last("ENTRYPOINT").orElseThrow().execForm();
         assertEquals("java", entrypoint.get(0), file.name());
