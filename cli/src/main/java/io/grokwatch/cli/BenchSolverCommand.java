@@ -2,6 +2,7 @@ package io.grokwatch.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.grokwatch.analysis.ModularAdditionAnalyzer;
+import io.grokwatch.analysis.SpectrumSolver;
 import io.grokwatch.entk.Entk;
 import io.grokwatch.features.Cliffs;
 import io.grokwatch.linalg.BlockLanczos;
@@ -75,8 +76,9 @@ final class BenchSolverCommand implements Callable<Integer> {
             + "analysis (both layer kernels + whole model + overlaps), cold and warm. Default: ${DEFAULT-VALUE}.")
     boolean analysis = true;
     @Option(names = "--block", description = "Block Lanczos: vectors added to the Krylov basis per operator "
-            + "application. Default: ${DEFAULT-VALUE}.")
-    int lanczosBlock = BlockLanczos.Options.DEFAULT.blockSize();
+            + "application; 0 = the analyzer's choice (32, or k/5 down to 8 for fewer than 160 pairs). "
+            + "Default: ${DEFAULT-VALUE}.")
+    int lanczosBlock = 0;
     @Option(names = "--basis", description = "Block Lanczos: basis vectors kept before a thick restart; 0 chooses "
             + "2k + 4 blocks. Default: ${DEFAULT-VALUE}.")
     int lanczosBasis = 0;
@@ -91,6 +93,9 @@ final class BenchSolverCommand implements Callable<Integer> {
         if (checkpoints < 2 || every < 1 || trainEpochs < 0 || tmsEpochs < 0) {
             throw new IllegalArgumentException("--checkpoints must be >= 2, --every >= 1, --train-epochs and "
                     + "--tms-epochs >= 0");
+        }
+        if (lanczosBlock < 0 || lanczosBasis < 0) {
+            throw new IllegalArgumentException("--block and --basis must be >= 0 (0 = automatic)");
         }
         Table t = new Table("case", "n", "k", "checkpoint", "method", "ms", "steps", "residual",
                 "max rel. eig diff", "peak heap MB");
@@ -227,7 +232,8 @@ final class BenchSolverCommand implements Callable<Integer> {
                           SymmetricOperator op, int k, String label, double[] reference, Matrix previous,
                           List<Double> coldMs, List<Double> warmMs) {
         int n = op.size();
-        BlockLanczos.Options lo = BlockLanczos.Options.DEFAULT.withTolerance(tolerance).withBlockSize(lanczosBlock)
+        BlockLanczos.Options lo = BlockLanczos.Options.DEFAULT.withTolerance(tolerance)
+                .withBlockSize(lanczosBlock > 0 ? lanczosBlock : SpectrumSolver.lanczosBlock(k))
                 .withMaxBasis(lanczosBasis);
         Matrix next = null;
         if (BlockLanczos.applicable(k, n, lo)) {

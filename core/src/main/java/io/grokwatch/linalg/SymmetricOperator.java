@@ -73,21 +73,8 @@ public interface SymmetricOperator {
         };
     }
 
-    /** A formed symmetric matrix as an operator (one GEMM per block). */
+    /** A formed symmetric matrix as an operator (one GEMM per block, see {@link FormedOperator}). */
     static SymmetricOperator of(Matrix a) {
-        if (a.rows() != a.cols()) {
-            throw new IllegalArgumentException("a symmetric operator needs a square matrix, got " + a.shape());
-        }
-        return new SymmetricOperator() {
-            @Override
-            public int size() {
-                return a.rows();
-            }
-
-            @Override
-            public Matrix apply(Matrix x) {
-                return Blas.multiply(a, false, x, false);
-            }
-        };
+        return new FormedOperator(a);
     }
 }
