@@ -1,7 +1,9 @@
 package io.grokwatch.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.grokwatch.analysis.KernelSpectra;
 import io.grokwatch.analysis.ModularAdditionAnalyzer;
+import io.grokwatch.analysis.SolveInfo;
 import io.grokwatch.analysis.SpectrumSolver;
 import io.grokwatch.entk.Entk;
 import io.grokwatch.features.Cliffs;
@@ -204,6 +206,9 @@ final class BenchSolverCommand implements Callable<Integer> {
         List<Double> warmMs = new ArrayList<>();
         List<Double> coldMs = new ArrayList<>();
         List<Double> gramMs = new ArrayList<>();
+        List<Double> analysisCold = new ArrayList<>();
+        List<Double> analysisWarm = new ArrayList<>();
+        Map<String, Matrix> previousBases = null;
         Matrix previous = null;
         for (int c = 0; c < snapshots.size(); c++) {
             Entk entk = new Entk(new Network(task.description(), snapshots.get(c)), task.dataset());
@@ -219,9 +224,35 @@ final class BenchSolverCommand implements Callable<Integer> {
                     d.value.vectors()), 0);
             previous = solves(t, json, name, SymmetricOperator.of(g), kk, label, d.value.values(), previous, coldMs,
                     warmMs);
+            if (analysis) {
+                // What a streamed TMS run costs per checkpoint: dual Gram, solve, map back, heatmap.
+                Network net = new Network(task.description(), snapshots.get(c));
+                KernelSpectra.Options o = new KernelSpectra.Options(io.grokwatch.entk.KernelKind.FLATTENED, k, scale, 0);
+                Measured<Map<String, KernelSpectra.KernelResult>> cold = measure(() -> KernelSpectra.analyze(net,
+                        task.dataset(), java.util.Optional.empty(), o, Map.of(), false));
+                analysisCold.add(cold.seconds * 1e3);
+                SolveInfo cs = cold.value.get(Entk.ALL).spectrum().solve();
+                row(t, json, name, n, kk, label, "analysis cold", cold, cs.iterations(), cs.residual(), Double.NaN);
+                if (previousBases != null) {
+                    Map<String, Matrix> start = previousBases;
+                    Measured<Map<String, KernelSpectra.KernelResult>> warm = measure(() -> KernelSpectra.analyze(net,
+                            task.dataset(), java.util.Optional.empty(), o, start, false));
+                    analysisWarm.add(warm.seconds * 1e3);
+                    SolveInfo ws = warm.value.get(Entk.ALL).spectrum().solve();
+                    row(t, json, name, n, kk, label, "analysis warm", warm, ws.iterations(), ws.residual(), Double.NaN);
+                    previousBases = bases(warm.value);
+                } else {
+                    previousBases = bases(cold.value);
+                }
+            }
         }
-        return String.format("tms m=%d: dual Gram median %.0f ms; solve median cold %.0f ms, warm %.0f ms, warm "
+        String s = String.format("tms m=%d: dual Gram median %.0f ms; solve median cold %.0f ms, warm %.0f ms, warm "
                 + "speed-up %.1fx", m, median(gramMs), median(coldMs), median(warmMs), median(coldMs) / median(warmMs));
+        if (analysis) {
+            s += String.format("; full per-checkpoint analysis median cold %.0f ms, warm %.0f ms",
+                    median(analysisCold), median(analysisWarm));
+        }
+        return s;
     }
 
     /**
@@ -322,5 +353,11 @@ final class BenchSolverCommand implements Callable<Integer> {
         if (!Double.isNaN(diff)) {
             o.put(diff < 0 ? "eigenvalueErrorBound" : "maxRelativeEigenvalueDifference", Math.abs(diff));
         }
+    }
+
+    private static Map<String, Matrix> bases(Map<String, KernelSpectra.KernelResult> results) {
+        Map<String, Matrix> out = new java.util.LinkedHashMap<>();
+        results.forEach((g, r) -> r.basis().ifPresent(b -> out.put(g, b)));
+        return out;
     }
 }
