@@ -277,6 +277,13 @@ final class BenchSolverCommand implements Callable<Integer> {
             next = cold.value.basis();
             if (previous != null) {
                 Matrix start = previous;
+                // What the warm start brings: the previous basis as eigenvectors of this checkpoint's kernel.
+                Measured<io.grokwatch.linalg.RayleighRitz.Result> rr = measure(
+                        () -> io.grokwatch.linalg.RayleighRitz.of(op, start));
+                row(t, json, name, n, k, label, "previous basis", rr, 0, rr.value.medianResidual(),
+                        reference == null ? Double.NaN : maxRelativeDifference(reference, rr.value.values()));
+                ((ObjectNode) json.get(json.size() - 1)).put("medianResidual", rr.value.medianResidual())
+                        .put("worstResidual", rr.value.worstResidual());
                 Measured<TopEigenSolver.Solution> warm = measure(() -> BlockLanczos.solve(op, k, start, lo));
                 warmMs.add(warm.seconds * 1e3);
                 solveRow(t, json, name, n, k, label, "warm", warm, reference);
@@ -335,15 +342,10 @@ final class BenchSolverCommand implements Callable<Integer> {
      * table can mark it as a bound.
      */
     private static double diff(double[] reference, TopEigenSolver.Solution s) {
-        double[] values = s.pairs().values();
         if (reference == null) {
             return -s.report().residual();
         }
-        double worst = 0;
-        for (int i = 0; i < Math.min(reference.length, values.length); i++) {
-            worst = Math.max(worst, Math.abs(reference[i] - values[i]) / Math.abs(reference[i]));
-        }
-        return worst;
+        return maxRelativeDifference(reference, s.pairs().values());
     }
 
     private static void row(Table t, com.fasterxml.jackson.databind.node.ArrayNode json, String name, int n, int k,
@@ -362,5 +364,14 @@ final class BenchSolverCommand implements Callable<Integer> {
         Map<String, Matrix> out = new java.util.LinkedHashMap<>();
         results.forEach((g, r) -> r.basis().ifPresent(b -> out.put(g, b)));
         return out;
+    }
+
+    /** Largest relative difference over the values both arrays have. */
+    private static double maxRelativeDifference(double[] reference, double[] values) {
+        double worst = 0;
+        for (int i = 0; i < Math.min(reference.length, values.length); i++) {
+            worst = Math.max(worst, Math.abs(values[i] - reference[i]) / Math.abs(reference[i]));
+        }
+        return worst;
     }
 }

@@ -250,10 +250,16 @@ class CliTest {
                     assertTrue(row.get("maxRelativeEigenvalueDifference").asDouble() <= 1e-6, row.toString());
                     assertTrue(row.get("converged").asBoolean(), row.toString());
                 }
+                if (m.equals("previous basis")) {
+                    // The warm start's quality: Ritz values of a nearby checkpoint's basis are close but not exact.
+                    double median = row.get("medianResidual").asDouble();
+                    assertTrue(median > 0 && median <= row.get("worstResidual").asDouble(), row.toString());
+                    assertTrue(row.get("maxRelativeEigenvalueDifference").asDouble() < 0.5, row.toString());
+                }
                 assertTrue(row.get("peakHeapMb").asDouble() > 0, row.toString());
             });
-            assertTrue(methods.containsAll(List.of("dense", "cold", "warm", "lobpcg cold", "lobpcg warm")),
-                    c + ": " + methods);
+            assertTrue(methods.containsAll(List.of("dense", "cold", "previous basis", "warm", "lobpcg cold",
+                    "lobpcg warm", "analysis cold", "analysis warm")), c + ": " + methods);
         }
     }
 }
