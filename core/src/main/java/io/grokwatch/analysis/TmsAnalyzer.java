@@ -1,10 +1,7 @@
 package io.grokwatch.analysis;
 
 import io.grokwatch.entk.Entk;
-import io.grokwatch.features.Cliffs;
-import io.grokwatch.features.EffectiveRank;
 import io.grokwatch.features.TmsHeatmap;
-import io.grokwatch.linalg.Eigenpairs;
 import io.grokwatch.linalg.Matrix;
 import io.grokwatch.linalg.Precision;
 import io.grokwatch.model.Network;
@@ -33,17 +30,21 @@ public final class TmsAnalyzer {
         return analyze(net, dataset, importance, tau, topK, Precision.FLOAT64);
     }
 
-    /** As {@link #analyze(Network, Matrix, double[], double, int)}, decomposing in the given precision. */
+    /**
+     * As {@link #analyze(Network, Matrix, double[], double, int)}, decomposing in the given precision. The kernel
+     * goes through the same path as a streamed TMS run ({@link KernelSpectra}): its P x P dual, solved densely up
+     * to 2,000 parameters and by block Lanczos above.
+     */
     public static Result analyze(Network net, Matrix dataset, double[] importance, double tau, int topK,
                                  Precision precision) {
         long t0 = System.nanoTime();
-        Entk entk = new Entk(net, dataset);
-        Eigenpairs e = entk.flattenedTop(Entk.ALL, Entk.importanceScale(importance, tau), topK, topK, precision);
-        TmsHeatmap h = TmsHeatmap.compute(dataset, e.vectors());
-        SpectrumSummary s = new SpectrumSummary(e.values(), Map.of(), Map.of(),
-                Cliffs.detect(e.values(), ModularAdditionAnalyzer.CLIFF_RATIO, ModularAdditionAnalyzer.MAX_CLIFFS),
-                EffectiveRank.of(e.values()), e.residual());
-        return new Result(s, h, h.recoveredFeatures(), representedFeatures(net.parameters().get("W")),
+        KernelSpectra.KernelResult all = KernelSpectra.analyze(net, dataset, java.util.Optional.empty(),
+                new KernelSpectra.Options(io.grokwatch.entk.KernelKind.FLATTENED, topK,
+                        Entk.importanceScale(importance, tau), 0, precision), Map.of(), false).get(Entk.ALL);
+        TmsHeatmap h = all.heatmap().orElseThrow(() -> new IllegalArgumentException(
+                "a TMS model maps its inputs to outputs of the same width; this one has " + net.inputs() + " -> "
+                        + net.outputs()));
+        return new Result(all.spectrum(), h, h.recoveredFeatures(), representedFeatures(net.parameters().get("W")),
                 (System.nanoTime() - t0) / 1e9);
     }
 
