@@ -102,13 +102,25 @@ public final class KernelSpectra {
             Optional<Matrix> basis = Optional.empty();
             SolveInfo solve = null;
             Eigenpairs e;
+            long flattenedSide = (long) entk.samples() * entk.classes();
             if (dual.isPresent()) {
                 // Through the P x P dual, by the analyzer's solver: block Lanczos from the previous checkpoint's
-                // dual eigenvectors when the dual is large, one dense decomposition when it is small.
+                // dual eigenvectors when the dual is large (matrix-free above the dense limit), one dense
+                // decomposition when it is small.
                 int side = dual.get().size();
-                SpectrumSolver.Solve d = SpectrumSolver.top(dual.get().gram(), Math.min(values, side),
-                        Math.min(vectors, side), previous.get(g), o.precision());
+                int dv = Math.min(values, side);
+                int dk = Math.min(vectors, side);
+                SpectrumSolver.Solve d = side <= Entk.MAX_DENSE_SIDE
+                        ? SpectrumSolver.top(dual.get().gram(), dv, dk, previous.get(g), o.precision())
+                        : SpectrumSolver.iterative(dual.get().operator(), dv, dk, previous.get(g));
                 e = dual.get().lift(d.pairs(), values);
+                basis = Optional.of(d.basis());
+                solve = d.info();
+            } else if (o.kind() == KernelKind.FLATTENED && flattenedSide > Entk.MAX_DENSE_SIDE) {
+                // Both sides above the dense limit: the kernel itself, matrix-free.
+                SpectrumSolver.Solve d = SpectrumSolver.iterative(entk.flattenedOperator(g, o.outputScale()),
+                        (int) Math.min(values, flattenedSide), (int) Math.min(vectors, flattenedSide), previous.get(g));
+                e = d.pairs();
                 basis = Optional.of(d.basis());
                 solve = d.info();
             } else {

@@ -33,11 +33,11 @@ public final class DualGram {
             off += m.rows() * m.cols();
         }
         this.size = off;
-        Entk.requireDense("dual Gram", size);
     }
 
-    /** The P x P matrix (formed anew on every call). */
+    /** The P x P matrix (formed anew on every call; P at most {@link Entk#MAX_DENSE_SIDE}). */
     public Matrix gram() {
+        Entk.requireDense("dual Gram", size);
         record Block(ParameterUse u, int offU, ParameterUse v, int offV, boolean mirror) {
         }
         List<Block> blocks = new ArrayList<>();
@@ -222,11 +222,111 @@ public final class DualGram {
         return new Eigenpairs(values, u, dual.residual());
     }
 
+    /**
+     * The dual {@code J^T S^2 J} as a matrix-free operator: each block product is one Jacobian-vector product
+     * ({@code S J W}) and one vector-Jacobian product ({@code J^T S Z}) through the layer structure, so neither
+     * the P x P matrix nor the NC x NC kernel ever exists. For parameter counts above the dense limit.
+     */
+    public io.grokwatch.linalg.SymmetricOperator operator() {
+        return new io.grokwatch.linalg.SymmetricOperator() {
+            @Override
+            public int size() {
+                return size;
+            }
+
+            @Override
+            public Matrix apply(Matrix w) {
+                return jacobianTransposeTimes(jacobianTimes(w));
+            }
+        };
+    }
+
+    /**
+     * The flattened kernel {@code S J J^T S} itself (NC x NC) as a matrix-free operator, one vector-Jacobian and
+     * one Jacobian-vector product per block: for models whose kernel side NC is the smaller one but still above
+     * the dense limit.
+     */
+    public io.grokwatch.linalg.SymmetricOperator kernelOperator() {
+        int rows = s.samples() * s.classes();
+        return new io.grokwatch.linalg.SymmetricOperator() {
+            @Override
+            public int size() {
+                return rows;
+            }
+
+            @Override
+            public Matrix apply(Matrix x) {
+                return jacobianTimes(jacobianTransposeTimes(x));
+            }
+        };
+    }
+
+    /**
+     * {@code J^T S Z} for kernel-space columns Z ({@code NC x k}, channel-major rows {@code c*N + x}): per
+     * parameter use, the scaled output cotangents are pulled back to that use's output, {@code D = sum_c s_c z_c
+     * delta_c} (N x dd per column), and the parameter gradient is {@code D^T a}.
+     */
+    Matrix jacobianTransposeTimes(Matrix z) {
+        int n = s.samples();
+        int c = s.classes();
+        int k = z.cols();
+        if (z.rows() != n * c) {
+            throw new IllegalArgumentException("kernel-space block " + z.shape() + " needs " + (n * c) + " rows");
+        }
+        Matrix out = new Matrix(size, k);
+        double[] od = out.data();
+        double[] zd = z.data();
+        for (int pi = 0; pi < parameters.size(); pi++) {
+            for (ParameterUse u : s.usesOf(parameters.get(pi))) {
+                Matrix a = s.activation(u);
+                Matrix g = s.classGradients(u.op());
+                int da = a.cols();
+                int dd = g.cols();
+                // pulled[x, i*k + kk] = sum_c s_c Z[(c,x), kk] delta_c(x)[i]
+                Matrix pulled = new Matrix(n, dd * k);
+                double[] pd = pulled.data();
+                double[] gd = g.data();
+                java.util.stream.IntStream.range(0, n).parallel().forEach(x -> {
+                    for (int cls = 0; cls < c; cls++) {
+                        int gr = (x * c + cls) * dd;
+                        int zr = (cls * n + x) * k;
+                        double sc = scale[cls];
+                        for (int i = 0; i < dd; i++) {
+                            double w = sc * gd[gr + i];
+                            if (w == 0.0) {
+                                continue;
+                            }
+                            int pr = (x * dd + i) * k;
+                            for (int kk = 0; kk < k; kk++) {
+                                pd[pr + kk] += w * zd[zr + kk];
+                            }
+                        }
+                    }
+                });
+                // grad[j, i*k + kk] = sum_x a[x, j] pulled[x, i*k + kk]
+                double[] grad = Blas.multiply(a, true, pulled, false).data();
+                for (int j = 0; j < da; j++) {
+                    for (int i = 0; i < dd; i++) {
+                        int dst = (offsets[pi] + flat(u, i, j, dd, da)) * k;
+                        int src = (j * dd + i) * k;
+                        for (int kk = 0; kk < k; kk++) {
+                            od[dst + kk] += grad[src + kk];
+                        }
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
     /** {@code S J V} for parameter-space columns V ({@code P x k}), as channel-major rows {@code c*N + x}. */
     Matrix jacobianTimes(Matrix v) {
         int n = s.samples();
         int c = s.classes();
         int k = v.cols();
+        if (v.rows() != size) {
+            throw new IllegalArgumentException("parameter-space block " + v.shape() + " needs " + size + " rows");
+        }
         Matrix out = new Matrix(n * c, k);
         double[] od = out.data();
         double[] vd = v.data();

@@ -350,6 +350,14 @@ public final class Entk {
         return java.util.Optional.of(new DualGram(s, parameters(group), scales(scale)));
     }
 
+    /**
+     * The NC x NC flattened kernel {@code S J J^T S} as a matrix-free operator (a vector-Jacobian and a
+     * Jacobian-vector product per block), for kernels too large to form.
+     */
+    public io.grokwatch.linalg.SymmetricOperator flattenedOperator(String group, double[] scale) {
+        return new DualGram(s, parameters(group), scales(scale)).kernelOperator();
+    }
+
     /** The P x P dual Gram {@code sum_{c,x} s_c^2 g_c(x) g_c(x)^T} (exposed for tests and benchmarks). */
     public Matrix dualGram(String group, double[] scale) {
         return new DualGram(s, parameters(group), scales(scale)).gram();

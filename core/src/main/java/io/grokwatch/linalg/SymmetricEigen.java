@@ -242,8 +242,9 @@ public final class SymmetricEigen {
 
     /**
      * The {@code k} largest eigenpairs of a small symmetric matrix by LAPACK {@code dsyevr} (MRRR with its own
-     * bisection and inverse-iteration fallback): slower than {@link #top} on large kernels, but it never gives up
-     * on the tight clusters that Rayleigh-Ritz and Gram matrices of nearly orthonormal blocks produce.
+     * bisection and inverse-iteration fallback): slower than {@link #top} on large kernels, but sure of the tight
+     * clusters that Rayleigh-Ritz and Gram matrices of nearly orthonormal blocks produce; where MRRR itself gives
+     * up (exact multiplicities), divide and conquer ({@code dsyevd}) takes over.
      */
     public static Eigenpairs topRobust(Matrix a, int k) {
         int n = a.rows();
@@ -258,8 +259,19 @@ public final class SymmetricEigen {
         int[] found = new int[1];
         int[] support = new int[2 * k];
         // Row-major symmetric input is its own column-major transpose; the output z is n x k column-major.
-        check("dsyevr", openblas.LAPACKE_dsyevr(openblas.LAPACK_COL_MAJOR, (byte) 'V', (byte) 'I', (byte) 'L', n,
-                a.data().clone(), n, 0.0, 0.0, n - k + 1, n, 0.0, found, w, z, n, support));
+        int info = openblas.LAPACKE_dsyevr(openblas.LAPACK_COL_MAJOR, (byte) 'V', (byte) 'I', (byte) 'L', n,
+                a.data().clone(), n, 0.0, 0.0, n - k + 1, n, 0.0, found, w, z, n, support);
+        if (info > 0) {
+            // MRRR gave up: seen on exact multiplicities (a read-out's dual repeats every eigenvalue once per
+            // class). Divide and conquer handles them; all pairs are computed and the top k kept.
+            double[] all = a.data().clone();
+            check("dsyevd", openblas.LAPACKE_dsyevd(openblas.LAPACK_COL_MAJOR, (byte) 'V', (byte) 'L', n, all, n, w));
+            // Ascending like dsyevr's output: the top k values and their columns are the last k.
+            System.arraycopy(all, (n - k) * n, z, 0, n * k);
+            System.arraycopy(w, n - k, w, 0, k);
+        } else {
+            check("dsyevr", info);
+        }
         double[] values = new double[k];
         Matrix vec = new Matrix(n, k);
         double[] vd = vec.data();

@@ -54,6 +54,43 @@ class SymmetricEigenTest {
     }
 
     @Test
+    void robustTopHandlesExactMultiplicities() {
+        // Like a read-out's dual Gram: one 6 x 6 block repeated once per class (29 times), so every eigenvalue
+        // has multiplicity 29 (where dsyevr's MRRR may give up; divide and conquer then takes over).
+        Random r = new Random(12);
+        Matrix block = new Matrix(6, 6);
+        for (int i = 0; i < 6; i++) {
+            for (int j = 0; j <= i; j++) {
+                double v = r.nextGaussian();
+                block.set(i, j, v);
+                block.set(j, i, v);
+            }
+        }
+        int copies = 29;
+        int n = 6 * copies;
+        Matrix a = new Matrix(n, n);
+        for (int c = 0; c < copies; c++) {
+            for (int i = 0; i < 6; i++) {
+                for (int j = 0; j < 6; j++) {
+                    a.set(c * 6 + i, c * 6 + j, block.get(i, j));
+                }
+            }
+        }
+        double[] blockValues = SymmetricEigen.full(block).values();
+        Eigenpairs top = SymmetricEigen.topRobust(a, 40);
+        for (int i = 0; i < 40; i++) {
+            assertEquals(blockValues[i / copies], top.values()[i], 1e-12 * Math.abs(blockValues[0]), "value " + i);
+        }
+        Matrix av = Blas.multiply(a, false, top.vectors(), false);
+        for (int j = 0; j < 40; j++) {
+            for (int i = 0; i < n; i++) {
+                assertEquals(top.values()[j] * top.vectors().get(i, j), av.get(i, j), 1e-10, "A v = lambda v");
+            }
+        }
+        assertTrue(Orthonormal.orthonormalityError(top.vectors()) < 1e-10);
+    }
+
+    @Test
     void leadingPairsOfARandomSpectrum() {
         Random r = new Random(1);
         double[] values = new double[150];
