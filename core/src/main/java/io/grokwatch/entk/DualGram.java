@@ -284,25 +284,7 @@ public final class DualGram {
                 int dd = g.cols();
                 // pulled[x, i*k + kk] = sum_c s_c Z[(c,x), kk] delta_c(x)[i]
                 Matrix pulled = new Matrix(n, dd * k);
-                double[] pd = pulled.data();
-                double[] gd = g.data();
-                java.util.stream.IntStream.range(0, n).parallel().forEach(x -> {
-                    for (int cls = 0; cls < c; cls++) {
-                        int gr = (x * c + cls) * dd;
-                        int zr = (cls * n + x) * k;
-                        double sc = scale[cls];
-                        for (int i = 0; i < dd; i++) {
-                            double w = sc * gd[gr + i];
-                            if (w == 0.0) {
-                                continue;
-                            }
-                            int pr = (x * dd + i) * k;
-                            for (int kk = 0; kk < k; kk++) {
-                                pd[pr + kk] += w * zd[zr + kk];
-                            }
-                        }
-                    }
-                });
+                scaledDeltaProducts(g, k, zd, pulled.data(), false);
                 // grad[j, i*k + kk] = sum_x a[x, j] pulled[x, i*k + kk]
                 double[] grad = Blas.multiply(a, true, pulled, false).data();
                 for (int j = 0; j < da; j++) {
@@ -336,9 +318,7 @@ public final class DualGram {
                 Matrix g = s.classGradients(u.op());
                 int da = a.cols();
                 int dd = g.cols();
-                // stacked[j, i*k + kk] = V_kk[entry multiplying delta[i] and a[j]]: the k columns innermost, so the
-                // per-probe accumulation below runs over contiguous memory and skips zero derivatives (one-hot ones
-                // of an output layer leave one in dd).
+                // stacked[j, i*k + kk] = V_kk[entry multiplying delta[i] and a[j]] (columns innermost, see scaledDeltaProducts)
                 Matrix stacked = new Matrix(da, dd * k);
                 double[] sd = stacked.data();
                 for (int j = 0; j < da; j++) {
@@ -348,28 +328,46 @@ public final class DualGram {
                     }
                 }
                 Matrix b = Blas.multiply(a, false, stacked, false);
-                double[] bd = b.data();
-                double[] gd = g.data();
-                // Rows of different probes are disjoint: split the probes across cores.
-                java.util.stream.IntStream.range(0, n).parallel().forEach(x -> {
-                    for (int cls = 0; cls < c; cls++) {
-                        int gr = (x * c + cls) * dd;
-                        int orow = (cls * n + x) * k;
-                        double sc = scale[cls];
-                        for (int i = 0; i < dd; i++) {
-                            double w = sc * gd[gr + i];
-                            if (w == 0.0) {
-                                continue;
-                            }
-                            int br = (x * dd + i) * k;
-                            for (int kk = 0; kk < k; kk++) {
-                                od[orow + kk] += w * bd[br + kk];
-                            }
-                        }
-                    }
-                });
+                scaledDeltaProducts(g, k, od, b.data(), true);
             }
         }
         return out;
+    }
+
+    /**
+     * The per-probe step both Jacobian products share. For every probe x, class c and output i of a use with
+     * {@code w = s_c delta_c(x)[i] != 0}: kernel row {@code (c, x)} += w * probe row {@code (x, i)} when
+     * {@code toKernel} ({@code S J V}), else the reverse ({@code J^T S Z}). Rows are k long with the columns
+     * innermost, so the loops run over contiguous memory and skip zero derivatives (one-hot ones of an output
+     * layer leave one in dd). Each probe touches only its own rows on either side: probes are split across cores.
+     */
+    private void scaledDeltaProducts(Matrix g, int k, double[] kernelSide, double[] probeSide, boolean toKernel) {
+        int n = s.samples();
+        int c = s.classes();
+        int dd = g.cols();
+        double[] gd = g.data();
+        java.util.stream.IntStream.range(0, n).parallel().forEach(x -> {
+            for (int cls = 0; cls < c; cls++) {
+                int gr = (x * c + cls) * dd;
+                int kr = (cls * n + x) * k;
+                double sc = scale[cls];
+                for (int i = 0; i < dd; i++) {
+                    double w = sc * gd[gr + i];
+                    if (w == 0.0) {
+                        continue;
+                    }
+                    int pr = (x * dd + i) * k;
+                    if (toKernel) {
+                        for (int kk = 0; kk < k; kk++) {
+                            kernelSide[kr + kk] += w * probeSide[pr + kk];
+                        }
+                    } else {
+                        for (int kk = 0; kk < k; kk++) {
+                            probeSide[pr + kk] += w * kernelSide[kr + kk];
+                        }
+                    }
+                }
+            }
+        });
     }
 }
