@@ -13,6 +13,10 @@ public interface AnalyzerMetrics {
     default void spectrum(String runId, com.fasterxml.jackson.databind.node.ObjectNode spectrum) {
     }
 
+    /** A waiting checkpoint of a run replaced by a newer one ({@link Backlog#LATEST}); nothing by default. */
+    default void superseded(String runId) {
+    }
+
     /** An alert raised for a run; nothing by default. */
     default void alert(String runId, io.grokwatch.detect.Alert alert) {
     }
@@ -20,6 +24,7 @@ public interface AnalyzerMetrics {
     /** Counts in memory: for tests and for the console narration of the demo. */
     final class Counting implements AnalyzerMetrics {
         private final java.util.concurrent.atomic.AtomicLong analysed = new java.util.concurrent.atomic.AtomicLong();
+        private final java.util.concurrent.atomic.AtomicLong superseded = new java.util.concurrent.atomic.AtomicLong();
         private final java.util.Map<DeadLetterReason, java.util.concurrent.atomic.AtomicLong> dead =
                 new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -31,6 +36,15 @@ public interface AnalyzerMetrics {
         @Override
         public void deadLettered(DeadLetterReason reason) {
             dead.computeIfAbsent(reason, r -> new java.util.concurrent.atomic.AtomicLong()).incrementAndGet();
+        }
+
+        @Override
+        public void superseded(String runId) {
+            superseded.incrementAndGet();
+        }
+
+        public long supersededCount() {
+            return superseded.get();
         }
 
         public long analysedCount() {

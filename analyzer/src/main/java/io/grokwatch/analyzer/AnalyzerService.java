@@ -31,12 +31,22 @@ public final class AnalyzerService implements AutoCloseable {
      * @param partitions       partitions of topics created here (runs and checkpoints must match)
      * @param singleBroker     a one-broker cluster: replication factor 1 for everything created
      * @param analysisThreads  threads one checkpoint's analysis may use
+     * @param backlog          checkpoints arriving faster than they are analysed: all analysed, or the newest
+     *                         ({@link Backlog}); default {@link Backlog#ALL}
      */
     public record Config(String bootstrapServers, String applicationId, Path stateDir, Topics topics, int partitions,
-                         boolean singleBroker, int analysisThreads) {
+                         boolean singleBroker, int analysisThreads, Backlog backlog) {
         public static final String DEFAULT_APPLICATION_ID = "grokwatch-analyzer";
 
+        /** Every checkpoint analysed ({@link Backlog#ALL}). */
+        public Config(String bootstrapServers, String applicationId, Path stateDir, Topics topics, int partitions,
+                      boolean singleBroker, int analysisThreads) {
+            this(bootstrapServers, applicationId, stateDir, topics, partitions, singleBroker, analysisThreads,
+                    Backlog.ALL);
+        }
+
         public Config {
+            Objects.requireNonNull(backlog, "backlog");
             Objects.requireNonNull(bootstrapServers, "bootstrapServers");
             Objects.requireNonNull(stateDir, "stateDir");
             Objects.requireNonNull(topics, "topics");
@@ -69,7 +79,7 @@ public final class AnalyzerService implements AutoCloseable {
         Topics t = config.topics();
         KafkaStreams streams = new KafkaStreams(
                 AnalyzerTopology.build(t.runs(), t.checkpoints(), t.spectra(), t.alerts(), t.deadLetter(), metrics,
-                        config.analysisThreads(), detectors),
+                        config.analysisThreads(), detectors, config.backlog()),
                 ClientConfigs.streams(config.bootstrapServers(), config.applicationId(), config.stateDir(),
                         config.singleBroker()));
         streams.setUncaughtExceptionHandler(e -> {
@@ -140,7 +150,7 @@ public final class AnalyzerService implements AutoCloseable {
                 json.readTree(json.writeValueAsBytes(SpectrumRecord.of("warm-up", meta, analysis,
                         System.currentTimeMillis())));
                 detectorState = detectors.observe(detectorState, SpectrumRecord.observation(meta, analysis)).state();
-                RunState.read(new RunState(meta.step(), meta.epoch(), runs + 1, analysis.eigenvalues(), detectorState)
+                RunState.read(new RunState(meta.step(), meta.epoch(), runs + 1, 0, analysis.eigenvalues(), detectorState)
                         .toBytes());
                 runs++;
             }

@@ -18,6 +18,8 @@ public final class AnalyzerTopology {
     public static final String RUN_STATE_STORE = "run-state";
     /** Per run: the eigenbases of the last analysed checkpoint ({@link io.grokwatch.run.EigenBases}). */
     public static final String EIGENBASIS_STORE = "eigenbasis";
+    /** Per run: the checkpoint waiting for its analysis ({@link PendingCheckpoint}). */
+    public static final String PENDING_STORE = "pending-checkpoint";
     static final String SPECTRA_SINK = "spectra";
     static final String DEAD_LETTER_SINK = "dead-letter";
     static final String ALERTS_SINK = "alerts";
@@ -38,10 +40,19 @@ public final class AnalyzerTopology {
     public static Topology build(String runsTopic, String checkpointsTopic, String spectraTopic, String alertsTopic,
                                  String deadLetterTopic, AnalyzerMetrics metrics, int analysisThreads,
                                  io.grokwatch.detect.DetectorSuite detectors) {
+        return build(runsTopic, checkpointsTopic, spectraTopic, alertsTopic, deadLetterTopic, metrics, analysisThreads,
+                detectors, Backlog.ALL);
+    }
+
+    /** As above with the given backlog policy. */
+    public static Topology build(String runsTopic, String checkpointsTopic, String spectraTopic, String alertsTopic,
+                                 String deadLetterTopic, AnalyzerMetrics metrics, int analysisThreads,
+                                 io.grokwatch.detect.DetectorSuite detectors, Backlog backlog) {
         Topology t = new Topology();
         t.addSource("runs-in", new StringDeserializer(), new ByteArrayDeserializer(), runsTopic);
         t.addSource("checkpoints-in", new StringDeserializer(), new ByteArrayDeserializer(), checkpointsTopic);
-        t.addProcessor("analyze", () -> new CheckpointProcessor(runsTopic, metrics, analysisThreads, detectors),
+        t.addProcessor("analyze", () -> new CheckpointProcessor(runsTopic, metrics, analysisThreads, detectors,
+                backlog),
                 "runs-in", "checkpoints-in");
         t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(RUNS_STORE), Serdes.String(),
                 Serdes.ByteArray()), "analyze");
@@ -50,6 +61,12 @@ public final class AnalyzerTopology {
         // Eigenbases are large (n x k floats per kernel): their changelog accepts records of that size.
         t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(EIGENBASIS_STORE), Serdes.String(),
                 Serdes.ByteArray()).withLoggingEnabled(java.util.Map.of(
+                org.apache.kafka.common.config.TopicConfig.MAX_MESSAGE_BYTES_CONFIG,
+                Integer.toString(io.grokwatch.kafka.ClientConfigs.MAX_STATE_RECORD_BYTES))), "analyze");
+        // Checkpoints up to the topic's size limit wait here under LATEST. The cache keeps only the last write per
+        // run between commits, so a checkpoint superseded within one commit interval never reaches the changelog.
+        t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(PENDING_STORE), Serdes.String(),
+                Serdes.ByteArray()).withCachingEnabled().withLoggingEnabled(java.util.Map.of(
                 org.apache.kafka.common.config.TopicConfig.MAX_MESSAGE_BYTES_CONFIG,
                 Integer.toString(io.grokwatch.kafka.ClientConfigs.MAX_STATE_RECORD_BYTES))), "analyze");
         t.addSink(SPECTRA_SINK, spectraTopic, new StringSerializer(), new ByteArraySerializer(), "analyze");

@@ -16,14 +16,19 @@ import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.processor.api.RecordMetadata;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -32,26 +37,47 @@ import java.util.Map;
  * forwarded. Per-run state (last analysed step) lives in a changelogged store, so restarts neither lose nor
  * repeat results. Anything that cannot be used goes to the dead-letter topic with its reason and original
  * bytes; nothing stops the processor.
+ *
+ * <p>Under {@link Backlog#ALL} a checkpoint is analysed as it arrives. Under {@link Backlog#LATEST} it waits in the
+ * changelogged pending store (one per run) until the input that arrived meanwhile has been admitted; a newer
+ * checkpoint of the same run takes its place, and the newest is analysed.
  */
 final class CheckpointProcessor implements Processor<String, byte[], String, byte[]> {
     private static final Logger LOG = LoggerFactory.getLogger(CheckpointProcessor.class);
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** How often waiting checkpoints are looked at (at most once per batch of input, whatever this says). */
+    static final Duration PENDING_INTERVAL = Duration.ofMillis(1);
+    /**
+     * Under {@link Backlog#LATEST}, a checkpoint produced at most this long before it is taken up is analysed at once
+     * (loopback delivery takes ~5-30 ms); an older one waits until the input has drained, in case a newer one of its
+     * run is queued behind it. Clock skew between producer and analyzer only moves checkpoints from one path to the
+     * other.
+     */
+    static final Duration FRESH = Duration.ofMillis(50);
 
     private final String runsTopic;
     private final AnalyzerMetrics metrics;
     private final int analysisThreads;
     private final Map<String, CachedAnalyzer> analyzers = new HashMap<>();
     private final DetectorSuite detectors;
+    private final Backlog backlog;
+    /** Runs with a checkpoint in the pending store (spares a store read per checkpoint when none waits). */
+    private final java.util.Set<String> waitingRuns = new java.util.HashSet<>();
+    /** Runs that had a checkpoint admitted since the last punctuation: their input has not drained yet. */
+    private final java.util.Set<String> admittedSincePunctuation = new java.util.HashSet<>();
     private ProcessorContext<String, byte[]> context;
     private KeyValueStore<String, byte[]> runs;
     private KeyValueStore<String, byte[]> state;
     private KeyValueStore<String, byte[]> bases;
+    private KeyValueStore<String, byte[]> pending;
 
     private record CachedAnalyzer(byte[] descriptor, RunAnalyzer analyzer) {
     }
 
-    CheckpointProcessor(String runsTopic, AnalyzerMetrics metrics, int analysisThreads, DetectorSuite detectors) {
+    CheckpointProcessor(String runsTopic, AnalyzerMetrics metrics, int analysisThreads, DetectorSuite detectors,
+                        Backlog backlog) {
         this.detectors = detectors;
+        this.backlog = java.util.Objects.requireNonNull(backlog, "backlog");
         this.runsTopic = runsTopic;
         this.metrics = metrics;
         this.analysisThreads = analysisThreads;
@@ -63,6 +89,13 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
         this.runs = context.getStateStore(AnalyzerTopology.RUNS_STORE);
         this.state = context.getStateStore(AnalyzerTopology.RUN_STATE_STORE);
         this.bases = context.getStateStore(AnalyzerTopology.EIGENBASIS_STORE);
+        this.pending = context.getStateStore(AnalyzerTopology.PENDING_STORE);
+        try (KeyValueIterator<String, byte[]> it = pending.all()) {
+            it.forEachRemaining(kv -> waitingRuns.add(kv.key));
+        }
+        // Runs between batches of input, and on an idle poll: what waits there once the input has drained is the
+        // newest checkpoint of its run.
+        context.schedule(PENDING_INTERVAL, PunctuationType.WALL_CLOCK_TIME, now -> analyseDrained());
     }
 
     @Override
@@ -81,6 +114,8 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
             if (runId != null) {
                 runs.delete(runId);
                 bases.delete(runId);
+                pending.delete(runId);
+                waitingRuns.remove(runId);
                 dropAnalyzer(runId);
             }
             return;
@@ -95,38 +130,128 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
             LOG.info("run {} registered: model with {} ops, probes {}, kernel {}", runId, d.model().ops().size(),
                     d.probe().name(), d.analysis().kernel().id());
         } catch (RunFormatException e) {
-            deadLetter(record, DeadLetterReason.MALFORMED_DESCRIPTOR, e.getMessage());
+            deadLetter(ReceivedRecord.of(record, context.recordMetadata()), DeadLetterReason.MALFORMED_DESCRIPTOR,
+                    e.getMessage());
         }
     }
 
     private void onCheckpoint(Record<String, byte[]> record) {
-        // From the checkpoint being produced to this processor taking it up: the broker, the fetch, and any
-        // checkpoints queued before it. The rest of the produce-to-result latency is the analysis.
-        double queued = Math.max(0, (System.currentTimeMillis() - record.timestamp()) / 1e3);
-        String runId = record.key();
-        byte[] descriptorBytes = runId == null ? null : runs.get(runId);
-        if (descriptorBytes == null) {
-            deadLetter(record, DeadLetterReason.UNKNOWN_RUN, "no run descriptor for run '" + runId + "' on "
+        ReceivedRecord received = ReceivedRecord.of(record, context.recordMetadata());
+        CheckpointRecord decoded = admissible(received);
+        if (decoded == null) {
+            return;
+        }
+        String runId = received.key();
+        PendingCheckpoint admitted = new PendingCheckpoint(received, decoded.metadata().step(), 0);
+        PendingCheckpoint waiting = waitingOf(runId);
+        if (waiting != null) {
+            pending.delete(runId);
+            waitingRuns.remove(runId);
+        }
+        if (backlog == Backlog.ALL) {
+            // Left over from a run under LATEST: it comes first, so the run's steps stay in order.
+            if (waiting != null) {
+                analyse(waiting, null);
+            }
+            analyse(admitted, decoded);
+            return;
+        }
+        if (waiting != null) {
+            admitted = admitted.superseding(waiting);
+            metrics.superseded(runId);
+            LOG.debug("run {}: step {} supersedes step {}, which was still waiting", runId, admitted.step(),
+                    waiting.step());
+        }
+        if (System.currentTimeMillis() - received.timestampMs() <= FRESH.toMillis()) {
+            // Produced just now: nothing newer of this run can be queued behind it.
+            analyse(admitted, decoded);
+            return;
+        }
+        pending.put(runId, admitted.encode());
+        waitingRuns.add(runId);
+        admittedSincePunctuation.add(runId);
+    }
+
+    /**
+     * The checks that need no analysis: a known run, readable safetensors and metadata, a step after every step of
+     * the run already analysed or waiting. Null when the record went to the dead-letter topic.
+     */
+    private CheckpointRecord admissible(ReceivedRecord received) {
+        String runId = received.key();
+        if (runId == null || runs.get(runId) == null) {
+            deadLetter(received, DeadLetterReason.UNKNOWN_RUN, "no run descriptor for run '" + runId + "' on "
                     + runsTopic + "; publish the descriptor before the checkpoints");
-            return;
+            return null;
         }
-        CheckpointRecord checkpoint;
+        CheckpointRecord decoded;
         try {
-            checkpoint = CheckpointRecord.decode(record.value() == null ? new byte[0] : record.value());
+            decoded = CheckpointRecord.decode(received.value());
         } catch (SafetensorsFormatException e) {
-            deadLetter(record, DeadLetterReason.CORRUPT_CHECKPOINT, e.getMessage());
-            return;
+            deadLetter(received, DeadLetterReason.CORRUPT_CHECKPOINT, e.getMessage());
+            return null;
         } catch (RunFormatException e) {
-            deadLetter(record, DeadLetterReason.BAD_METADATA, e.getMessage());
-            return;
+            deadLetter(received, DeadLetterReason.BAD_METADATA, e.getMessage());
+            return null;
         }
+        CheckpointMetadata meta = decoded.metadata();
         RunState previous = RunState.read(state.get(runId));
-        CheckpointMetadata meta = checkpoint.metadata();
         if (previous != null && meta.step() <= previous.lastStep()) {
-            deadLetter(record, DeadLetterReason.STALE_STEP, "step " + meta.step() + " of run '" + runId
+            deadLetter(received, DeadLetterReason.STALE_STEP, "step " + meta.step() + " of run '" + runId
                     + "' is at or before the last analysed step " + previous.lastStep());
+            return null;
+        }
+        PendingCheckpoint waiting = waitingOf(runId);
+        if (waiting != null && meta.step() <= waiting.step()) {
+            deadLetter(received, DeadLetterReason.STALE_STEP, "step " + meta.step() + " of run '" + runId
+                    + "' is at or before step " + waiting.step() + ", which waits for its analysis");
+            return null;
+        }
+        return decoded;
+    }
+
+    private PendingCheckpoint waitingOf(String runId) {
+        return waitingRuns.contains(runId) ? PendingCheckpoint.decode(pending.get(runId)) : null;
+    }
+
+    /**
+     * Analyses each waiting checkpoint whose run's input has drained: no newer checkpoint of the run was admitted since
+     * the previous punctuation, so whatever arrived during the last analysis has been taken in.
+     */
+    private void analyseDrained() {
+        if (waitingRuns.isEmpty()) {
+            admittedSincePunctuation.clear();
             return;
         }
+        for (String runId : List.copyOf(waitingRuns)) {
+            if (admittedSincePunctuation.contains(runId)) {
+                continue;
+            }
+            PendingCheckpoint p = PendingCheckpoint.decode(pending.get(runId));
+            pending.delete(runId);
+            waitingRuns.remove(runId);
+            if (p != null) {
+                analyse(p, null);
+            }
+        }
+        admittedSincePunctuation.clear();
+    }
+
+    /** @param decoded the checkpoint's weights if already decoded, else null */
+    private void analyse(PendingCheckpoint admitted, CheckpointRecord decoded) {
+        ReceivedRecord received = admitted.record();
+        String runId = received.key();
+        // From the checkpoint being produced to its analysis starting: the broker, the fetch, and any checkpoints
+        // analysed before it. The rest of the produce-to-result latency is the analysis.
+        double queued = Math.max(0, (System.currentTimeMillis() - received.timestampMs()) / 1e3);
+        byte[] descriptorBytes = runs.get(runId);
+        if (descriptorBytes == null) {
+            deadLetter(received, DeadLetterReason.UNKNOWN_RUN, "run '" + runId + "' was deleted from " + runsTopic
+                    + " while its checkpoint waited");
+            return;
+        }
+        CheckpointRecord checkpoint = decoded != null ? decoded : CheckpointRecord.decode(received.value());
+        CheckpointMetadata meta = checkpoint.metadata();
+        RunState previous = RunState.read(state.get(runId));
         RunAnalyzer analyzer = analyzer(runId, descriptorBytes);
         RunAnalyzer.Analysis analysis;
         try {
@@ -134,34 +259,41 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
             // so a restarted or replaying analyzer starts each solve from the same numbers.
             analysis = analyzer.analyze(checkpoint.weights(), EigenBases.decode(bases.get(runId)));
         } catch (ModelFormatException e) {
-            deadLetter(record, DeadLetterReason.MODEL_MISMATCH, e.getMessage());
+            deadLetter(received, DeadLetterReason.MODEL_MISMATCH, e.getMessage());
             return;
         } catch (ArithmeticException | IllegalArgumentException e) {
-            deadLetter(record, DeadLetterReason.ANALYSIS_FAILED, e.getMessage());
+            deadLetter(received, DeadLetterReason.ANALYSIS_FAILED, e.getMessage());
             return;
         }
-        ObjectNode out = SpectrumRecord.of(runId, meta, analysis, record.timestamp());
+        ObjectNode out = SpectrumRecord.of(runId, meta, analysis, received.timestampMs());
+        out.put("supersededCheckpoints", admitted.superseded());
         // Produce-to-result latency: from the checkpoint's timestamp to the moment its spectrum is emitted.
-        double lag = Math.max(0, (System.currentTimeMillis() - record.timestamp()) / 1e3);
+        double lag = Math.max(0, (System.currentTimeMillis() - received.timestampMs()) / 1e3);
         ((ObjectNode) out.get("timings")).put("producedToResultSeconds", lag).put("queuedSeconds", queued);
         io.grokwatch.detect.Observation observation = SpectrumRecord.observation(meta, analysis);
         DetectorSuite.Step detected = detectors.observe(previous == null || previous.detectors() == null
                 ? detectors.initialState() : previous.detectors(), observation);
         state.put(runId, new RunState(meta.step(), meta.epoch(), previous == null ? 1 : previous.analysed() + 1,
-                analysis.eigenvalues(), detected.state()).toBytes());
+                (previous == null ? 0 : previous.superseded()) + admitted.superseded(), analysis.eigenvalues(),
+                detected.state()).toBytes());
         if (!analysis.bases().isEmpty()) {
             bases.put(runId, EigenBases.encode(analysis.bases()));
         }
-        context.forward(new Record<>(runId, toBytes(out), record.timestamp()), AnalyzerTopology.SPECTRA_SINK);
+        context.forward(new Record<>(runId, toBytes(out), received.timestampMs()), AnalyzerTopology.SPECTRA_SINK);
         for (Alert a : detected.alerts()) {
             ObjectNode alert = SpectrumRecord.alert(runId, a);
-            context.forward(new Record<>(runId, toBytes(alert), record.timestamp()), AnalyzerTopology.ALERTS_SINK);
+            context.forward(new Record<>(runId, toBytes(alert), received.timestampMs()), AnalyzerTopology.ALERTS_SINK);
             LOG.info("run {}: {} alert at epoch {} (confidence {}): {}", runId, a.type(), a.epoch(),
                     String.format("%.2f", a.confidence()), a.evidence().path("signal").asText());
         }
         metrics.analysed(runId, analysis.seconds(), lag);
         metrics.spectrum(runId, out);
         detected.alerts().forEach(a -> metrics.alert(runId, a));
+        if (admitted.superseded() > 0) {
+            LOG.info("run {} step {}: analysed the newest checkpoint; {} older ones were superseded while the analyzer "
+                    + "was busy (backlog=latest; grokwatch replay analyses every one)", runId, meta.step(),
+                    admitted.superseded());
+        }
         LOG.debug("run {} step {} analysed in {} ms: top eigenvalue {}", runId, meta.step(),
                 Math.round(analysis.seconds() * 1000), analysis.eigenvalues().length == 0 ? "-"
                         : String.format("%.4g", analysis.eigenvalues()[0]));
@@ -185,14 +317,16 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
         }
     }
 
-    private void deadLetter(Record<String, byte[]> record, DeadLetterReason reason, String message) {
+    private void deadLetter(ReceivedRecord record, DeadLetterReason reason, String message) {
         ObjectNode o = JSON.createObjectNode();
         o.put("reason", reason.label()).put("message", message);
-        context.recordMetadata().ifPresent(m -> o.put("sourceTopic", m.topic()).put("partition", m.partition())
-                .put("offset", m.offset()));
-        o.put("key", record.key()).put("timestampMs", record.timestamp());
-        o.put("originalBase64", record.value() == null ? null : Base64.getEncoder().encodeToString(record.value()));
-        context.forward(new Record<>(record.key(), toBytes(o), record.timestamp()), AnalyzerTopology.DEAD_LETTER_SINK);
+        if (!record.topic().isEmpty()) {
+            o.put("sourceTopic", record.topic()).put("partition", record.partition()).put("offset", record.offset());
+        }
+        o.put("key", record.key()).put("timestampMs", record.timestampMs());
+        o.put("originalBase64", Base64.getEncoder().encodeToString(record.value()));
+        context.forward(new Record<>(record.key(), toBytes(o), record.timestampMs()),
+                AnalyzerTopology.DEAD_LETTER_SINK);
         metrics.deadLettered(reason);
         LOG.warn("dead-lettered a record of run {} ({}): {}", record.key(), reason.label(), message);
     }

@@ -25,6 +25,7 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>Service meters are created once: {@code grokwatch_checkpoint_analysis_seconds} and
  * {@code grokwatch_checkpoint_lag_seconds} (histograms), {@code grokwatch_dead_letters_total{reason}},
+ * {@code grokwatch_checkpoints_superseded_total} (checkpoints skipped for a newer one under {@link Backlog#LATEST}),
  * {@code grokwatch_eigen_solves_total{start}} and {@code grokwatch_runs_active}.
  *
  * <p>Per-run meters (label {@code run}) are created on a run's first spectrum and removed by {@link RunMeters}
@@ -57,6 +58,7 @@ public final class PrometheusAnalyzerMetrics implements AnalyzerMetrics {
     private final RunMeters runs;
     private final Timer analysis;
     private final Timer lag;
+    private final Counter superseded;
     private final Map<DeadLetterReason, Counter> deadLetters = new EnumMap<>(DeadLetterReason.class);
     private final Map<String, Counter> solves = new ConcurrentHashMap<>();
 
@@ -88,6 +90,8 @@ public final class PrometheusAnalyzerMetrics implements AnalyzerMetrics {
             deadLetters.put(r, Counter.builder("grokwatch.dead.letters").description("Records sent to the dead-letter topic")
                     .tag("reason", r.label()).register(registry));
         }
+        superseded = Counter.builder("grokwatch.checkpoints.superseded").description("Checkpoints not analysed because "
+                + "a newer one of the same run arrived while they waited (backlog=latest)").register(registry);
         SOLVE_STARTS.forEach(this::solveCounter);
         Gauge.builder("grokwatch.runs.active", runs, RunMeters::runs)
                 .description("Runs with a checkpoint within the metrics retention period").register(registry);
@@ -112,6 +116,11 @@ public final class PrometheusAnalyzerMetrics implements AnalyzerMetrics {
     public void analysed(String runId, double seconds, double lagSeconds) {
         analysis.record(Duration.ofNanos((long) (seconds * 1e9)));
         lag.record(Duration.ofNanos((long) (lagSeconds * 1e9)));
+    }
+
+    @Override
+    public void superseded(String runId) {
+        superseded.increment();
     }
 
     @Override

@@ -8,10 +8,12 @@ import java.io.IOException;
 
 /**
  * What the analyzer remembers per run between checkpoints (JSON in a changelogged store, so it survives
- * restarts and is the same on replay): the last analysed step, how many were analysed, the last spectrum
+ * restarts and is the same on replay): the last analysed step, how many were analysed and how many superseded
+ * ({@link Backlog#LATEST}), the last spectrum
  * (for drift and warm starts) and the detectors' state.
  */
-record RunState(long lastStep, long lastEpoch, long analysed, double[] lastEigenvalues, ObjectNode detectors) {
+record RunState(long lastStep, long lastEpoch, long analysed, long superseded, double[] lastEigenvalues,
+                ObjectNode detectors) {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     static RunState read(byte[] bytes) {
@@ -27,7 +29,7 @@ record RunState(long lastStep, long lastEpoch, long analysed, double[] lastEigen
             }
             JsonNode det = n.get("detectors");
             return new RunState(n.path("lastStep").asLong(), n.path("lastEpoch").asLong(), n.path("analysed").asLong(),
-                    values, det != null && det.isObject() ? (ObjectNode) det : null);
+                    n.path("superseded").asLong(), values, det != null && det.isObject() ? (ObjectNode) det : null);
         } catch (IOException e) {
             throw new IllegalStateException("run state store holds unreadable JSON", e);
         }
@@ -35,7 +37,7 @@ record RunState(long lastStep, long lastEpoch, long analysed, double[] lastEigen
 
     byte[] toBytes() {
         ObjectNode o = JSON.createObjectNode();
-        o.put("lastStep", lastStep).put("lastEpoch", lastEpoch).put("analysed", analysed);
+        o.put("lastStep", lastStep).put("lastEpoch", lastEpoch).put("analysed", analysed).put("superseded", superseded);
         var a = o.putArray("lastEigenvalues");
         for (double v : lastEigenvalues) {
             a.add(v);

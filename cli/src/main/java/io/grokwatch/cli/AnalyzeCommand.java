@@ -35,6 +35,24 @@ final class AnalyzeCommand implements Callable<Integer> {
     WebhookOptions webhooks;
     @Option(names = "--analysis-threads", description = "Threads per checkpoint analysis. Default: ${DEFAULT-VALUE}.")
     int analysisThreads = Runtime.getRuntime().availableProcessors();
+    @Option(names = "--backlog", paramLabel = "all|latest", converter = BacklogConverter.class,
+            description = "Checkpoints of a run arriving faster than they can be analysed: 'all' analyses every one "
+                    + "in order (the lag grows meanwhile), 'latest' analyses the newest and skips those it superseded "
+                    + "(the lag stays within about two analyses; grokwatch replay analyses every one). "
+                    + "Default: ${DEFAULT-VALUE}.")
+    io.grokwatch.analyzer.Backlog backlog = io.grokwatch.analyzer.Backlog.ALL;
+
+    /** Parses {@code --backlog}, naming the allowed values when it cannot. */
+    static final class BacklogConverter implements picocli.CommandLine.ITypeConverter<io.grokwatch.analyzer.Backlog> {
+        @Override
+        public io.grokwatch.analyzer.Backlog convert(String value) {
+            try {
+                return io.grokwatch.analyzer.Backlog.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new picocli.CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
+    }
 
     @Override
     public Integer call() throws InterruptedException {
@@ -42,7 +60,7 @@ final class AnalyzeCommand implements Callable<Integer> {
         webhooks.config(); // a bad --webhook-url fails before anything starts
         io.grokwatch.analyzer.PrometheusAnalyzerMetrics metrics = metricsOptions.analyzerMetrics();
         AnalyzerService service = AnalyzerService.start(new AnalyzerService.Config(bootstrapServers, applicationId,
-                stateDir, Topics.defaults(), partitions, singleBroker, analysisThreads), metrics,
+                stateDir, Topics.defaults(), partitions, singleBroker, analysisThreads, backlog), metrics,
                 detectors.suite());
         io.grokwatch.observability.MetricsServer server = metricsOptions.start(metrics, service);
         io.grokwatch.notify.WebhookDispatcher hooks = webhooks.start(bootstrapServers, Topics.defaults(),

@@ -49,6 +49,11 @@ final class DemoCommand implements Callable<Integer> {
     WebhookOptions webhooks;
     @Option(names = "--exit-when-done", description = "Stop once the trainer's run has been fully analysed.")
     boolean exitWhenDone;
+    @Option(names = "--backlog", paramLabel = "all|latest", converter = AnalyzeCommand.BacklogConverter.class,
+            description = "Checkpoints arriving faster than they can be analysed (e.g. --checkpoint-every 1): "
+                    + "'latest' analyses the newest and skips those it superseded, so the spectra stay live; 'all' "
+                    + "analyses every one and falls behind. Default: ${DEFAULT-VALUE}.")
+    io.grokwatch.analyzer.Backlog backlog = io.grokwatch.analyzer.Backlog.LATEST;
 
     /** Epochs of the trainer's warm-up (0.4-0.7 s at p = 29 on two cores). */
     static final int TRAINER_WARM_UP_EPOCHS = 60;
@@ -88,7 +93,7 @@ final class DemoCommand implements Callable<Integer> {
         try (EmbeddedKafka ownedBroker = broker;
              AnalyzerService analyzer = AnalyzerService.start(new AnalyzerService.Config(bootstrap,
                      AnalyzerService.Config.DEFAULT_APPLICATION_ID, dataDir.resolve("analyzer-state"), topics,
-                     broker != null ? 1 : 4, broker != null, Runtime.getRuntime().availableProcessors()),
+                     broker != null ? 1 : 4, broker != null, Runtime.getRuntime().availableProcessors(), backlog),
                      metrics, detectors.suite());
              KafkaConsumer<String, byte[]> consumer = spectraConsumer(bootstrap, id, topics);
              io.grokwatch.observability.MetricsServer server = metricsOptions.start(metrics, analyzer);
@@ -160,6 +165,7 @@ final class DemoCommand implements Callable<Integer> {
         private final int expected;
         private final List<Double> latencies = new ArrayList<>();
         private int seen;
+        private int superseded;
         private long onsetEpoch = -1;
         private int alerts;
         private String failure;
@@ -176,6 +182,13 @@ final class DemoCommand implements Callable<Integer> {
             }
             double lag = n.path("timings").path("producedToResultSeconds").asDouble(Double.NaN);
             latencies.add(lag);
+            int skipped = n.path("supersededCheckpoints").asInt(0);
+            if (skipped > 0) {
+                seen += skipped;
+                superseded += skipped;
+                System.out.printf("(%d checkpoint%s superseded while the analyzer was busy; the next line is the "
+                        + "newest)%n", skipped, skipped == 1 ? "" : "s");
+            }
             JsonNode second = n.path("overlaps").path("secondCliff");
             double gap = n.path("gaps").path("endOfSecondCliff").asDouble(Double.NaN);
             System.out.printf("epoch %4d  train acc %.2f  test acc %.2f  top eig %.3e  sum/diff overlap %.2f/%.2f  "
@@ -228,8 +241,10 @@ final class DemoCommand implements Callable<Integer> {
             }
             double[] l = latencies.stream().mapToDouble(Double::doubleValue).filter(Double::isFinite).sorted().toArray();
             if (l.length > 0) {
-                System.out.printf("%d of %d checkpoints analysed; checkpoint-to-spectrum latency median %.0f ms, "
-                                + "p99 %.0f ms, max %.0f ms%n", latencies.size(), expected, l[l.length / 2] * 1e3,
+                System.out.printf("%d of %d checkpoints analysed%s; checkpoint-to-spectrum latency median %.0f ms, "
+                                + "p99 %.0f ms, max %.0f ms%n", latencies.size(), expected, superseded == 0 ? ""
+                                : " (" + superseded + " superseded by newer ones while the analyzer was busy; "
+                                + "grokwatch replay analyses every one)", l[l.length / 2] * 1e3,
                         l[Math.min(l.length - 1, (int) Math.ceil(0.99 * l.length) - 1)] * 1e3, l[l.length - 1] * 1e3);
             }
         }
