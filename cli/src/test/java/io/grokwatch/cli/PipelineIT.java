@@ -98,6 +98,99 @@ class PipelineIT {
         }
     }
 
+    /**
+     * {@code --backlog latest} on a real broker: a run checkpointed every epoch is published while the analyzer is
+     * down, then the rest of it live at full training speed. Either way the analyzer ends on the run's last
+     * checkpoint, every checkpoint is accounted for exactly once (analysed, or counted as superseded on the next
+     * spectrum), and the spectra that were produced are in step order.
+     */
+    @Test
+    void latestBacklogAnalysesTheNewestCheckpointAndAccountsForEveryOther() throws Exception {
+        Topics topics = Topics.defaults();
+        String runId = "it-latest";
+        ModularAdditionTask.Config config = new ModularAdditionTask.Config(29, 256, 0.7, 0.05, 0.01, 120, 5);
+        ModularAdditionTask task = ModularAdditionTask.create(config);
+        try (EmbeddedKafka kafka = EmbeddedKafka.start(dir.resolve("kafka"))) {
+            String bootstrap = kafka.bootstrapServers();
+            TopicAdmin.ensureTopics(bootstrap, topics, 1, (short) 1);
+            AnalyzerService.Config latest = new AnalyzerService.Config(bootstrap, "it-latest", dir.resolve("state"),
+                    topics, 1, true, 2, io.grokwatch.analyzer.Backlog.LATEST);
+            List<Long> published = new ArrayList<>();
+            AnalyzerMetrics.Counting metrics = new AnalyzerMetrics.Counting();
+            try (RunPublisher publisher = new RunPublisher(bootstrap, topics, runId)) {
+                publisher.publishDescriptor(RunDescriptors.modularAddition(runId, config, 1, 60));
+                io.grokwatch.trainer.CheckpointListener publish = (epoch, step, params, m) -> {
+                    publisher.publishCheckpoint(params, CheckpointMetadata.of(step, epoch).withMetrics(m.trainLoss(),
+                            m.testLoss(), m.trainAccuracy(), m.testAccuracy()));
+                    published.add(step);
+                    return epoch < 60;
+                };
+                task.run(1, publish);
+                try (AnalyzerService analyzer = AnalyzerService.start(latest, metrics)) {
+                    assertEquals(org.apache.kafka.streams.KafkaStreams.State.RUNNING, analyzer.state());
+                    List<JsonNode> caughtUp = awaitStep(bootstrap, topics, runId, published.get(published.size() - 1));
+                    assertAccountedFor(published, caughtUp);
+                    assertTrue(caughtUp.size() < published.size(), "a run published while the analyzer was down is "
+                            + "caught up by its newest checkpoints, not one by one: " + caughtUp.size() + " spectra");
+                    task.run(1, (epoch, step, params, m) -> {
+                        publish.onCheckpoint(epoch, step, params, m);
+                        return true;
+                    });
+                    List<JsonNode> all = awaitStep(bootstrap, topics, runId, published.get(published.size() - 1));
+                    assertAccountedFor(published, all);
+                    assertEquals(all.size(), metrics.analysedCount());
+                    assertEquals(published.size() - all.size(), metrics.supersededCount());
+                    double[] lags = all.stream().mapToDouble(s -> s.get("timings").get("producedToResultSeconds")
+                            .asDouble()).sorted().toArray();
+                    System.out.printf("backlog=latest: %d checkpoints, %d analysed, lag median %.0f ms, max %.0f ms%n",
+                            published.size(), all.size(), lags[lags.length / 2] * 1e3, lags[lags.length - 1] * 1e3);
+                }
+            }
+        }
+    }
+
+    private static void assertAccountedFor(List<Long> published, List<JsonNode> spectra) {
+        List<Long> steps = spectra.stream().map(s -> s.get("step").asLong()).toList();
+        assertEquals(published.get(published.size() - 1), steps.get(steps.size() - 1), "ends on the newest");
+        assertTrue(published.containsAll(steps), "only published steps: " + steps);
+        // Each spectrum stands for itself and the checkpoints it superseded since the previous spectrum.
+        int index = -1;
+        for (JsonNode s : spectra) {
+            int at = published.indexOf(s.get("step").asLong());
+            assertEquals(at - index - 1, s.get("supersededCheckpoints").asInt(), "superseded before step "
+                    + s.get("step"));
+            index = at;
+        }
+    }
+
+    /** Reads the run's spectra (committed records only) until one for {@code lastStep} arrives; in order, no repeats. */
+    private static List<JsonNode> awaitStep(String bootstrap, Topics topics, String runId, long lastStep)
+            throws Exception {
+        Properties p = ClientConfigs.consumer(bootstrap, "it-reader-" + System.nanoTime());
+        p.put("auto.offset.reset", "earliest");
+        List<JsonNode> out = new ArrayList<>();
+        try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(p, new StringDeserializer(),
+                new ByteArrayDeserializer())) {
+            c.subscribe(List.of(topics.spectra()));
+            long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+            while ((out.isEmpty() || out.get(out.size() - 1).get("step").asLong() < lastStep)
+                    && System.nanoTime() < deadline) {
+                for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(200))) {
+                    if (runId.equals(r.key())) {
+                        out.add(JsonFiles.MAPPER.readTree(r.value()));
+                    }
+                }
+            }
+        }
+        List<Long> steps = out.stream().map(s -> s.get("step").asLong()).toList();
+        assertTrue(!steps.isEmpty() && steps.get(steps.size() - 1) == lastStep, "spectra up to step " + lastStep
+                + ": " + steps);
+        for (int i = 1; i < steps.size(); i++) {
+            assertTrue(steps.get(i) > steps.get(i - 1), "strictly increasing steps: " + steps);
+        }
+        return out;
+    }
+
     @Test
     void externalCheckpointPublishedFromAFileIsAnalysedLikeNumpyDoes() throws Exception {
         Path model = dir.resolve("model.json");
