@@ -10,7 +10,10 @@ final class SpectrumRecord {
     private SpectrumRecord() {
     }
 
-    /** Run id, step, epoch, the reported metrics, the analysis fields, and {@code timings.analysisSeconds}. */
+    /**
+     * Run id, step, epoch, the reported metrics, the analysis fields, {@code supersededCheckpoints} (0) and
+     * {@code timings.analysisSeconds}.
+     */
     static ObjectNode of(String runId, CheckpointMetadata meta, RunAnalyzer.Analysis analysis, long checkpointTimestampMs) {
         ObjectNode out = JsonNodeFactory.instance.objectNode();
         out.put("runId", runId).put("step", meta.step()).put("epoch", meta.epoch());
@@ -19,6 +22,8 @@ final class SpectrumRecord {
         putFinite(out, "trainAccuracy", meta.trainAccuracy());
         putFinite(out, "testAccuracy", meta.testAccuracy());
         out.setAll(analysis.json());
+        // Checkpoints of the run skipped for this one under Backlog.LATEST; the processor sets it, replay has none.
+        out.put("supersededCheckpoints", 0);
         out.putObject("timings").put("analysisSeconds", analysis.seconds())
                 .put("checkpointTimestampMs", checkpointTimestampMs);
         return out;
