@@ -54,6 +54,12 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
      * other.
      */
     static final Duration FRESH = Duration.ofMillis(50);
+    /**
+     * Under {@link Backlog#LATEST}, a waiting checkpoint is analysed once no newer one of its run has been admitted for
+     * this long: longer than a fetch waits at the broker (50 ms), so one in flight when the last batch was taken in
+     * has landed. Measured without it: a checkpoint that had just been superseded at the broker was analysed.
+     */
+    static final Duration QUIET = Duration.ofMillis(60);
 
     private final String runsTopic;
     private final AnalyzerMetrics metrics;
@@ -63,8 +69,8 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
     private final Backlog backlog;
     /** Runs with a checkpoint in the pending store (spares a store read per checkpoint when none waits). */
     private final java.util.Set<String> waitingRuns = new java.util.HashSet<>();
-    /** Runs that had a checkpoint admitted since the last punctuation: their input has not drained yet. */
-    private final java.util.Set<String> admittedSincePunctuation = new java.util.HashSet<>();
+    /** When each run last had a checkpoint admitted (stream-thread time): its input drains once that is QUIET ago. */
+    private final Map<String, Long> lastAdmitted = new HashMap<>();
     private ProcessorContext<String, byte[]> context;
     private KeyValueStore<String, byte[]> runs;
     private KeyValueStore<String, byte[]> state;
@@ -95,7 +101,7 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
         }
         // Runs between batches of input, and on an idle poll: what waits there once the input has drained is the
         // newest checkpoint of its run.
-        context.schedule(PENDING_INTERVAL, PunctuationType.WALL_CLOCK_TIME, now -> analyseDrained());
+        context.schedule(PENDING_INTERVAL, PunctuationType.WALL_CLOCK_TIME, this::analyseDrained);
     }
 
     @Override
@@ -116,6 +122,7 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
                 bases.delete(runId);
                 pending.delete(runId);
                 waitingRuns.remove(runId);
+                lastAdmitted.remove(runId);
                 dropAnalyzer(runId);
             }
             return;
@@ -147,6 +154,7 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
         if (waiting != null) {
             pending.delete(runId);
             waitingRuns.remove(runId);
+            lastAdmitted.remove(runId);
         }
         if (backlog == Backlog.ALL) {
             // Left over from a run under LATEST: it comes first, so the run's steps stay in order.
@@ -169,7 +177,7 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
         }
         pending.put(runId, admitted.encode());
         waitingRuns.add(runId);
-        admittedSincePunctuation.add(runId);
+        lastAdmitted.put(runId, context.currentSystemTimeMs());
     }
 
     /**
@@ -214,26 +222,26 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
     }
 
     /**
-     * Analyses each waiting checkpoint whose run's input has drained: no newer checkpoint of the run was admitted since
-     * the previous punctuation, so whatever arrived during the last analysis has been taken in.
+     * Analyses each waiting checkpoint whose run's input has drained: no newer checkpoint of the run was admitted for
+     * {@link #QUIET}, so whatever arrived during the last analysis has been taken in.
      */
-    private void analyseDrained() {
+    private void analyseDrained(long now) {
         if (waitingRuns.isEmpty()) {
-            admittedSincePunctuation.clear();
             return;
         }
         for (String runId : List.copyOf(waitingRuns)) {
-            if (admittedSincePunctuation.contains(runId)) {
+            Long admitted = lastAdmitted.get(runId);
+            if (admitted != null && now - admitted < QUIET.toMillis()) {
                 continue;
             }
             PendingCheckpoint p = PendingCheckpoint.decode(pending.get(runId));
             pending.delete(runId);
             waitingRuns.remove(runId);
+            lastAdmitted.remove(runId);
             if (p != null) {
                 analyse(p, null);
             }
         }
-        admittedSincePunctuation.clear();
     }
 
     /** @param decoded the checkpoint's weights if already decoded, else null */

@@ -34,8 +34,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * {@link Backlog#LATEST} driven record by record: a checkpoint taken up late waits, a newer one of its run supersedes
- * it, and once the input has drained (a punctuation with nothing new admitted) the newest is analysed. A checkpoint
- * produced just now is analysed at once. The test driver's punctuations stand for the stream thread's loop.
+ * it, and once the input has drained (nothing new admitted for {@link CheckpointProcessor#QUIET}) the newest is
+ * analysed. A checkpoint produced just now is analysed at once. The test driver's wall clock stands for the stream
+ * thread's.
  */
 class LatestBacklogTest {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -77,9 +78,9 @@ class LatestBacklogTest {
         checkpoints.pipeInput(run, checkpoint, Instant.now());
     }
 
-    /** One turn of the stream thread's loop that admits nothing new. */
+    /** The stream thread's loop admitting nothing new for longer than {@link CheckpointProcessor#QUIET}. */
     private void idleTurn() {
-        driver.advanceWallClockTime(Duration.ofMillis(10));
+        driver.advanceWallClockTime(CheckpointProcessor.QUIET.plusMillis(10));
     }
 
     private List<JsonNode> read(TestOutputTopic<String, byte[]> topic) throws Exception {
@@ -100,9 +101,9 @@ class LatestBacklogTest {
         late("run-a", checkpoint(2, 2));
         late("run-a", checkpoint(3, 3));
         assertTrue(spectra.isEmpty(), "nothing is analysed while checkpoints are still being admitted");
-        idleTurn(); // the punctuation right after the batch: run-a was admitted since the last one
-        assertTrue(spectra.isEmpty());
-        idleTurn(); // nothing new: the input has drained
+        driver.advanceWallClockTime(CheckpointProcessor.QUIET.minusMillis(10));
+        assertTrue(spectra.isEmpty(), "a fetch may still be landing");
+        driver.advanceWallClockTime(Duration.ofMillis(20)); // quiet for longer than QUIET: the input has drained
         List<JsonNode> out = read(spectra);
         assertEquals(1, out.size());
         assertEquals(3, out.get(0).get("step").asLong());

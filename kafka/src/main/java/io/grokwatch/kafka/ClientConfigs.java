@@ -30,6 +30,11 @@ public final class ClientConfigs {
     /** How long the broker may hold the analyzer's fetches for data (see {@link #streams}). */
     public static final int STREAMS_FETCH_MAX_WAIT_MS = 50;
     /**
+     * Longest a Streams thread blocks in poll when no input comes; what waits to be analysed under the latest-only
+     * backlog is looked at after each poll (the default 100 ms added that much to its latency).
+     */
+    public static final int STREAMS_POLL_MS = 20;
+    /**
      * First back-off of the analyzer's producer before it retries a request (see {@link #streams}); repeated
      * retries still back off exponentially up to {@code retry.backoff.max.ms} (1 s).
      */
@@ -116,6 +121,7 @@ public final class ClientConfigs {
         p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
         p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
         p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, STREAMS_COMMIT_INTERVAL_MS);
+        p.put(StreamsConfig.POLL_MS_CONFIG, STREAMS_POLL_MS);
         p.put(StreamsConfig.DEFAULT_KEY_SERDE_CLASS_CONFIG, Serdes.ByteArraySerde.class.getName());
         p.put(StreamsConfig.DEFAULT_VALUE_SERDE_CLASS_CONFIG, Serdes.ByteArraySerde.class.getName());
         // Sized for the eigenbasis store's changelog records; the buffer is allocated as used, not up front.
