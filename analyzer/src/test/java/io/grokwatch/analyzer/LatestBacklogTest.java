@@ -227,6 +227,48 @@ class LatestBacklogTest {
         assertEquals(6, read(spectra).get(0).get("step").asLong());
     }
 
+    /**
+     * A restart, at the processor: its stores hold what the changelogs restore (a registered run and a checkpoint
+     * that was waiting when the last instance stopped); the new processor finds the waiting checkpoint on start and
+     * analyses it at its first punctuation. (The test driver cannot restart: it wipes its state when closed.)
+     */
+    @Test
+    void aCheckpointWaitingWhenTheAnalyzerStoppedIsAnalysedAfterItStarts() throws Exception {
+        org.apache.kafka.streams.processor.api.MockProcessorContext<String, byte[]> context =
+                new org.apache.kafka.streams.processor.api.MockProcessorContext<>(props("restart-test"));
+        context.setCurrentSystemTimeMs(System.currentTimeMillis());
+        for (String name : List.of(AnalyzerTopology.RUNS_STORE, AnalyzerTopology.RUN_STATE_STORE,
+                AnalyzerTopology.EIGENBASIS_STORE, AnalyzerTopology.PENDING_STORE)) {
+            var store = org.apache.kafka.streams.state.Stores.keyValueStoreBuilder(
+                    org.apache.kafka.streams.state.Stores.inMemoryKeyValueStore(name),
+                    org.apache.kafka.common.serialization.Serdes.String(),
+                    org.apache.kafka.common.serialization.Serdes.ByteArray()).withLoggingDisabled().build();
+            store.init(context.getStateStoreContext(), store);
+            context.addStateStore(store);
+        }
+        context.<org.apache.kafka.streams.state.KeyValueStore<String, byte[]>>getStateStore(AnalyzerTopology.RUNS_STORE)
+                .put("run-a", descriptor("run-a").toBytes());
+        byte[] waiting = checkpoint(7, 7);
+        context.<org.apache.kafka.streams.state.KeyValueStore<String, byte[]>>getStateStore(
+                AnalyzerTopology.PENDING_STORE).put("run-a", new PendingCheckpoint(new ReceivedRecord("run-a", waiting,
+                System.currentTimeMillis() - LATE.toMillis(), "checkpoints", 0, 41), 7, 3).encode());
+        CheckpointProcessor processor = new CheckpointProcessor("runs", metrics, 1,
+                io.grokwatch.detect.DetectorSuite.defaults(), Backlog.LATEST);
+        processor.init(context);
+        assertTrue(context.forwarded().isEmpty());
+        var punctuator = context.scheduledPunctuators().get(0);
+        assertEquals(org.apache.kafka.streams.processor.PunctuationType.WALL_CLOCK_TIME, punctuator.getType());
+        punctuator.getPunctuator().punctuate(context.currentSystemTimeMs());
+        var spectra = context.forwarded(AnalyzerTopology.SPECTRA_SINK);
+        assertEquals(1, spectra.size());
+        JsonNode s = JSON.readTree(spectra.get(0).record().value());
+        assertEquals(7, s.get("step").asLong());
+        assertEquals(3, s.get("supersededCheckpoints").asInt());
+        assertNull(context.<org.apache.kafka.streams.state.KeyValueStore<String, byte[]>>getStateStore(
+                AnalyzerTopology.PENDING_STORE).get("run-a"));
+        processor.close();
+    }
+
     @Test
     void pendingCheckpointsSurviveTheirStoredForm() {
         ReceivedRecord r = new ReceivedRecord("run-x", new byte[] {1, 2, 3}, 1234L, "checkpoints", 2, 99L);
