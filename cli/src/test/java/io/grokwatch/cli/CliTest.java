@@ -60,6 +60,16 @@ class CliTest {
     }
 
     @Test
+    void anUnknownBacklogPolicyIsRefusedBeforeAnythingStartsNamingTheAllowedOnes() {
+        for (String command : List.of("analyze", "demo")) {
+            Run r = run(command, "--bootstrap-servers", "localhost:1", "--backlog", "newest");
+            assertEquals(2, r.code(), command + ": " + r.err());
+            assertTrue(r.err().contains("--backlog") && r.err().contains("all, latest")
+                    && r.err().contains("'newest'"), r.err());
+        }
+    }
+
+    @Test
     void entkOnANumpyReferenceCheckpointMatchesNumpyToOneInAMillion() throws Exception {
         Path model = resource("ma_p29_seed0_epoch100.model.json");
         Path ckpt = resource("ma_p29_seed0_epoch100.safetensors");
