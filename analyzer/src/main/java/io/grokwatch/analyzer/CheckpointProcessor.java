@@ -67,8 +67,8 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
     private final Map<String, CachedAnalyzer> analyzers = new HashMap<>();
     private final DetectorSuite detectors;
     private final Backlog backlog;
-    /** Runs with a checkpoint in the pending store (spares a store read per checkpoint when none waits). */
-    private final java.util.Set<String> waitingRuns = new java.util.HashSet<>();
+    /** The pending store's contents, so that admitting a checkpoint reads and decodes none of it. */
+    private final Map<String, PendingCheckpoint> waiting = new HashMap<>();
     /** When each run last had a checkpoint admitted (stream-thread time): its input drains once that is QUIET ago. */
     private final Map<String, Long> lastAdmitted = new HashMap<>();
     private ProcessorContext<String, byte[]> context;
@@ -97,7 +97,7 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
         this.bases = context.getStateStore(AnalyzerTopology.EIGENBASIS_STORE);
         this.pending = context.getStateStore(AnalyzerTopology.PENDING_STORE);
         try (KeyValueIterator<String, byte[]> it = pending.all()) {
-            it.forEachRemaining(kv -> waitingRuns.add(kv.key));
+            it.forEachRemaining(kv -> waiting.put(kv.key, PendingCheckpoint.decode(kv.value)));
         }
         // Runs between batches of input, and on an idle poll: what waits there once the input has drained is the
         // newest checkpoint of its run.
@@ -121,7 +121,7 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
                 runs.delete(runId);
                 bases.delete(runId);
                 pending.delete(runId);
-                waitingRuns.remove(runId);
+                waiting.remove(runId);
                 lastAdmitted.remove(runId);
                 dropAnalyzer(runId);
             }
@@ -150,25 +150,24 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
         }
         String runId = received.key();
         PendingCheckpoint admitted = new PendingCheckpoint(received, decoded.metadata().step(), 0);
-        PendingCheckpoint waiting = waitingOf(runId);
-        if (waiting != null) {
+        PendingCheckpoint older = waiting.remove(runId);
+        if (older != null) {
             pending.delete(runId);
-            waitingRuns.remove(runId);
             lastAdmitted.remove(runId);
         }
         if (backlog == Backlog.ALL) {
             // Left over from a run under LATEST: it comes first, so the run's steps stay in order.
-            if (waiting != null) {
-                analyse(waiting, null);
+            if (older != null) {
+                analyse(older, null);
             }
             analyse(admitted, decoded);
             return;
         }
-        if (waiting != null) {
-            admitted = admitted.superseding(waiting);
+        if (older != null) {
+            admitted = admitted.superseding(older);
             metrics.superseded(runId);
             LOG.debug("run {}: step {} supersedes step {}, which was still waiting", runId, admitted.step(),
-                    waiting.step());
+                    older.step());
         }
         if (System.currentTimeMillis() - received.timestampMs() <= FRESH.toMillis()) {
             // Produced just now: nothing newer of this run can be queued behind it.
@@ -176,7 +175,7 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
             return;
         }
         pending.put(runId, admitted.encode());
-        waitingRuns.add(runId);
+        waiting.put(runId, admitted);
         lastAdmitted.put(runId, context.currentSystemTimeMs());
     }
 
@@ -208,17 +207,13 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
                     + "' is at or before the last analysed step " + previous.lastStep());
             return null;
         }
-        PendingCheckpoint waiting = waitingOf(runId);
-        if (waiting != null && meta.step() <= waiting.step()) {
+        PendingCheckpoint queued = waiting.get(runId);
+        if (queued != null && meta.step() <= queued.step()) {
             deadLetter(received, DeadLetterReason.STALE_STEP, "step " + meta.step() + " of run '" + runId
-                    + "' is at or before step " + waiting.step() + ", which waits for its analysis");
+                    + "' is at or before step " + queued.step() + ", which waits for its analysis");
             return null;
         }
         return decoded;
-    }
-
-    private PendingCheckpoint waitingOf(String runId) {
-        return waitingRuns.contains(runId) ? PendingCheckpoint.decode(pending.get(runId)) : null;
     }
 
     /**
@@ -226,21 +221,18 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
      * {@link #QUIET}, so whatever arrived during the last analysis has been taken in.
      */
     private void analyseDrained(long now) {
-        if (waitingRuns.isEmpty()) {
+        if (waiting.isEmpty()) {
             return;
         }
-        for (String runId : List.copyOf(waitingRuns)) {
+        for (String runId : List.copyOf(waiting.keySet())) {
             Long admitted = lastAdmitted.get(runId);
             if (admitted != null && now - admitted < QUIET.toMillis()) {
                 continue;
             }
-            PendingCheckpoint p = PendingCheckpoint.decode(pending.get(runId));
+            PendingCheckpoint p = waiting.remove(runId);
             pending.delete(runId);
-            waitingRuns.remove(runId);
             lastAdmitted.remove(runId);
-            if (p != null) {
-                analyse(p, null);
-            }
+            analyse(p, null);
         }
     }
 
