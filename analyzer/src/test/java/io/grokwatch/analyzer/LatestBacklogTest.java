@@ -51,11 +51,8 @@ class LatestBacklogTest {
 
     @BeforeEach
     void start() {
-        Properties props = new Properties();
-        props.put(StreamsConfig.APPLICATION_ID_CONFIG, "latest-test");
-        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
         driver = new TopologyTestDriver(AnalyzerTopology.build("runs", "checkpoints", "spectra", "alerts", "dlq",
-                metrics, 1, io.grokwatch.detect.DetectorSuite.defaults(), Backlog.LATEST), props);
+                metrics, 1, io.grokwatch.detect.DetectorSuite.defaults(), Backlog.LATEST), props("latest-test"));
         TestInputTopic<String, byte[]> runs = driver.createInputTopic("runs", new StringSerializer(),
                 new ByteArraySerializer());
         checkpoints = driver.createInputTopic("checkpoints", new StringSerializer(), new ByteArraySerializer());
