@@ -68,7 +68,9 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
     private final DetectorSuite detectors;
     private final Backlog backlog;
     /** The pending store's contents, so that admitting a checkpoint reads and decodes none of it. */
-    private final Map<String, Waiting> waiting = new HashMap<>();
+    private final Map<String, PendingCheckpoint> waiting = new HashMap<>();
+    /** When each run last had a checkpoint admitted (stream-thread time): its input drains once that is QUIET ago. */
+    private final Map<String, Long> lastAdmitted = new HashMap<>();
     private ProcessorContext<String, byte[]> context;
     private KeyValueStore<String, byte[]> runs;
     private KeyValueStore<String, byte[]> state;
@@ -76,14 +78,6 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
     private KeyValueStore<String, byte[]> pending;
 
     private record CachedAnalyzer(byte[] descriptor, RunAnalyzer analyzer) {
-    }
-
-    /**
-     * A checkpoint in the pending store, with when it was taken up: on the stream thread's clock (its run's input has
-     * drained once that is {@link #QUIET} ago) and on the wall clock that producers stamp checkpoints with (only one
-     * produced before then was queued behind it and may supersede it). Both 0 for one restored on start: it goes first.
-     */
-    private record Waiting(PendingCheckpoint checkpoint, long takenUpStreamMs, long takenUpWallMs) {
     }
 
     CheckpointProcessor(String runsTopic, AnalyzerMetrics metrics, int analysisThreads, DetectorSuite detectors,
@@ -103,7 +97,7 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
         this.bases = context.getStateStore(AnalyzerTopology.EIGENBASIS_STORE);
         this.pending = context.getStateStore(AnalyzerTopology.PENDING_STORE);
         try (KeyValueIterator<String, byte[]> it = pending.all()) {
-            it.forEachRemaining(kv -> waiting.put(kv.key, new Waiting(PendingCheckpoint.decode(kv.value), 0, 0)));
+            it.forEachRemaining(kv -> waiting.put(kv.key, PendingCheckpoint.decode(kv.value)));
         }
         // Runs between batches of input, and on an idle poll: what waits there once the input has drained is the
         // newest checkpoint of its run.
@@ -128,6 +122,7 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
                 bases.delete(runId);
                 pending.delete(runId);
                 waiting.remove(runId);
+                lastAdmitted.remove(runId);
                 dropAnalyzer(runId);
             }
             return;
@@ -155,27 +150,20 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
         }
         String runId = received.key();
         PendingCheckpoint admitted = new PendingCheckpoint(received, decoded.metadata().step(), 0);
-        Waiting queued = waiting.remove(runId);
-        if (queued != null) {
+        PendingCheckpoint older = waiting.remove(runId);
+        if (older != null) {
             pending.delete(runId);
+            lastAdmitted.remove(runId);
         }
         if (backlog == Backlog.ALL) {
             // Left over from a run under LATEST: it comes first, so the run's steps stay in order.
-            if (queued != null) {
-                analyse(queued.checkpoint(), null);
+            if (older != null) {
+                analyse(older, null);
             }
             analyse(admitted, decoded);
             return;
         }
-        if (queued != null && received.timestampMs() > queued.takenUpWallMs()) {
-            // Produced after the waiting one was taken up, so not queued behind it: that one was the newest there
-            // was and is analysed first (at start-up, a slow first analysis otherwise cost a checkpoint of a run
-            // that was keeping up).
-            analyse(queued.checkpoint(), null);
-            queued = null;
-        }
-        if (queued != null) {
-            PendingCheckpoint older = queued.checkpoint();
+        if (older != null) {
             admitted = admitted.superseding(older);
             metrics.superseded(runId);
             LOG.debug("run {}: step {} supersedes step {}, which was still waiting", runId, admitted.step(),
@@ -187,7 +175,8 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
             return;
         }
         pending.put(runId, admitted.encode());
-        waiting.put(runId, new Waiting(admitted, context.currentSystemTimeMs(), System.currentTimeMillis()));
+        waiting.put(runId, admitted);
+        lastAdmitted.put(runId, context.currentSystemTimeMs());
     }
 
     /**
@@ -218,7 +207,7 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
                     + "' is at or before the last analysed step " + previous.lastStep());
             return null;
         }
-        PendingCheckpoint queued = waiting.containsKey(runId) ? waiting.get(runId).checkpoint() : null;
+        PendingCheckpoint queued = waiting.get(runId);
         if (queued != null && meta.step() <= queued.step()) {
             deadLetter(received, DeadLetterReason.STALE_STEP, "step " + meta.step() + " of run '" + runId
                     + "' is at or before step " + queued.step() + ", which waits for its analysis");
@@ -236,11 +225,13 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
             return;
         }
         for (String runId : List.copyOf(waiting.keySet())) {
-            if (now - waiting.get(runId).takenUpStreamMs() < QUIET.toMillis()) {
+            Long admitted = lastAdmitted.get(runId);
+            if (admitted != null && now - admitted < QUIET.toMillis()) {
                 continue;
             }
-            PendingCheckpoint p = waiting.remove(runId).checkpoint();
+            PendingCheckpoint p = waiting.remove(runId);
             pending.delete(runId);
+            lastAdmitted.remove(runId);
             analyse(p, null);
         }
     }
