@@ -68,9 +68,7 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
     private final DetectorSuite detectors;
     private final Backlog backlog;
     /** The pending store's contents, so that admitting a checkpoint reads and decodes none of it. */
-    private final Map<String, PendingCheckpoint> waiting = new HashMap<>();
-    /** When each run last had a checkpoint admitted (stream-thread time): its input drains once that is QUIET ago. */
-    private final Map<String, Long> lastAdmitted = new HashMap<>();
+    private final Map<String, Waiting> waiting = new HashMap<>();
     private ProcessorContext<String, byte[]> context;
     private KeyValueStore<String, byte[]> runs;
     private KeyValueStore<String, byte[]> state;
@@ -78,6 +76,14 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
     private KeyValueStore<String, byte[]> pending;
 
     private record CachedAnalyzer(byte[] descriptor, RunAnalyzer analyzer) {
+    }
+
+    /**
+     * A checkpoint in the pending store, with when it was taken up: on the stream thread's clock (its run's input has
+     * drained once that is {@link #QUIET} ago) and on the wall clock that producers stamp checkpoints with (only one
+     * produced before then was queued behind it and may supersede it). Both 0 for one restored on start: it goes first.
+     */
+    private record Waiting(PendingCheckpoint checkpoint, long takenUpStreamMs, long takenUpWallMs) {
     }
 
     CheckpointProcessor(String runsTopic, AnalyzerMetrics metrics, int analysisThreads, DetectorSuite detectors,
@@ -97,7 +103,7 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
         this.bases = context.getStateStore(AnalyzerTopology.EIGENBASIS_STORE);
         this.pending = context.getStateStore(AnalyzerTopology.PENDING_STORE);
         try (KeyValueIterator<String, byte[]> it = pending.all()) {
-            it.forEachRemaining(kv -> waiting.put(kv.key, PendingCheckpoint.decode(kv.value)));
+            it.forEachRemaining(kv -> waiting.put(kv.key, new Waiting(PendingCheckpoint.decode(kv.value), 0, 0)));
         }
         // Runs between batches of input, and on an idle poll: what waits there once the input has drained is the
         // newest checkpoint of its run.
@@ -122,7 +128,6 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
                 bases.delete(runId);
                 pending.delete(runId);
                 waiting.remove(runId);
-                lastAdmitted.remove(runId);
                 dropAnalyzer(runId);
             }
             return;
@@ -150,20 +155,27 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
         }
         String runId = received.key();
         PendingCheckpoint admitted = new PendingCheckpoint(received, decoded.metadata().step(), 0);
-        PendingCheckpoint older = waiting.remove(runId);
-        if (older != null) {
+        Waiting queued = waiting.remove(runId);
+        if (queued != null) {
             pending.delete(runId);
-            lastAdmitted.remove(runId);
         }
         if (backlog == Backlog.ALL) {
             // Left over from a run under LATEST: it comes first, so the run's steps stay in order.
-            if (older != null) {
-                analyse(older, null);
+            if (queued != null) {
+                analyse(queued.checkpoint(), null);
             }
             analyse(admitted, decoded);
             return;
         }
-        if (older != null) {
+        if (queued != null && received.timestampMs() > queued.takenUpWallMs()) {
+            // Produced after the waiting one was taken up, so not queued behind it: that one was the newest there
+            // was and is analysed first (at start-up, a slow first analysis otherwise cost a checkpoint of a run
+            // that was keeping up).
+            analyse(queued.checkpoint(), null);
+            queued = null;
+        }
+        if (queued != null) {
+            PendingCheckpoint older = queued.checkpoint();
             admitted = admitted.superseding(older);
             metrics.superseded(runId);
             LOG.debug("run {}: step {} supersedes step {}, which was still waiting", runId, admitted.step(),
@@ -175,8 +187,7 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
             return;
         }
         pending.put(runId, admitted.encode());
-        waiting.put(runId, admitted);
-        lastAdmitted.put(runId, context.currentSystemTimeMs());
+        waiting.put(runId, new Waiting(admitted, context.currentSystemTimeMs(), System.currentTimeMillis()));
     }
 
     /**
@@ -207,7 +218,7 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
                     + "' is at or before the last analysed step " + previous.lastStep());
             return null;
         }
-        PendingCheckpoint queued = waiting.get(runId);
+        PendingCheckpoint queued = waiting.containsKey(runId) ? waiting.get(runId).checkpoint() : null;
         if (queued != null && meta.step() <= queued.step()) {
             deadLetter(received, DeadLetterReason.STALE_STEP, "step " + meta.step() + " of run '" + runId
                     + "' is at or before step " + queued.step() + ", which waits for its analysis");
@@ -225,13 +236,11 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
             return;
         }
         for (String runId : List.copyOf(waiting.keySet())) {
-            Long admitted = lastAdmitted.get(runId);
-            if (admitted != null && now - admitted < QUIET.toMillis()) {
+            if (now - waiting.get(runId).takenUpStreamMs() < QUIET.toMillis()) {
                 continue;
             }
-            PendingCheckpoint p = waiting.remove(runId);
+            PendingCheckpoint p = waiting.remove(runId).checkpoint();
             pending.delete(runId);
-            lastAdmitted.remove(runId);
             analyse(p, null);
         }
     }

@@ -121,9 +121,11 @@ class LatestBacklogTest {
         List<JsonNode> out = read(spectra);
         assertEquals(1, out.size(), "no backlog: analysed as it arrives, as under 'all'");
         assertEquals(0, out.get(0).get("supersededCheckpoints").asInt());
+        // Step 4 was produced (and in flight) before steps 2 and 3 were taken up, and reaches the analyzer promptly.
+        Instant inFlight = Instant.now();
         late("run-a", checkpoint(2, 2));
         late("run-a", checkpoint(3, 3));
-        fresh("run-a", checkpoint(4, 4));
+        checkpoints.pipeInput("run-a", checkpoint(4, 4), inFlight);
         out = read(spectra);
         assertEquals(1, out.size());
         assertEquals(4, out.get(0).get("step").asLong());
@@ -167,6 +169,20 @@ class LatestBacklogTest {
         p.put(StreamsConfig.APPLICATION_ID_CONFIG, id);
         p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
         return p;
+    }
+
+    @Test
+    void aCheckpointProducedAfterTheWaitingOneWasTakenUpDoesNotSupersedeIt() throws Exception {
+        late("run-a", checkpoint(1, 1));
+        Thread.sleep(5);
+        // Produced after step 1 was taken up: not part of the backlog step 1 was the newest of.
+        fresh("run-a", checkpoint(2, 2));
+        idleTurn(); // step 1's analysis may have made step 2 late; it is then analysed once the input drains
+        List<JsonNode> out = read(spectra);
+        assertEquals(List.of(1L, 2L), out.stream().map(s -> s.get("step").asLong()).toList());
+        assertEquals(0, out.get(0).get("supersededCheckpoints").asInt());
+        assertEquals(0, out.get(1).get("supersededCheckpoints").asInt());
+        assertEquals(0, metrics.supersededCount());
     }
 
     @Test
