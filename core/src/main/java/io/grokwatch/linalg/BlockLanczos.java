@@ -477,7 +477,15 @@ public final class BlockLanczos {
             return normaliseInto(work, b, at, null);
         }
 
-        private record Ritz(double[] values, Matrix vectors, double[] residuals, double worst) {
+        /**
+         * The leading Ritz pairs at a check; the Ritz vectors (coefficients over the basis) are formed only when a
+         * restart or the end reads them.
+         */
+        private record Ritz(double[] values, RitzDecomposition decomposition, Matrix lastRows, double[] residuals,
+                            double worst) {
+            Matrix vectors() {
+                return decomposition.vectors();
+            }
         }
 
         /**
@@ -490,19 +498,20 @@ public final class BlockLanczos {
             for (int i = 0; i < processed; i++) {
                 System.arraycopy(h, i * mMax, hd, i * processed, processed);
             }
-            Eigenpairs e = SymmetricEigen.topRobust(hm, count);
+            RitzDecomposition e = RitzDecomposition.of(hm, count);
             double[] values = e.values();
-            Matrix s = e.vectors();
+            // Row l of the last block of every Ritz vector: all a residual reads.
+            Matrix last = e.lastRows(blk);
+            double[] ld = last.data();
             double[] residuals = new double[count];
             double scale = Math.abs(values[0]);
             double worst = 0;
-            int lastFrom = processed - blk;
             for (int j = 0; j < count; j++) {
                 double sum = 0;
                 for (int i = 0; i < next; i++) {
                     double v = 0;
                     for (int l = 0; l < blk; l++) {
-                        v += r[i * blk + l] * s.get(lastFrom + l, j);
+                        v += r[i * blk + l] * ld[l * count + j];
                     }
                     sum += v * v;
                 }
@@ -512,7 +521,7 @@ public final class BlockLanczos {
                     worst = Math.max(worst, residuals[j]);
                 }
             }
-            return new Ritz(values, s, residuals, worst);
+            return new Ritz(values, e, last, residuals, worst);
         }
 
         /** Ritz vectors kept at a restart: the wanted pairs plus half the rest of the basis, leaving room to grow. */
@@ -525,7 +534,7 @@ public final class BlockLanczos {
          * after them is the pending next block (moved down), coupled to them through {@code R S_last}.
          */
         private void restart(Ritz ritz, int processed, int keep, double[] r, int next, int blk) {
-            Matrix s = ritz.vectors.columns(0, keep);
+            Matrix s = ritz.vectors().columns(0, keep);
             rotateRows(s, processed, keep);
             if (next > 0) {
                 double[] pending = new double[next * n];
@@ -537,12 +546,13 @@ public final class BlockLanczos {
             for (int i = 0; i < keep; i++) {
                 h[i * mMax + i] = ritz.values[i];
             }
-            int lastFrom = processed - blk;
+            double[] ld = ritz.lastRows().data();
+            int count = ritz.values().length;
             for (int i = 0; i < next; i++) {
                 for (int j = 0; j < keep; j++) {
                     double v = 0;
                     for (int l = 0; l < blk; l++) {
-                        v += r[i * blk + l] * s.get(lastFrom + l, j);
+                        v += r[i * blk + l] * ld[l * count + j];
                     }
                     h[(keep + i) * mMax + j] = v;
                     h[j * mMax + keep + i] = v;
@@ -586,7 +596,7 @@ public final class BlockLanczos {
 
         private TopEigenSolver.Solution finish(Ritz ritz, int processed) {
             int m = k;
-            Matrix s = ritz.vectors.columns(0, m);
+            Matrix s = ritz.vectors().columns(0, m);
             // V = Q^T S (n x m).
             DoublePointer sp = new DoublePointer(s.data());
             DoublePointer vp = new DoublePointer((long) n * m);

@@ -501,7 +501,7 @@ public final class SymmetricEigen {
         return Math.sqrt(-2.0 * Math.log(u)) * Math.cos(2.0 * Math.PI * rng.nextDouble());
     }
 
-    private static void check(String routine, int info) {
+    static void check(String routine, int info) {
         if (info != 0) {
             throw new ArithmeticException(routine + " failed with info=" + info);
         }
