@@ -22,6 +22,7 @@ final class LayerStructure {
     private final List<ParameterUse> uses = new ArrayList<>();
     private final Map<Integer, Matrix> classGradients = new java.util.concurrent.ConcurrentHashMap<>();
     private final Map<Integer, Optional<Matrix>> collapsed = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<Integer, Optional<ClassFactor>> factors = new java.util.concurrent.ConcurrentHashMap<>();
     private final Matrix ones;
 
     LayerStructure(Network net, Matrix probes) {
@@ -103,6 +104,62 @@ final class LayerStructure {
             System.arraycopy(src, (x * c + cls) * d, dst, x * d, d);
         }
         return b;
+    }
+
+    /**
+     * Output gradients that factor as {@code delta_c(x) = r_c(x) b_c}: a fixed direction per class times a per-probe
+     * rate.
+     *
+     * @param directions d x C, column c is {@code b_c}
+     * @param rates      N x C, {@code r_c(x)}
+     */
+    record ClassFactor(Matrix directions, Matrix rates) {
+    }
+
+    /**
+     * {@link ClassFactor} of the gradients at the output of {@code op}, when the ops after it are at most one linear
+     * map followed only by element-wise ops, scales and biases (an MLP's output head, a TMS decoder): output c then
+     * depends on the activation only through the linear map's row c, scaled by the derivatives of the element-wise
+     * tail at output c. Empty otherwise. Dual Grams use it to sum over classes before probes.
+     */
+    Optional<ClassFactor> classFactor(int op) {
+        return factors.computeIfAbsent(op, this::factor);
+    }
+
+    private Optional<ClassFactor> factor(int op) {
+        List<Op> ops = net.ops();
+        int d = net.width(op + 1);
+        int j = op + 1;
+        Matrix directions;
+        if (j < ops.size() && ops.get(j) instanceof Op.Linear l) {
+            Matrix w = net.parameters().get(l.weight());
+            // y = z W^T: dy_c/dz = W[c, :], so the directions are W^T; tied y = z W: the columns of W.
+            directions = l.transpose() ? w.copy() : w.transpose();
+            j++;
+        } else {
+            directions = new Matrix(d, d);
+            for (int i = 0; i < d; i++) {
+                directions.set(i, i, 1.0);
+            }
+        }
+        if (directions.rows() != d || directions.cols() != c) {
+            return Optional.empty();
+        }
+        Matrix rates = new Matrix(n, c);
+        java.util.Arrays.fill(rates.data(), 1.0);
+        for (; j < ops.size(); j++) {
+            Op after = ops.get(j);
+            if (after instanceof Op.Linear) {
+                return Optional.empty();
+            }
+            Matrix dj = Network.elementwiseDerivative(after, acts.z(j));
+            if (dj == null) {
+                rates.scaleInPlace(Network.constantDerivative(after));
+            } else {
+                rates.hadamardInPlace(dj);
+            }
+        }
+        return Optional.of(new ClassFactor(directions, rates));
     }
 
     /**

@@ -99,6 +99,31 @@ class EntkTest {
         assertTrue(new Entk(tms(6, 3, 2), gaussian(new Random(3), 9, 6, 1.0)).classMeanOperator(Entk.ALL).isEmpty());
     }
 
+    /**
+     * Output heads whose per-class gradients factor as {@code r_c(x) b_c} (a TMS decoder: tied W^T then bias and
+     * ReLU; a linear layer then ReLU and a scale) sum over classes before probes; the dual Gram must still equal
+     * {@code (SJ)^T (SJ)} of the dense Jacobian, block for block, to the suite's tolerance.
+     */
+    @Test
+    void dualGramSummedOverClassesFirstMatchesOracle() {
+        Random r = new Random(11);
+        Parameters head = new Parameters().putMatrix("l1.weight", gaussian(r, 5, 4, 0.8))
+                .putMatrix("l2.weight", gaussian(r, 7, 5, 0.8)).putVector("l2.bias", gaussian(r, 1, 7, 0.3).data());
+        Network mlp = new Network(new ModelDescription(4, List.of(
+                new Op.Linear("l1.weight", Optional.empty(), false),
+                new Op.Linear("l2.weight", Optional.of("l2.bias"), false), new Op.Relu(), new Op.Scale(0.5))), head);
+        for (Network net : List.of(tms(8, 3, 4), mlp)) {
+            Matrix x = gaussian(new Random(13), 60, net.inputs(), 1.0);
+            Entk entk = new Entk(net, x);
+            double[] scale = Entk.importanceScale(0.8, net.outputs(), 0.5);
+            DualGram dual = entk.flattenedDual(Entk.ALL, scale).orElseThrow();
+            Matrix g = dual.gram();
+            assertTrue(dual.factoredBlocks() > 0, "some block summed over classes first");
+            Matrix sj = new DenseJacobian(net, x, entk.parameters(Entk.ALL)).flattenedJacobian(scale);
+            assertClose(sj.transposeTimes(sj), g, "dual Gram");
+        }
+    }
+
     @Test
     void allKernelKindsMatchOracleForTiedWeights() {
         Network net = tms(6, 3, 2);
