@@ -59,17 +59,52 @@ public final class DualGram {
         }
         factoredBlocks.set(0);
         Matrix g = new Matrix(size, size);
+        // Blocks of distinct uses also stand for their transposes, collected apart and added transposed at the end:
+        // scattering each entry twice would write the mirror column by column, one cache line per entry.
+        Matrix mirrored = null;
         // The per-block products are independent; scattering them into G is cheap and done in order.
-        List<Matrix> products = blocks.parallelStream().map(b -> blockProduct(b.u(), b.v())).toList();
+        List<Product> products = blocks.parallelStream().map(b -> blockProduct(b.u(), b.v())).toList();
         for (int k = 0; k < blocks.size(); k++) {
             Block b = blocks.get(k);
-            scatter(g, products.get(k), b.u(), b.offU(), b.v(), b.offV(), b.mirror());
+            if (b.mirror() && mirrored == null) {
+                mirrored = new Matrix(size, size);
+            }
+            scatter(b.mirror() ? mirrored : g, products.get(k), b.u(), b.offU(), b.v(), b.offV());
+        }
+        if (mirrored != null) {
+            addWithTranspose(g, mirrored);
         }
         return g;
     }
 
+    /**
+     * A block product over the rows ({@code j1 * dav + j2}) and columns ({@code i1 * ddv + i2}) that can be
+     * non-zero; null stands for all of them.
+     */
+    private record Product(Matrix values, int[] rows, int[] cols) {
+    }
+
+    /** {@code g += m + m^T}, tile by tile so that both the rows and the columns of a tile stay in cache. */
+    private static void addWithTranspose(Matrix g, Matrix m) {
+        int n = g.rows();
+        double[] gd = g.data();
+        double[] md = m.data();
+        int tile = 64;
+        for (int i0 = 0; i0 < n; i0 += tile) {
+            for (int j0 = 0; j0 < n; j0 += tile) {
+                int i1 = Math.min(n, i0 + tile);
+                int j1 = Math.min(n, j0 + tile);
+                for (int i = i0; i < i1; i++) {
+                    for (int j = j0; j < j1; j++) {
+                        gd[i * n + j] += md[i * n + j] + md[j * n + i];
+                    }
+                }
+            }
+        }
+    }
+
     /** {@code t[(j1,j2),(i1,i2)] = sum_x a_u[j1] a_v[j2] sum_c s_c^2 delta_u,c[i1] delta_v,c[i2]}. */
-    private Matrix blockProduct(ParameterUse u, ParameterUse v) {
+    private Product blockProduct(ParameterUse u, ParameterUse v) {
         java.util.Optional<LayerStructure.ClassFactor> fu = s.classFactor(u.op());
         java.util.Optional<LayerStructure.ClassFactor> fv = s.classFactor(v.op());
         if (fu.isPresent() && fv.isPresent()) {
@@ -78,8 +113,12 @@ public final class DualGram {
             double c = s.classes();
             double dau = s.activation(u).cols();
             double dav = s.activation(v).cols();
-            // Multiply-adds of either route; the non-zero output-gradient pairs bound both GEMMs' widths.
-            double probeFirst = n * c * pairs.length + n * dau * dav * pairs.length;
+            // Multiply-adds of either route; the non-zero output-gradient pairs bound both GEMMs' widths. The probe-first
+            // route also fills and scans two probe-by-outer-product matrices (measured: the TMS read-out block with its
+            // 50 non-zero pairs takes 25 ms that way against 5-10 ms class-first, at about equal multiply-adds).
+            double ddu = s.classGradients(u.op()).cols();
+            double ddv = s.classGradients(v.op()).cols();
+            double probeFirst = n * c * pairs.length + n * dau * dav * pairs.length + 2 * n * (dau * dav + ddu * ddv);
             double classFirst = n * dau * c * dav + dau * dav * c * pairs.length;
             if (classFirst < probeFirst) {
                 factoredBlocks.incrementAndGet();
@@ -118,8 +157,8 @@ public final class DualGram {
      * alone, and the class sum is one GEMM over the directions, instead of a GEMM over every probe's outer product
      * of output gradients (TMS m = 40: ~0.3 instead of ~2 billion multiply-adds per weight block).
      */
-    private Matrix factoredBlockProduct(ParameterUse u, LayerStructure.ClassFactor fu, ParameterUse v,
-                                        LayerStructure.ClassFactor fv, int[] pairs) {
+    private Product factoredBlockProduct(ParameterUse u, LayerStructure.ClassFactor fu, ParameterUse v,
+                                         LayerStructure.ClassFactor fv, int[] pairs) {
         int n = s.samples();
         int c = s.classes();
         Matrix au = s.activation(u);
@@ -181,22 +220,11 @@ public final class DualGram {
             }
             Blas.gemm(1.0, mp, false, bp, false, 1.0, compact);
         }
-        if (pairs.length == ddu * ddv) {
-            return compact;
-        }
-        Matrix t = new Matrix(dau * dav, ddu * ddv);
-        double[] td = t.data();
-        double[] cd = compact.data();
-        for (int row = 0; row < dau * dav; row++) {
-            for (int p = 0; p < pairs.length; p++) {
-                td[row * ddu * ddv + pairs[p]] = cd[row * pairs.length + p];
-            }
-        }
-        return t;
+        return new Product(compact, null, pairs.length == ddu * ddv ? null : pairs);
     }
 
     /** Per-probe outer products of activations and of class-summed output gradients, then one GEMM over probes. */
-    private Matrix probeFirstBlockProduct(ParameterUse u, ParameterUse v) {
+    private Product probeFirstBlockProduct(ParameterUse u, ParameterUse v) {
         int n = s.samples();
         int c = s.classes();
         Matrix au = s.activation(u);
@@ -248,28 +276,18 @@ public final class DualGram {
     }
 
     /**
-     * {@code A^T D} over the columns of each that are non-zero for some probe, scattered back into the full
-     * product: sparse inputs (TMS: 90% of features are zero per input, every feature non-zero somewhere) keep all
-     * columns, but one-hot output derivatives leave only the diagonal of their outer products (50 of 2,500
-     * columns), which would otherwise cost a GEMM fifty times larger than needed.
+     * {@code A^T D} over the columns of each that are non-zero for some probe: sparse inputs (TMS: 90% of features
+     * are zero per input, every feature non-zero somewhere) keep all columns, but one-hot output derivatives leave
+     * only the diagonal of their outer products (50 of 2,500 columns), which would otherwise cost a GEMM and a
+     * scatter fifty times larger than needed.
      */
-    private static Matrix compressedProduct(Matrix a, Matrix d) {
+    private static Product compressedProduct(Matrix a, Matrix d) {
         int[] ca = nonZeroColumns(a);
         int[] cd = nonZeroColumns(d);
         if (ca.length == a.cols() && cd.length == d.cols()) {
-            return Blas.multiply(a, true, d, false);
+            return new Product(Blas.multiply(a, true, d, false), null, null);
         }
-        Matrix t = Blas.multiply(columns(a, ca), true, columns(d, cd), false);
-        Matrix full = new Matrix(a.cols(), d.cols());
-        double[] td = t.data();
-        double[] fd = full.data();
-        for (int i = 0; i < ca.length; i++) {
-            int row = ca[i] * d.cols();
-            for (int j = 0; j < cd.length; j++) {
-                fd[row + cd[j]] = td[i * cd.length + j];
-            }
-        }
-        return full;
+        return new Product(Blas.multiply(columns(a, ca), true, columns(d, cd), false), ca, cd);
     }
 
     private static int[] nonZeroColumns(Matrix m) {
@@ -296,28 +314,37 @@ public final class DualGram {
         return out;
     }
 
-    private void scatter(Matrix g, Matrix t, ParameterUse u, int offU, ParameterUse v, int offV, boolean mirror) {
+    /** Adds a block product to G at the parameter entries its rows and columns stand for. */
+    private void scatter(Matrix g, Product t, ParameterUse u, int offU, ParameterUse v, int offV) {
         int dau = s.activation(u).cols();
         int dav = s.activation(v).cols();
         int ddu = s.classGradients(u.op()).cols();
         int ddv = s.classGradients(v.op()).cols();
-        double[] td = t.data();
+        int rowCount = t.rows() == null ? dau * dav : t.rows().length;
+        int colCount = t.cols() == null ? ddu * ddv : t.cols().length;
+        // The parameter entries of every column for the j2 = 0 row, shifted per row below.
+        int[] i1s = new int[colCount];
+        int[] i2s = new int[colCount];
+        for (int p = 0; p < colCount; p++) {
+            int col = t.cols() == null ? p : t.cols()[p];
+            i1s[p] = col / ddv;
+            i2s[p] = col % ddv;
+        }
+        double[] td = t.values().data();
         double[] gd = g.data();
-        int cols = ddu * ddv;
-        for (int j1 = 0; j1 < dau; j1++) {
-            for (int j2 = 0; j2 < dav; j2++) {
-                int trow = (j1 * dav + j2) * cols;
-                for (int i1 = 0; i1 < ddu; i1++) {
-                    int pu = offU + flat(u, i1, j1, ddu, dau);
-                    for (int i2 = 0; i2 < ddv; i2++) {
-                        int pv = offV + flat(v, i2, j2, ddv, dav);
-                        double val = td[trow + i1 * ddv + i2];
-                        gd[pu * size + pv] += val;
-                        if (mirror) {
-                            gd[pv * size + pu] += val;
-                        }
-                    }
+        for (int r = 0; r < rowCount; r++) {
+            int row = t.rows() == null ? r : t.rows()[r];
+            int j1 = row / dav;
+            int j2 = row % dav;
+            int src = r * colCount;
+            for (int p = 0; p < colCount; p++) {
+                double val = td[src + p];
+                if (val == 0.0) {
+                    continue;
                 }
+                int pu = offU + flat(u, i1s[p], j1, ddu, dau);
+                int pv = offV + flat(v, i2s[p], j2, ddv, dav);
+                gd[pu * size + pv] += val;
             }
         }
     }
