@@ -126,7 +126,8 @@ public final class ModularAdditionAnalyzer implements AutoCloseable {
         Optional<SymmetricOperator> unformed = probes.rows() > SpectrumSolver.DENSE_MAX_SIDE
                 ? entk.classMeanOperator(Entk.ALL) : Optional.empty();
         java.util.concurrent.Future<SpectrumSolver.Solve> wholeTask;
-        Map<String, java.util.concurrent.Future<SpectrumSolver.Solve>> layerTasks = new LinkedHashMap<>();
+        // Each layer task also summarises its spectrum (overlaps, drift), beside the whole-model solve.
+        Map<String, java.util.concurrent.Future<LayerOutcome>> layerTasks = new LinkedHashMap<>();
         long t1;
         if (unformed.isPresent()) {
             SymmetricOperator whole = unformed.get();
@@ -141,9 +142,9 @@ public final class ModularAdditionAnalyzer implements AutoCloseable {
                 int layerValues = Math.min(probes.rows(), Math.max(topK, cliffs.first().last() + 2));
                 int layerVectors = Math.min(needVectors, layerValues - 1);
                 for (String g : groups) {
-                    layerTasks.put(g, pool.submit(() -> lowRank(entk, g, needValues, needVectors)
+                    layerTasks.put(g, pool.submit(() -> outcome(lowRank(entk, g, needValues, needVectors)
                             .orElseGet(() -> SpectrumSolver.iterative(entk.classMeanOperator(g).orElseThrow(),
-                                    layerValues, layerVectors, previous.get(g)))));
+                                    layerValues, layerVectors, previous.get(g))), previous.get(g))));
                 }
             }
         } else {
@@ -170,9 +171,9 @@ public final class ModularAdditionAnalyzer implements AutoCloseable {
             if (layerSpectra) {
                 for (String g : groups) {
                     Matrix k = layerKernels.get(g);
-                    layerTasks.put(g, pool.submit(() -> lowRank(entk, g, needValues, needVectors)
+                    layerTasks.put(g, pool.submit(() -> outcome(lowRank(entk, g, needValues, needVectors)
                             .orElseGet(() -> SpectrumSolver.top(k, needValues, needVectors, previous.get(g),
-                                    precision))));
+                                    precision)), previous.get(g))));
                 }
             }
         }
@@ -187,12 +188,19 @@ public final class ModularAdditionAnalyzer implements AutoCloseable {
         Map<String, Matrix> bases = new LinkedHashMap<>();
         bases.put(Entk.ALL, wholeSolve.basis());
         layerTasks.forEach((g, f) -> {
-            SpectrumSolver.Solve s = join(f);
-            layers.put(g, summarise(s, previous.get(g)));
-            bases.put(g, s.basis());
+            LayerOutcome o = join(f);
+            layers.put(g, o.summary());
+            bases.put(g, o.solve().basis());
         });
         long t3 = System.nanoTime();
         return new Result(all, layers, first, second, bases, (t1 - t0) / 1e9, (t2 - t1) / 1e9, (t3 - t2) / 1e9);
+    }
+
+    private record LayerOutcome(SpectrumSolver.Solve solve, SpectrumSummary summary) {
+    }
+
+    private LayerOutcome outcome(SpectrumSolver.Solve solve, Matrix previousBasis) {
+        return new LayerOutcome(solve, summarise(solve, previousBasis));
     }
 
     /** A group whose kernel has a narrow factor (the read-out) is solved exactly through its small dual. */
