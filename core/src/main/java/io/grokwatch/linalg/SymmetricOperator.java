@@ -11,19 +11,9 @@ public interface SymmetricOperator {
     /** {@code A X} for an n x b block {@code x}; returns a new n x b matrix. */
     Matrix apply(Matrix x);
 
-    /** {@code F F^T} from its n x r factor: two thin GEMMs per block, never the n x n matrix. */
+    /** {@code F F^T} from its n x r factor: two thin GEMMs per block, never the n x n matrix ({@link LowRankOperator}). */
     static SymmetricOperator lowRank(Matrix f) {
-        return new SymmetricOperator() {
-            @Override
-            public int size() {
-                return f.rows();
-            }
-
-            @Override
-            public Matrix apply(Matrix x) {
-                return Blas.multiply(f, false, Blas.multiply(f, true, x, false), false);
-            }
-        };
+        return new LowRankOperator(f);
     }
 
     /** {@code s A}. */
