@@ -37,6 +37,8 @@ public final class BlockLanczos {
      * scale is projected against the basis a third time (amplified rounding would exceed 1e-12 otherwise).
      */
     private static final double REPROJECT_BELOW = 1e-8;
+    /** Basis vectors per wanted pair before the first convergence check. */
+    private static final double FIRST_CHECK_PER_PAIR = 2.3;
     /** Most block steps between two convergence checks (restarts force one anyway). */
     private static final int MAX_CHECK_WAIT = 16;
 
@@ -225,10 +227,11 @@ public final class BlockLanczos {
             Ritz ritz = null;
             int sinceCheck = 0;
             int checkAfter = CHECK_EVERY;
-            // A Krylov basis needs about two vectors per wanted pair before the last wanted pairs converge (measured
-            // on eNTK spectra: 2.3-3.4 products per pair), so there is nothing to look at before that (or before the
-            // first restart, after which the kept Ritz vectors can converge at any step).
-            int firstCheck = Math.min(Math.max(k + b, 2 * k), mMax);
+            // A Krylov basis needs at least 2.3 vectors per wanted pair before the last wanted pairs converge (measured
+            // on eNTK spectra: 2.3-3.4 products per pair, warm or cold), so there is nothing to look at before that (or
+            // before the first restart, after which the kept Ritz vectors can converge at any step). Looks near a
+            // thousand-vector basis cost as much as several block steps; an earlier one found nothing at p = 113.
+            int firstCheck = Math.min(Math.max(k + b, (int) Math.ceil(FIRST_CHECK_PER_PAIR * k)), mMax);
             CheckSchedule schedule = new CheckSchedule(options.tolerance());
             while (true) {
                 int blk = size - processed;
@@ -260,8 +263,9 @@ public final class BlockLanczos {
                 lastBlockRows = blk;
                 sinceCheck++;
                 boolean full = processed + Math.max(next, 1) > mMax;
-                boolean check = processed >= firstCheck
-                        && (full || sinceCheck >= checkAfter || next == 0 || steps >= options.maxBlockSteps());
+                // A full basis must restart, which needs the Ritz vectors, and the last step must report.
+                boolean check = full || steps >= options.maxBlockSteps()
+                        || (processed >= firstCheck && (sinceCheck >= checkAfter || next == 0));
                 if (check) {
                     sinceCheck = 0;
                     ritz = ritz(processed, Math.min(processed, full ? keepCount(processed) : k), lastR, next,
