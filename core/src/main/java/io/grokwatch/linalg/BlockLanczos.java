@@ -229,8 +229,8 @@ public final class BlockLanczos {
             int checkAfter = CHECK_EVERY;
             // A Krylov basis needs at least 2.3 vectors per wanted pair before the last wanted pairs converge (measured
             // on eNTK spectra: 2.3-3.4 products per pair, warm or cold), so there is nothing to look at before that (or
-            // before the first restart, after which the kept Ritz vectors can converge at any step). Looks near a
-            // thousand-vector basis cost as much as several block steps; an earlier one found nothing at p = 113.
+            // before the first restart, after which the kept Ritz vectors can converge at any step). A look at a
+            // thousand-vector basis costs as much as several block steps.
             int firstCheck = Math.min(Math.max(k + b, (int) Math.ceil(FIRST_CHECK_PER_PAIR * k)), mMax);
             CheckSchedule schedule = new CheckSchedule(options.tolerance());
             while (true) {
@@ -263,9 +263,9 @@ public final class BlockLanczos {
                 lastBlockRows = blk;
                 sinceCheck++;
                 boolean full = processed + Math.max(next, 1) > mMax;
-                // A full basis must restart, which needs the Ritz vectors, and the last step must report.
-                boolean check = full || steps >= options.maxBlockSteps()
-                        || (processed >= firstCheck && (sinceCheck >= checkAfter || next == 0));
+                // A full basis must restart, which needs the Ritz vectors (it holds more than k + b of them then).
+                boolean check = full || (processed >= firstCheck
+                        && (sinceCheck >= checkAfter || next == 0 || steps >= options.maxBlockSteps()));
                 if (check) {
                     sinceCheck = 0;
                     ritz = ritz(processed, Math.min(processed, full ? keepCount(processed) : k), lastR, next,
