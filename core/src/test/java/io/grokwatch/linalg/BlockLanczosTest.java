@@ -49,6 +49,24 @@ class BlockLanczosTest {
         assertTrue(Orthonormal.orthonormalityError(s.pairs().vectors()) < 1e-10);
     }
 
+    /**
+     * Many pairs in small blocks: 2.3 basis vectors per pair (the first look) lie past the basis size, and the basis
+     * fills between two block boundaries; the full basis must still force a look and a restart.
+     */
+    @Test
+    void firstLookComesWhenTheBasisFillsBeforeItsPlannedPoint() {
+        Matrix a = TopEigenSolverTest.withSpectrum(TopEigenSolverTest.cliffSpectrum(400, 5), 6);
+        Eigenpairs dense = SymmetricEigen.full(a);
+        BlockLanczos.Options o = BlockLanczos.Options.DEFAULT.withBlockSize(4);
+        // 55 pairs: basis 2 * 55 + 4 * 4 = 126, planned first look at 127, blocks of 4 reach 124 then overflow.
+        TopEigenSolver.Solution s = BlockLanczos.solve(SymmetricOperator.of(a), 55, null, o);
+        assertTrue(s.report().converged(), s.report().toString());
+        for (int i = 0; i < 55; i++) {
+            assertEquals(dense.values()[i], s.pairs().values()[i], 1e-6 * dense.values()[i], "eigenvalue " + i);
+        }
+        assertTrue(explicitResidual(a, s.pairs()) <= 1.01e-6);
+    }
+
     @Test
     void thickRestartsConvergeToTheSamePairs() {
         Matrix a = TopEigenSolverTest.withSpectrum(TopEigenSolverTest.cliffSpectrum(600, 3), 4);
