@@ -72,8 +72,10 @@ final class BenchSolverCommand implements Callable<Integer> {
     double tolerance = 1e-6;
     @Option(names = "--dense-max-side", description = "Form and densely decompose kernels up to this side (the "
             + "reference for the eigenvalue column); above it the column shows the worst exact residual's bound. "
-            + "Default: ${DEFAULT-VALUE}.")
+            + "p = 113 (12,769) needs about 7 GB of heap and minutes per checkpoint. Default: ${DEFAULT-VALUE}.")
     int denseMaxSide = 4000;
+    /** n x n matrices alive at once while the dense reference is formed and decomposed. */
+    private static final int DENSE_COPIES = 5;
     // Declared by its negative name: for a negatable option that is on by default, picocli makes the named form
     // turn it off.
     @Option(names = "--no-analysis", negatable = true, description = "Time the full per-checkpoint analysis cold "
@@ -101,6 +103,18 @@ final class BenchSolverCommand implements Callable<Integer> {
         }
         if (lanczosBlock < 0 || lanczosBasis < 0) {
             throw new IllegalArgumentException("--block and --basis must be >= 0 (0 = automatic)");
+        }
+        for (int p : moduli) {
+            long n = (long) p * p;
+            // The formed reference: the per-layer kernels, their sum and LAPACK's working copy, n x n doubles each.
+            double needGb = DENSE_COPIES * n * n * 8 / 1e9;
+            double haveGb = Runtime.getRuntime().maxMemory() / 1e9;
+            if (n <= denseMaxSide && needGb > haveGb) {
+                throw new IllegalArgumentException(String.format("--dense-max-side %d forms the p=%d kernel (%d x %d) "
+                        + "for the dense reference, which needs about %.0f GB of heap; this JVM may use %.1f GB. "
+                        + "Raise the heap (e.g. GROKWATCH_JAVA_OPTS=-Xmx%dg) or set --dense-max-side below %d",
+                        denseMaxSide, p, n, n, needGb, haveGb, (int) Math.ceil(needGb * 1.5), n));
+            }
         }
         Table t = new Table("case", "n", "k", "checkpoint", "method", "ms", "steps", "residual",
                 "max rel. eig diff", "peak heap MB");

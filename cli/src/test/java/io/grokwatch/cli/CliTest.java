@@ -16,6 +16,7 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The commands end to end, in process: options, JSON fields, one-line errors. */
@@ -239,6 +240,15 @@ class CliTest {
             double tol = e.getKey().endsWith("float32") ? 1e-4 : 1e-8;
             assertTrue(c.get("maxRelativeEigenvalueDifference").asDouble() < tol, e.getKey() + ": " + c);
         });
+    }
+
+    @Test
+    void benchSolverRefusesADenseReferenceTheHeapCannotHold() {
+        // p = 401: a 160,801-side kernel, about a terabyte formed; refused before any training starts.
+        Run r = run("bench", "solver", "--p", "401", "--dense-max-side", "200000", "--tms-hidden", "4");
+        assertNotEquals(0, r.code());
+        assertTrue(r.err().contains("--dense-max-side") && r.err().contains("GB of heap")
+                && r.err().contains("GROKWATCH_JAVA_OPTS"), r.err());
     }
 
     @Test
