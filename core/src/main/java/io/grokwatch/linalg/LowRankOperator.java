@@ -6,7 +6,8 @@ import org.bytedeco.openblas.global.openblas;
 /**
  * {@code F F^T} from its n x r factor as an operator: two thin GEMMs per block over a native copy of F made once
  * (a p = 113 read-out factor is 12,769 x 512, 52 MB; copying it into native memory for each of the two GEMMs of
- * every block cost a quarter of the product's time once the GEMMs ran on AVX-512 kernels).
+ * every block cost a quarter of the product's time once the GEMMs ran on AVX-512 kernels), each split by rows of F
+ * over two threads when a core is free ({@link TwoWay}: the whole-model solve outlasts the layer solves beside it).
  */
 final class LowRankOperator implements SymmetricOperator {
     private final Matrix f;
@@ -35,15 +36,38 @@ final class LowRankOperator implements SymmetricOperator {
         }
         DoublePointer pf = factor();
         try (DoublePointer px = new DoublePointer(x.data()); DoublePointer py = new DoublePointer((long) r * b);
-             DoublePointer pz = new DoublePointer((long) n * b)) {
-            // Y = F^T X (r x b), then F Y (n x b).
-            openblas.cblas_dgemm(openblas.CblasRowMajor, openblas.CblasTrans, openblas.CblasNoTrans, r, b, n, 1.0, pf,
-                    r, px, b, 0.0, py, b);
-            openblas.cblas_dgemm(openblas.CblasRowMajor, openblas.CblasNoTrans, openblas.CblasNoTrans, n, b, r, 1.0, pf,
-                    r, py, b, 0.0, pz, b);
+             DoublePointer py2 = new DoublePointer((long) r * b); DoublePointer pz = new DoublePointer((long) n * b)) {
+            int mid = TwoWay.worthSplitting((long) n * r * b) ? TwoWay.middle(n) : n;
+            if (mid < n) {
+                // Y = F^T X as the sum of the two row halves' products, then each half of F Y.
+                TwoWay.run(() -> transposeTimes(pf, px, py, 0, mid, r, b),
+                        () -> transposeTimes(pf, px, py2, mid, n, r, b));
+                openblas.cblas_daxpy(r * b, 1.0, py2, 1, py, 1);
+                TwoWay.run(() -> times(pf, py, pz, 0, mid, r, b), () -> times(pf, py, pz, mid, n, r, b));
+            } else {
+                transposeTimes(pf, px, py, 0, n, r, b);
+                times(pf, py, pz, 0, n, r, b);
+            }
             pz.get(out.data());
         }
         return out;
+    }
+
+    /** {@code y = F[from:to]^T X[from:to]} (r x b). */
+    private static void transposeTimes(DoublePointer f, DoublePointer x, DoublePointer y, int from, int to, int r,
+                                       int b) {
+        openblas.cblas_dgemm(openblas.CblasRowMajor, openblas.CblasTrans, openblas.CblasNoTrans, r, b, to - from, 1.0,
+                view(f, (long) from * r), r, view(x, (long) from * b), b, 0.0, y, b);
+    }
+
+    /** Rows [from, to) of {@code Z = F Y}. */
+    private static void times(DoublePointer f, DoublePointer y, DoublePointer z, int from, int to, int r, int b) {
+        openblas.cblas_dgemm(openblas.CblasRowMajor, openblas.CblasNoTrans, openblas.CblasNoTrans, to - from, b, r, 1.0,
+                view(f, (long) from * r), r, y, b, 0.0, view(z, (long) from * b), b);
+    }
+
+    private static DoublePointer view(DoublePointer p, long offset) {
+        return new DoublePointer(p).position(p.position() + offset);
     }
 
     private synchronized DoublePointer factor() {
