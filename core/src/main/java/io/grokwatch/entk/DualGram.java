@@ -116,8 +116,8 @@ public final class DualGram {
             // Multiply-adds of either route; the non-zero output-gradient pairs bound both GEMMs' widths. The probe-first
             // route also fills and scans two probe-by-outer-product matrices (measured: the TMS read-out block with its
             // 50 non-zero pairs takes 25 ms that way against 5-10 ms class-first, at about equal multiply-adds).
-            double ddu = s.classGradients(u.op()).cols();
-            double ddv = s.classGradients(v.op()).cols();
+            double ddu = s.deltaWidth(u);
+            double ddv = s.deltaWidth(v);
             double probeFirst = n * c * pairs.length + n * dau * dav * pairs.length + 2 * n * (dau * dav + ddu * ddv);
             double classFirst = n * dau * c * dav + dau * dav * c * pairs.length;
             if (classFirst < probeFirst) {
@@ -318,8 +318,8 @@ public final class DualGram {
     private void scatter(Matrix g, Product t, ParameterUse u, int offU, ParameterUse v, int offV) {
         int dau = s.activation(u).cols();
         int dav = s.activation(v).cols();
-        int ddu = s.classGradients(u.op()).cols();
-        int ddv = s.classGradients(v.op()).cols();
+        int ddu = s.deltaWidth(u);
+        int ddv = s.deltaWidth(v);
         int rowCount = t.rows() == null ? dau * dav : t.rows().length;
         int colCount = t.cols() == null ? ddu * ddv : t.cols().length;
         // The parameter entries of every column for the j2 = 0 row, shifted per row below.
