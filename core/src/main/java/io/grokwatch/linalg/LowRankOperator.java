@@ -36,13 +36,15 @@ final class LowRankOperator implements SymmetricOperator {
         }
         DoublePointer pf = factor();
         try (DoublePointer px = new DoublePointer(x.data()); DoublePointer py = new DoublePointer((long) r * b);
-             DoublePointer py2 = new DoublePointer((long) r * b); DoublePointer pz = new DoublePointer((long) n * b)) {
+             DoublePointer pz = new DoublePointer((long) n * b)) {
             int mid = TwoWay.worthSplitting((long) n * r * b) ? TwoWay.middle(n) : n;
             if (mid < n) {
                 // Y = F^T X as the sum of the two row halves' products, then each half of F Y.
-                TwoWay.run(() -> transposeTimes(pf, px, py, 0, mid, r, b),
-                        () -> transposeTimes(pf, px, py2, mid, n, r, b));
-                openblas.cblas_daxpy(r * b, 1.0, py2, 1, py, 1);
+                try (DoublePointer py2 = new DoublePointer((long) r * b)) {
+                    TwoWay.run(() -> transposeTimes(pf, px, py, 0, mid, r, b),
+                            () -> transposeTimes(pf, px, py2, mid, n, r, b));
+                    openblas.cblas_daxpy(r * b, 1.0, py2, 1, py, 1);
+                }
                 TwoWay.run(() -> times(pf, py, pz, 0, mid, r, b), () -> times(pf, py, pz, mid, n, r, b));
             } else {
                 transposeTimes(pf, px, py, 0, n, r, b);
