@@ -141,10 +141,12 @@ public final class ModularAdditionAnalyzer implements AutoCloseable {
                 // read-out, whose narrow factor gives its full spectrum exactly anyway.
                 int layerValues = Math.min(probes.rows(), Math.max(topK, cliffs.first().last() + 2));
                 int layerVectors = Math.min(needVectors, layerValues - 1);
+                // The eigenvalue after the first cliff only enters its gap ratio and sits in that flat bulk.
+                int certified = Math.min(layerValues, Math.max(layerVectors, topK));
                 for (String g : groups) {
                     layerTasks.put(g, pool.submit(() -> outcome(lowRank(entk, g, needValues, needVectors)
                             .orElseGet(() -> SpectrumSolver.iterative(entk.classMeanOperator(g).orElseThrow(),
-                                    layerValues, layerVectors, previous.get(g))), previous.get(g))));
+                                    layerValues, layerVectors, certified, previous.get(g))), previous.get(g))));
                 }
             }
         } else {

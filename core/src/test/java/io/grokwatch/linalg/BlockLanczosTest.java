@@ -92,6 +92,51 @@ class BlockLanczosTest {
         }
     }
 
+    /**
+     * The layer-1 eNTK's shape: a cliff of wanted vectors, a 20x drop, then a flat bulk whose first eigenvalue is
+     * wanted for the gap ratio only. Its value needs the looser residual, which bounds its relative error
+     * (Bauer-Fike), and the solve stops earlier than when every pair needs 1e-6.
+     */
+    @Test
+    void valueOnlyPairsStopAtTheirOwnToleranceAndCarryNoVector() {
+        int n = 500;
+        int vectors = 40;
+        double[] spectrum = new double[n];
+        SplittableRandom r = new SplittableRandom(11);
+        for (int i = 0; i < n; i++) {
+            spectrum[i] = i < vectors ? 1.0 + 0.4 * r.nextDouble() : 0.05 * (1 - 0.002 * (i - vectors));
+        }
+        Matrix a = TopEigenSolverTest.withSpectrum(spectrum, 12);
+        Eigenpairs dense = SymmetricEigen.full(a);
+        TopEigenSolver.Solution gapOnly = BlockLanczos.solve(SymmetricOperator.of(a), vectors + 1, 1, null,
+                SMALL_BLOCKS);
+        TopEigenSolver.Solution allExact = BlockLanczos.solve(SymmetricOperator.of(a), vectors + 1, null,
+                SMALL_BLOCKS);
+        assertTrue(gapOnly.report().converged(), gapOnly.report().toString());
+        assertEquals(vectors + 1, gapOnly.pairs().count());
+        assertEquals(vectors, gapOnly.pairs().vectorCount());
+        for (int i = 0; i < vectors; i++) {
+            assertEquals(dense.values()[i], gapOnly.pairs().values()[i], 1e-6 * dense.values()[i], "eigenvalue " + i);
+        }
+        assertTrue(explicitResidual(a, gapOnly.pairs()) <= 1.01e-6);
+        double tail = dense.values()[vectors];
+        double valueTolerance = SMALL_BLOCKS.valueTolerance();
+        assertEquals(tail, gapOnly.pairs().values()[vectors], valueTolerance * tail, "value-only eigenvalue");
+        assertTrue(gapOnly.report().products() < allExact.report().products(),
+                gapOnly.report() + " vs " + allExact.report());
+        assertEquals(tail, allExact.pairs().values()[vectors], 1e-6 * tail);
+    }
+
+    @Test
+    void optionsRejectAValueToleranceBelowTheResidualTolerance() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> BlockLanczos.Options.DEFAULT.withValueTolerance(1e-9));
+        assertTrue(e.getMessage().contains("valueTolerance"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> BlockLanczos.solve(
+                SymmetricOperator.of(TopEigenSolverTest.withSpectrum(TopEigenSolverTest.cliffSpectrum(100, 1), 2)),
+                10, 10, null, SMALL_BLOCKS));
+    }
+
     @Test
     void largeOperatorsSplitTheirBlasWorkAndStillMatchTheExactSpectrum() {
         // Side 5,000 in blocks of 16 makes every projection, restart rotation and the final rotation large enough
