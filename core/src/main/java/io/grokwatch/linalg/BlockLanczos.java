@@ -196,6 +196,8 @@ public final class BlockLanczos {
         /** mMax + b rows of n: the basis, then room for the next block. */
         private final DoublePointer basis;
         private final DoublePointer work;
+        /** b rows of n: a block between the two orthonormalising passes. */
+        private final DoublePointer transformed;
         /** Projected matrix H = Q^T A Q over the processed rows, mMax x mMax row-major. */
         private final double[] h;
         private long products;
@@ -215,6 +217,7 @@ public final class BlockLanczos {
             this.rng = new SplittableRandom(options.seed());
             this.basis = new DoublePointer((long) (mMax + b) * n);
             this.work = new DoublePointer((long) b * n);
+            this.transformed = new DoublePointer((long) b * n);
             this.h = new double[mMax * mMax];
         }
 
@@ -428,28 +431,20 @@ public final class BlockLanczos {
          * are dropped. Returns the number written.
          */
         private int normaliseInto(DoublePointer block, int rows, int at, double[] reference) {
-            double[] w = new double[rows * n];
-            block.position(0).get(w, 0, w.length);
-            double scale = 0;
-            for (double v : w) {
-                scale = Math.max(scale, Math.abs(v));
-            }
-            if (scale == 0) {
-                return 0;
-            }
-            Matrix wt = new Matrix(rows, n, w);
-            Matrix q = wt;
             // Two passes (an orthonormalising transform of the Gram matrix, then a second transform) keep the new
             // rows orthonormal to rounding. The transform scales the rounding-level components along the basis that
             // the projections left by up to 1/sigma_min; only when that amplification could make them visible
             // (the block nearly cancelled, e.g. close to an invariant subspace) is the block projected once more.
+            // All of it stays in native memory: the block is n wide, its Gram matrix and transform tiny.
             boolean reproject = true;
-            for (int pass = 0; pass < 2 && q.rows() > 0; pass++) {
+            DoublePointer src = block;
+            int count = rows;
+            for (int pass = 0; pass < 2; pass++) {
                 if (pass == 1 && at > 0 && reproject) {
-                    q = projectOut(q, at);
+                    subtractProjection(src, count, at);
                 }
-                Matrix g = Blas.multiply(q, false, q, true);
-                Eigenpairs e = SymmetricEigen.topRobust(TopEigenSolver.symmetrise(g), g.rows());
+                double[] g = gramOf(src, count);
+                Eigenpairs e = SymmetricEigen.topRobust(TopEigenSolver.symmetrise(new Matrix(count, count, g)), count);
                 double[] d = e.values();
                 // Pass 0 drops directions of the residual at the rounding level of the operator's image (an
                 // invariant subspace was found), pass 1 those that the projection showed to be dependent.
@@ -465,19 +460,38 @@ public final class BlockLanczos {
                 if (pass == 0 && reference != null) {
                     reproject = d[keep - 1] < REPROJECT_BELOW * imageScale * imageScale;
                 }
-                Matrix t = new Matrix(keep, q.rows());
+                double[] t = new double[keep * count];
                 for (int i = 0; i < keep; i++) {
                     double inv = 1.0 / Math.sqrt(d[i]);
-                    for (int j = 0; j < q.rows(); j++) {
-                        t.set(i, j, e.vectors().get(j, i) * inv);
+                    for (int j = 0; j < count; j++) {
+                        t[i * count + j] = e.vectors().get(j, i) * inv;
                     }
                 }
-                q = Blas.multiply(t, false, q, false);
+                DoublePointer dst = pass == 0 ? transformed : view(basis, (long) at * n);
+                try (DoublePointer tp = new DoublePointer(t)) {
+                    openblas.cblas_dgemm(openblas.CblasRowMajor, openblas.CblasNoTrans, openblas.CblasNoTrans,
+                            keep, n, count, 1.0, tp, count, src, n, 0.0, dst, n);
+                }
+                src = transformed;
+                count = keep;
             }
-            int kept = q.rows();
-            basis.position((long) at * n).put(q.data(), 0, kept * n);
-            basis.position(0);
-            return kept;
+            return count;
+        }
+
+        /** {@code W W^T} of the {@code rows} rows at {@code w}, both triangles filled. */
+        private double[] gramOf(DoublePointer w, int rows) {
+            double[] g = new double[rows * rows];
+            try (DoublePointer gp = new DoublePointer((long) rows * rows)) {
+                openblas.cblas_dsyrk(openblas.CblasRowMajor, openblas.CblasUpper, openblas.CblasNoTrans,
+                        rows, n, 1.0, w, n, 0.0, gp, rows);
+                gp.get(g);
+            }
+            for (int i = 0; i < rows; i++) {
+                for (int j = 0; j < i; j++) {
+                    g[i * rows + j] = g[j * rows + i];
+                }
+            }
+            return g;
         }
 
         /** {@code q - (q Q^T) Q} against basis rows [0, rows). */
@@ -684,6 +698,7 @@ public final class BlockLanczos {
         public void close() {
             basis.close();
             work.close();
+            transformed.close();
         }
     }
 }
