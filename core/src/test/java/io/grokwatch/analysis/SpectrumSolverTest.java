@@ -1,0 +1,86 @@
+package io.grokwatch.analysis;
+
+import io.grokwatch.linalg.Blas;
+import io.grokwatch.linalg.Eigenpairs;
+import io.grokwatch.linalg.Matrix;
+import io.grokwatch.linalg.SymmetricEigen;
+import io.grokwatch.linalg.SymmetricOperator;
+import org.junit.jupiter.api.Test;
+
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Iterative solves with gap values: the spectrum of a layer-1 eNTK (a cliff of wanted vectors, a 20x drop, a flat
+ * bulk whose first eigenvalue is read only in the end-of-cliff gap ratio), against the dense decomposition.
+ */
+class SpectrumSolverTest {
+    private static final int N = 700;
+    private static final int VECTORS = 60;
+
+    /** {@code Q diag(values) Q^T} with a random orthonormal Q (the eigenvectors of a random symmetric matrix). */
+    private static Matrix withSpectrum(double[] values, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        Matrix g = new Matrix(N, N);
+        for (int i = 0; i < N; i++) {
+            for (int j = 0; j <= i; j++) {
+                double v = r.nextDouble() - 0.5;
+                g.set(i, j, v);
+                g.set(j, i, v);
+            }
+        }
+        Matrix q = SymmetricEigen.full(g).vectors();
+        Matrix qd = q.copy();
+        for (int i = 0; i < N; i++) {
+            for (int j = 0; j < N; j++) {
+                qd.set(i, j, q.get(i, j) * values[j]);
+            }
+        }
+        return Blas.multiply(qd, false, q, true);
+    }
+
+    private static double[] cliffThenFlatBulk(long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        double[] d = new double[N];
+        for (int i = 0; i < N; i++) {
+            d[i] = i < VECTORS ? 1.0 + 0.4 * r.nextDouble() : 0.05 * (1 - 0.001 * (i - VECTORS));
+        }
+        return d;
+    }
+
+    @Test
+    void gapValuesNeedOnlyTheirOwnToleranceAndTheVectorsStillMeetTheFullOne() {
+        Matrix k = withSpectrum(cliffThenFlatBulk(3), 4);
+        Eigenpairs dense = SymmetricEigen.full(k);
+        SymmetricOperator op = SymmetricOperator.of(k);
+        SpectrumSolver.Solve gap = SpectrumSolver.iterative(op, VECTORS + 1, VECTORS, VECTORS, null);
+        SpectrumSolver.Solve full = SpectrumSolver.iterative(op, VECTORS + 1, VECTORS, null);
+
+        assertEquals(VECTORS + 1, gap.pairs().count());
+        assertEquals(VECTORS, gap.pairs().vectorCount());
+        assertTrue(gap.info().residual() <= SpectrumSolver.TOLERANCE, gap.info().toString());
+        for (int i = 0; i < VECTORS; i++) {
+            // Bauer-Fike: a relative residual of 1e-6 bounds the relative eigenvalue error.
+            assertEquals(dense.values()[i], gap.pairs().values()[i], 1e-6 * dense.values()[i], "eigenvalue " + i);
+        }
+        double tail = dense.values()[VECTORS];
+        assertEquals(tail, gap.pairs().values()[VECTORS], SpectrumSolver.GAP_VALUE_TOLERANCE * tail, "gap value");
+        assertEquals(tail, full.pairs().values()[VECTORS], 1e-6 * tail, "certified value");
+        // The end-of-cliff ratio a summary reports, from either solve.
+        double ratio = dense.values()[VECTORS - 1] / tail;
+        assertEquals(ratio, gap.pairs().values()[VECTORS - 1] / gap.pairs().values()[VECTORS], 2e-3 * ratio);
+    }
+
+    @Test
+    void certifyingEveryValueIsTheDefault() {
+        Matrix k = withSpectrum(cliffThenFlatBulk(5), 6);
+        Eigenpairs dense = SymmetricEigen.full(k);
+        SpectrumSolver.Solve s = SpectrumSolver.iterative(SymmetricOperator.of(k), VECTORS + 1, VECTORS, null);
+        assertTrue(s.info().residual() <= SpectrumSolver.TOLERANCE, s.info().toString());
+        for (int i = 0; i <= VECTORS; i++) {
+            assertEquals(dense.values()[i], s.pairs().values()[i], 1e-6 * dense.values()[i], "eigenvalue " + i);
+        }
+    }
+}
