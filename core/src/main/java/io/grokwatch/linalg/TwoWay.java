@@ -10,7 +10,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * are done the long one (the whole-model kernel) would otherwise leave the other cores idle. When no core is free
  * the caller runs both halves itself.
  */
-final class TwoWay {
+public final class TwoWay {
     /** Below this many multiply-adds a step is not worth splitting (a fork costs tens of microseconds). */
     static final long MIN_WORK = 4_000_000L;
 
@@ -27,7 +27,7 @@ final class TwoWay {
      * Runs both; returns when both are done. The second is offered to the common pool, but whichever thread gets
      * to it first runs it, so a busy pool never makes the caller wait.
      */
-    static void run(Runnable first, Runnable second) {
+    public static void run(Runnable first, Runnable second) {
         AtomicBoolean claimed = new AtomicBoolean();
         CompletableFuture<Void> done = new CompletableFuture<>();
         Runnable once = () -> {
