@@ -4,12 +4,14 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.grokwatch.analysis.KernelSpectra;
 import io.grokwatch.analysis.ModularAdditionAnalyzer;
 import io.grokwatch.analysis.SolveInfo;
+import io.grokwatch.analysis.SpectrumSummary;
 import io.grokwatch.analysis.SpectrumSolver;
 import io.grokwatch.entk.Entk;
 import io.grokwatch.features.Cliffs;
 import io.grokwatch.linalg.BlockLanczos;
 import io.grokwatch.linalg.Eigenpairs;
 import io.grokwatch.linalg.Matrix;
+import io.grokwatch.linalg.Precision;
 import io.grokwatch.linalg.SymmetricEigen;
 import io.grokwatch.linalg.SymmetricOperator;
 import io.grokwatch.linalg.TopEigenSolver;
@@ -70,6 +72,10 @@ final class BenchSolverCommand implements Callable<Integer> {
     int topK = 200;
     @Option(names = "--tolerance", description = "Residual tolerance of both iterative solves. Default: ${DEFAULT-VALUE}.")
     double tolerance = 1e-6;
+    @Option(names = "--float32", description = "Also time each analysis with --precision float32 (float32 dense "
+            + "decompositions and kernel products), in rows marked f32 whose residual is measured on the float64 "
+            + "kernel and whose eigenvalue column is the largest relative difference from the float64 analysis.")
+    boolean float32;
     @Option(names = "--dense-max-side", description = "Form and densely decompose kernels up to this side (the "
             + "reference for the eigenvalue column); above it the column shows the worst exact residual's bound. "
             + "p = 113 (12,769) needs about 7 GB of heap and minutes per checkpoint. Default: ${DEFAULT-VALUE}.")
@@ -159,7 +165,12 @@ final class BenchSolverCommand implements Callable<Integer> {
         List<Double> analysisWarm = new ArrayList<>();
         Matrix previous = null;
         Map<String, Matrix> previousBases = null;
-        try (ModularAdditionAnalyzer analyzer = new ModularAdditionAnalyzer(p, topK, true)) {
+        Map<String, Matrix> previousSingle = null;
+        List<Double> singleCold = new ArrayList<>();
+        List<Double> singleWarm = new ArrayList<>();
+        int threads = Runtime.getRuntime().availableProcessors();
+        try (ModularAdditionAnalyzer analyzer = new ModularAdditionAnalyzer(p, topK, true);
+             ModularAdditionAnalyzer single = new ModularAdditionAnalyzer(p, topK, true, threads, Precision.FLOAT32)) {
             for (int c = 0; c < snapshots.size(); c++) {
                 Network net = new Network(task.description(), snapshots.get(c));
                 Entk entk = new Entk(net, probes);
@@ -180,15 +191,34 @@ final class BenchSolverCommand implements Callable<Integer> {
                     analysisCold.add(cold.seconds * 1e3);
                     row(t, json, name, n, k, label, "analysis cold", cold, cold.value.all().solve().iterations(),
                             cold.value.all().residual(), Double.NaN);
+                    Measured<ModularAdditionAnalyzer.Result> warm = null;
                     if (previousBases != null) {
                         Map<String, Matrix> start = previousBases;
-                        Measured<ModularAdditionAnalyzer.Result> warm = measure(() -> analyzer.analyze(net, start));
+                        warm = measure(() -> analyzer.analyze(net, start));
                         analysisWarm.add(warm.seconds * 1e3);
                         row(t, json, name, n, k, label, "analysis warm", warm, warm.value.all().solve().iterations(),
                                 warm.value.all().residual(), Double.NaN);
                         previousBases = warm.value.bases();
                     } else {
                         previousBases = cold.value.bases();
+                    }
+                    if (float32) {
+                        Measured<ModularAdditionAnalyzer.Result> c32 = measure(() -> single.analyze(net));
+                        singleCold.add(c32.seconds * 1e3);
+                        row(t, json, name, n, k, label, "f32 analysis cold", c32, c32.value.all().solve().iterations(),
+                                c32.value.all().residual(), maxRelativeDifference(cold.value.all().eigenvalues(),
+                                        c32.value.all().eigenvalues()));
+                        if (previousSingle != null && warm != null) {
+                            Map<String, Matrix> start = previousSingle;
+                            Measured<ModularAdditionAnalyzer.Result> w32 = measure(() -> single.analyze(net, start));
+                            singleWarm.add(w32.seconds * 1e3);
+                            row(t, json, name, n, k, label, "f32 analysis warm", w32,
+                                    w32.value.all().solve().iterations(), w32.value.all().residual(),
+                                    maxRelativeDifference(warm.value.all().eigenvalues(), w32.value.all().eigenvalues()));
+                            previousSingle = w32.value.bases();
+                        } else {
+                            previousSingle = c32.value.bases();
+                        }
                     }
                 }
             }
@@ -198,6 +228,11 @@ final class BenchSolverCommand implements Callable<Integer> {
         if (analysis) {
             s += String.format("; full per-checkpoint analysis median cold %.0f ms, warm %.0f ms",
                     median(analysisCold), median(analysisWarm));
+        }
+        if (analysis && float32) {
+            s += String.format("; float32 analysis median cold %.0f ms, warm %.0f ms (%.2fx, %.2fx of float64)",
+                    median(singleCold), median(singleWarm), median(analysisCold) / median(singleCold),
+                    median(analysisWarm) / median(singleWarm));
         }
         return s;
     }
@@ -226,6 +261,9 @@ final class BenchSolverCommand implements Callable<Integer> {
         List<Double> analysisCold = new ArrayList<>();
         List<Double> analysisWarm = new ArrayList<>();
         Map<String, Matrix> previousBases = null;
+        Map<String, Matrix> previousSingle = null;
+        List<Double> singleCold = new ArrayList<>();
+        List<Double> singleWarm = new ArrayList<>();
         Matrix previous = null;
         for (int c = 0; c < snapshots.size(); c++) {
             Entk entk = new Entk(new Network(task.description(), snapshots.get(c)), task.dataset());
@@ -250,9 +288,10 @@ final class BenchSolverCommand implements Callable<Integer> {
                 analysisCold.add(cold.seconds * 1e3);
                 SolveInfo cs = cold.value.get(Entk.ALL).spectrum().solve();
                 row(t, json, name, n, kk, label, "analysis cold", cold, cs.iterations(), cs.residual(), Double.NaN);
+                Measured<Map<String, KernelSpectra.KernelResult>> warm = null;
                 if (previousBases != null) {
                     Map<String, Matrix> start = previousBases;
-                    Measured<Map<String, KernelSpectra.KernelResult>> warm = measure(() -> KernelSpectra.analyze(net,
+                    warm = measure(() -> KernelSpectra.analyze(net,
                             task.dataset(), java.util.Optional.empty(), o, start, false));
                     analysisWarm.add(warm.seconds * 1e3);
                     SolveInfo ws = warm.value.get(Entk.ALL).spectrum().solve();
@@ -261,6 +300,30 @@ final class BenchSolverCommand implements Callable<Integer> {
                 } else {
                     previousBases = bases(cold.value);
                 }
+                if (float32) {
+                    KernelSpectra.Options o32 = new KernelSpectra.Options(io.grokwatch.entk.KernelKind.FLATTENED, k,
+                            scale, 0, Precision.FLOAT32);
+                    Measured<Map<String, KernelSpectra.KernelResult>> c32 = measure(() -> KernelSpectra.analyze(net,
+                            task.dataset(), java.util.Optional.empty(), o32, Map.of(), false));
+                    singleCold.add(c32.seconds * 1e3);
+                    SpectrumSummary sc = c32.value.get(Entk.ALL).spectrum();
+                    row(t, json, name, n, kk, label, "f32 analysis cold", c32, sc.solve().iterations(),
+                            sc.solve().residual(), maxRelativeDifference(
+                                    cold.value.get(Entk.ALL).spectrum().eigenvalues(), sc.eigenvalues()));
+                    if (previousSingle != null && warm != null) {
+                        Map<String, Matrix> start = previousSingle;
+                        Measured<Map<String, KernelSpectra.KernelResult>> w32 = measure(() -> KernelSpectra.analyze(
+                                net, task.dataset(), java.util.Optional.empty(), o32, start, false));
+                        singleWarm.add(w32.seconds * 1e3);
+                        SpectrumSummary sw = w32.value.get(Entk.ALL).spectrum();
+                        row(t, json, name, n, kk, label, "f32 analysis warm", w32, sw.solve().iterations(),
+                                sw.solve().residual(), maxRelativeDifference(
+                                        warm.value.get(Entk.ALL).spectrum().eigenvalues(), sw.eigenvalues()));
+                        previousSingle = bases(w32.value);
+                    } else {
+                        previousSingle = bases(c32.value);
+                    }
+                }
             }
         }
         String s = String.format("tms m=%d: dual Gram median %.0f ms; solve median cold %.0f ms, warm %.0f ms, warm "
@@ -268,6 +331,11 @@ final class BenchSolverCommand implements Callable<Integer> {
         if (analysis) {
             s += String.format("; full per-checkpoint analysis median cold %.0f ms, warm %.0f ms",
                     median(analysisCold), median(analysisWarm));
+        }
+        if (analysis && float32) {
+            s += String.format("; float32 analysis median cold %.0f ms, warm %.0f ms (%.2fx, %.2fx of float64)",
+                    median(singleCold), median(singleWarm), median(analysisCold) / median(singleCold),
+                    median(analysisWarm) / median(singleWarm));
         }
         return s;
     }

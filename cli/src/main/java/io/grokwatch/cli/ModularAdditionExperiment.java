@@ -50,7 +50,8 @@ final class ModularAdditionExperiment implements Callable<Integer> {
     int topK = 200;
     @Option(names = "--no-layers", description = "Skip the per-layer spectra (faster).")
     boolean noLayers;
-    @Option(names = "--precision", description = "Arithmetic of the dense eigendecompositions: float64 or float32. "
+    @Option(names = "--precision", description = "Arithmetic of the dense eigendecompositions and of "
+            + "the kernel products of iterative solves: float64 or float32. "
             + "Default: ${DEFAULT-VALUE}.")
     String precision = "float64";
     @picocli.CommandLine.Mixin

@@ -50,8 +50,8 @@ final class PublishCommand implements Callable<Integer> {
     double tau = 1.0;
     @Option(names = "--top-k", description = "Eigenvalues per spectrum. Default: ${DEFAULT-VALUE}.")
     int topK = 200;
-    @Option(names = "--precision", description = "Arithmetic of the analyzer's dense eigendecompositions: float64 or "
-            + "float32. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--precision", description = "Arithmetic of the analyzer's dense eigendecompositions and of "
+            + "its iterative solves' kernel products: float64 or float32. Default: ${DEFAULT-VALUE}.")
     String precision = "float64";
     @Option(names = "--checkpoint-every", description = "Checkpoint cadence in steps (metadata). Default: ${DEFAULT-VALUE}.")
     int checkpointEvery = 1;

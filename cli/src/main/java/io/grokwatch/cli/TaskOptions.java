@@ -37,8 +37,9 @@ final class TaskOptions {
     Integer checkpointEvery;
     @Option(names = "--top-k", description = "Eigenvalues per spectrum. Default: ${DEFAULT-VALUE}.")
     int topK = 200;
-    @Option(names = "--precision", description = "Arithmetic of the analyzer's dense eigendecompositions: float64 "
-            + "or float32 (about 20%% faster per solve; eigenvalues within ~1e-6 relative at p=29, see README). "
+    @Option(names = "--precision", description = "Arithmetic of the analyzer's dense eigendecompositions and of "
+            + "the kernel products of its iterative solves: float64 or float32 (dense: about 20%% faster per solve, "
+            + "eigenvalues within ~1e-6 relative at p=29; products: residual ~5e-5 measured in float64; see README). "
             + "Default: ${DEFAULT-VALUE}.")
     String precision = "float64";
 

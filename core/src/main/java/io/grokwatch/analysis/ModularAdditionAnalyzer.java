@@ -62,7 +62,7 @@ public final class ModularAdditionAnalyzer implements AutoCloseable {
         this(p, topK, layerSpectra, threads, Precision.FLOAT64);
     }
 
-    /** @param precision arithmetic of the dense decompositions (see {@link Precision}) */
+    /** @param precision arithmetic of the dense decompositions and of iterative solves' products (see {@link Precision}) */
     public ModularAdditionAnalyzer(int p, int topK, boolean layerSpectra, int threads, Precision precision) {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be >= 1, got " + threads);
@@ -134,7 +134,7 @@ public final class ModularAdditionAnalyzer implements AutoCloseable {
             SymmetricOperator whole = unformed.get();
             t1 = System.nanoTime();
             wholeTask = pool.submit(() -> SpectrumSolver.iterative(whole, needValues, needVectors,
-                    previous.get(Entk.ALL)));
+                    Math.max(needValues, needVectors), previous.get(Entk.ALL), precision));
             if (layerSpectra) {
                 // An unformed layer kernel is solved down to top-k and the end of the first cliff only: past the
                 // first cliff the layer kernel that carries it has a flat bulk (relative gaps ~1e-4 at p = 113), where
@@ -147,7 +147,8 @@ public final class ModularAdditionAnalyzer implements AutoCloseable {
                 for (String g : groups) {
                     layerTasks.put(g, pool.submit(() -> outcome(lowRank(entk, g, needValues, needVectors)
                             .orElseGet(() -> SpectrumSolver.iterative(entk.classMeanOperator(g).orElseThrow(),
-                                    layerValues, layerVectors, certified, previous.get(g))), previous.get(g))));
+                                    layerValues, layerVectors, certified, previous.get(g), precision)),
+                            previous.get(g))));
                 }
             }
         } else {

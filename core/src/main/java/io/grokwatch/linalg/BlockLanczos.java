@@ -94,6 +94,10 @@ public final class BlockLanczos {
             return new Options(tolerance, blockSize, m, maxBlockSteps, seed, valueTolerance);
         }
 
+        public Options withMaxBlockSteps(int steps) {
+            return new Options(tolerance, blockSize, maxBasis, steps, seed, valueTolerance);
+        }
+
         public Options withValueTolerance(double t) {
             return new Options(tolerance, blockSize, maxBasis, maxBlockSteps, seed, t);
         }

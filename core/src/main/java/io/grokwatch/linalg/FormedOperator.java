@@ -53,6 +53,11 @@ final class FormedOperator implements SymmetricOperator {
                 new DoublePointer(y).position((long) from * b), b);
     }
 
+    @Override
+    public java.util.Optional<SymmetricOperator> inFloat32() {
+        return java.util.Optional.of(SinglePrecisionOperators.formed(a));
+    }
+
     private synchronized DoublePointer matrix() {
         if (copy == null) {
             copy = new DoublePointer(a.data());

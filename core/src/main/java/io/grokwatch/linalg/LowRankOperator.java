@@ -72,6 +72,11 @@ final class LowRankOperator implements SymmetricOperator {
         return new DoublePointer(p).position(p.position() + offset);
     }
 
+    @Override
+    public java.util.Optional<SymmetricOperator> inFloat32() {
+        return java.util.Optional.of(SinglePrecisionOperators.lowRank(f));
+    }
+
     private synchronized DoublePointer factor() {
         if (copy == null) {
             copy = new DoublePointer(f.data());

@@ -5,8 +5,9 @@ import java.util.stream.Collectors;
 
 /**
  * Arithmetic of the O(n^3) steps of a dense eigendecomposition (the Householder reduction and the
- * back-transformation of the eigenvectors). Kernels, the tridiagonal eigenproblem and every reported residual
- * stay in double precision, so a {@link #FLOAT32} result is measured against the float64 kernel.
+ * back-transformation of the eigenvectors) and of an iterative solve's kernel products
+ * ({@link SymmetricOperator#inFloat32()}). Kernels, the tridiagonal eigenproblem, the Krylov basis and every reported
+ * residual stay in double precision, so a {@link #FLOAT32} result is measured against the float64 kernel.
  */
 public enum Precision {
     /** Double precision throughout (the default). */

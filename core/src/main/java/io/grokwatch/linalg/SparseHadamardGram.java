@@ -142,6 +142,11 @@ public final class SparseHadamardGram implements SymmetricOperator {
         return out;
     }
 
+    @Override
+    public Optional<SymmetricOperator> inFloat32() {
+        return Optional.of(SinglePrecisionOperators.sparseBlocks(n, rows, blocks));
+    }
+
     /** Numbers held (the blocks), against {@code N^2} for the formed matrix. */
     public long storedEntries() {
         long total = 0;

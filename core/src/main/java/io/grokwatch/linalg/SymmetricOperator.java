@@ -11,6 +11,16 @@ public interface SymmetricOperator {
     /** {@code A X} for an n x b block {@code x}; returns a new n x b matrix. */
     Matrix apply(Matrix x);
 
+    /**
+     * The same map with its products computed in single precision (its data and each block rounded to float32,
+     * float32 GEMMs, the result widened back), for the {@code float32} analysis option; empty when the operator has
+     * no such form. Its products carry relative errors of about 1e-7 of the operator's norm, so a solve on it can
+     * only reach residuals of that order relative to the top eigenvalue (see {@code SpectrumSolver}).
+     */
+    default java.util.Optional<SymmetricOperator> inFloat32() {
+        return java.util.Optional.empty();
+    }
+
     /** {@code F F^T} from its n x r factor: two thin GEMMs per block, never the n x n matrix ({@link LowRankOperator}). */
     static SymmetricOperator lowRank(Matrix f) {
         return new LowRankOperator(f);
@@ -27,6 +37,11 @@ public interface SymmetricOperator {
             @Override
             public Matrix apply(Matrix x) {
                 return a.apply(x).scaleInPlace(s);
+            }
+
+            @Override
+            public java.util.Optional<SymmetricOperator> inFloat32() {
+                return a.inFloat32().map(f -> scaled(f, s));
             }
         };
     }
@@ -59,6 +74,19 @@ public interface SymmetricOperator {
                     out.addInPlace(1.0, copy.get(i).apply(x));
                 }
                 return out;
+            }
+
+            @Override
+            public java.util.Optional<SymmetricOperator> inFloat32() {
+                java.util.List<SymmetricOperator> singles = new java.util.ArrayList<>();
+                for (SymmetricOperator t : copy) {
+                    java.util.Optional<SymmetricOperator> f = t.inFloat32();
+                    if (f.isEmpty()) {
+                        return java.util.Optional.empty();
+                    }
+                    singles.add(f.get());
+                }
+                return java.util.Optional.of(sum(singles));
             }
         };
     }

@@ -52,8 +52,8 @@ public record RunDescriptor(String runId, ModelDescription model, ProbeSource pr
      * @param importance flattened kernels: weigh output c by {@code (importance^c)^(tau/2)}; empty = unweighted
      * @param tau        importance rescaling exponent
      * @param cls        the class of a per-class kernel
-     * @param precision  arithmetic of the dense decompositions ({@code "precision"}: {@code float64}, the default,
-     *                   or {@code float32})
+     * @param precision  arithmetic of the dense decompositions and of iterative solves' kernel products
+     *                   ({@code "precision"}: {@code float64}, the default, or {@code float32})
      */
     public record AnalysisSettings(KernelKind kernel, int topK, boolean layers, Optional<Double> importance,
                                    double tau, int cls, Precision precision) {

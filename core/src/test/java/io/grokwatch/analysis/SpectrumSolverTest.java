@@ -3,6 +3,7 @@ package io.grokwatch.analysis;
 import io.grokwatch.linalg.Blas;
 import io.grokwatch.linalg.Eigenpairs;
 import io.grokwatch.linalg.Matrix;
+import io.grokwatch.linalg.Precision;
 import io.grokwatch.linalg.SymmetricEigen;
 import io.grokwatch.linalg.SymmetricOperator;
 import org.junit.jupiter.api.Test;
@@ -71,6 +72,64 @@ class SpectrumSolverTest {
         // The end-of-cliff ratio a summary reports, from either solve.
         double ratio = dense.values()[VECTORS - 1] / tail;
         assertEquals(ratio, gap.pairs().values()[VECTORS - 1] / gap.pairs().values()[VECTORS], 2e-3 * ratio);
+    }
+
+    /**
+     * Float32 products: the solve stops at the float32 tolerance, and the residual it reports is the one measured on
+     * the float64 operator (recomputed here), so it says what the option costs in accuracy.
+     */
+    @Test
+    void float32ProductsReportTheResidualMeasuredInFloat64() {
+        int n = 2300;
+        SplittableRandom r = new SplittableRandom(8);
+        Matrix g = new Matrix(n, 400);
+        for (int i = 0; i < g.data().length; i++) {
+            g.data()[i] = r.nextDouble() - 0.5;
+        }
+        Matrix k = Blas.multiply(g, false, g, true);
+        int vectors = 50;
+        SpectrumSolver.Solve single = SpectrumSolver.iterative(SymmetricOperator.of(k), vectors, vectors, vectors,
+                null, Precision.FLOAT32);
+        SpectrumSolver.Solve dbl = SpectrumSolver.iterative(SymmetricOperator.of(k), vectors, vectors, null);
+        assertEquals(Precision.FLOAT32, single.info().precision());
+        assertEquals(Precision.FLOAT64, dbl.info().precision());
+        Matrix v = single.pairs().vectors();
+        Matrix kv = Blas.multiply(k, false, v, false);
+        double worst = 0;
+        for (int j = 0; j < vectors; j++) {
+            double sum = 0;
+            double lambda = single.pairs().values()[j];
+            for (int i = 0; i < n; i++) {
+                double d = kv.get(i, j) - lambda * v.get(i, j);
+                sum += d * d;
+            }
+            worst = Math.max(worst, Math.sqrt(sum) / lambda);
+            // Eigenvalue error <= residual (Bauer-Fike); in practice about its square.
+            assertEquals(dbl.pairs().values()[j], lambda, SpectrumSolver.FLOAT32_TOLERANCE * lambda, "eigenvalue " + j);
+        }
+        assertEquals(worst, single.info().residual(), 1e-9, "reported residual is the float64 one");
+        assertTrue(worst <= 2 * SpectrumSolver.FLOAT32_TOLERANCE, "float64 residual " + worst);
+        assertTrue(dbl.info().residual() <= SpectrumSolver.TOLERANCE);
+    }
+
+    @Test
+    void anOperatorWithoutASinglePrecisionFormSolvesInFloat64AndSaysSo() {
+        Matrix k = withSpectrum(cliffThenFlatBulk(9), 10);
+        SymmetricOperator formed = SymmetricOperator.of(k);
+        SymmetricOperator opaque = new SymmetricOperator() {
+            @Override
+            public int size() {
+                return formed.size();
+            }
+
+            @Override
+            public Matrix apply(Matrix x) {
+                return formed.apply(x);
+            }
+        };
+        SpectrumSolver.Solve s = SpectrumSolver.iterative(opaque, VECTORS, VECTORS, VECTORS, null, Precision.FLOAT32);
+        assertEquals(Precision.FLOAT64, s.info().precision());
+        assertTrue(s.info().residual() <= SpectrumSolver.TOLERANCE, s.info().toString());
     }
 
     @Test
