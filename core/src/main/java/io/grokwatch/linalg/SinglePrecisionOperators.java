@@ -3,7 +3,6 @@ package io.grokwatch.linalg;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.openblas.global.openblas;
 
-import java.util.List;
 
 /**
  * Single-precision forms of the structured operators ({@link SymmetricOperator#inFloat32()}): the operator's data
@@ -19,34 +18,12 @@ final class SinglePrecisionOperators {
     static SymmetricOperator formed(Matrix a) {
         int n = a.rows();
         FloatPointer m = rounded(a.data());
-        return new SymmetricOperator() {
+        return new Single(n) {
             @Override
-            public int size() {
-                return n;
-            }
-
-            @Override
-            public Matrix apply(Matrix x) {
-                requireRows(x, n);
-                int b = x.cols();
-                Matrix out = new Matrix(n, b);
-                if (b == 0) {
-                    return out;
-                }
-                try (FloatPointer px = rounded(x.data()); FloatPointer py = new FloatPointer((long) n * b)) {
-                    int mid = TwoWay.worthSplitting((long) n * n * b) ? TwoWay.middle(n) : n;
-                    Runnable top = () -> openblas.cblas_sgemm(openblas.CblasRowMajor, openblas.CblasNoTrans,
-                            openblas.CblasNoTrans, mid, b, n, 1f, m, n, px, b, 0f, py, b);
-                    if (mid < n) {
-                        TwoWay.run(top, () -> openblas.cblas_sgemm(openblas.CblasRowMajor, openblas.CblasNoTrans,
-                                openblas.CblasNoTrans, n - mid, b, n, 1f, view(m, (long) mid * n), n, px, b, 0f,
-                                view(py, (long) mid * b), b));
-                    } else {
-                        top.run();
-                    }
-                    widenInto(py, out.data());
-                }
-                return out;
+            void product(FloatPointer x, int b, FloatPointer y) {
+                byRows(n, (long) n * n * b, (from, to) -> openblas.cblas_sgemm(openblas.CblasRowMajor,
+                        openblas.CblasNoTrans, openblas.CblasNoTrans, to - from, b, n, 1f, view(m, (long) from * n), n,
+                        x, b, 0f, view(y, (long) from * b), b));
             }
         };
     }
@@ -56,86 +33,86 @@ final class SinglePrecisionOperators {
         int n = f.rows();
         int r = f.cols();
         FloatPointer pf = rounded(f.data());
-        return new SymmetricOperator() {
+        return new Single(n) {
             @Override
-            public int size() {
-                return n;
-            }
-
-            @Override
-            public Matrix apply(Matrix x) {
-                requireRows(x, n);
-                int b = x.cols();
-                Matrix out = new Matrix(n, b);
-                if (b == 0 || r == 0) {
-                    return out;
+            void product(FloatPointer x, int b, FloatPointer y) {
+                if (r == 0) {
+                    return;
                 }
-                try (FloatPointer px = rounded(x.data()); FloatPointer py = new FloatPointer((long) r * b);
-                     FloatPointer pz = new FloatPointer((long) n * b)) {
+                try (FloatPointer inner = new FloatPointer((long) r * b)) {
                     openblas.cblas_sgemm(openblas.CblasRowMajor, openblas.CblasTrans, openblas.CblasNoTrans, r, b, n,
-                            1f, pf, r, px, b, 0f, py, b);
-                    int mid = TwoWay.worthSplitting((long) n * r * b) ? TwoWay.middle(n) : n;
-                    Runnable top = () -> openblas.cblas_sgemm(openblas.CblasRowMajor, openblas.CblasNoTrans,
-                            openblas.CblasNoTrans, mid, b, r, 1f, pf, r, py, b, 0f, pz, b);
-                    if (mid < n) {
-                        TwoWay.run(top, () -> openblas.cblas_sgemm(openblas.CblasRowMajor, openblas.CblasNoTrans,
-                                openblas.CblasNoTrans, n - mid, b, r, 1f, view(pf, (long) mid * r), r, py, b, 0f,
-                                view(pz, (long) mid * b), b));
-                    } else {
-                        top.run();
-                    }
-                    widenInto(pz, out.data());
+                            1f, pf, r, x, b, 0f, inner, b);
+                    byRows(n, (long) n * r * b, (from, to) -> openblas.cblas_sgemm(openblas.CblasRowMajor,
+                            openblas.CblasNoTrans, openblas.CblasNoTrans, to - from, b, r, 1f,
+                            view(pf, (long) from * r), r, inner, b, 0f, view(y, (long) from * b), b));
                 }
-                return out;
             }
         };
     }
 
-    /** {@link SparseHadamardGram}'s blocks: block {@code i} couples the probes {@code rows.get(i)}. */
-    static SymmetricOperator sparseBlocks(int n, List<int[]> rows, List<Matrix> blocks) {
-        List<FloatPointer> single = blocks.stream().map(b -> rounded(b.data())).toList();
-        return new SymmetricOperator() {
-            @Override
-            public int size() {
-                return n;
-            }
+    /** Rounds each block on its way in and widens the product on its way out. */
+    private abstract static class Single implements SymmetricOperator {
+        private final int n;
 
-            @Override
-            public Matrix apply(Matrix x) {
-                requireRows(x, n);
-                int c = x.cols();
-                Matrix out = new Matrix(n, c);
-                double[] od = out.data();
-                double[] xd = x.data();
-                for (int b = 0; b < single.size(); b++) {
-                    int[] idx = rows.get(b);
-                    int s = idx.length;
-                    float[] xs = new float[s * c];
-                    for (int t = 0; t < s; t++) {
-                        int src = idx[t] * c;
-                        for (int q = 0; q < c; q++) {
-                            xs[t * c + q] = (float) xd[src + q];
-                        }
-                    }
-                    float[] ys = new float[s * c];
-                    try (FloatPointer px = new FloatPointer(xs); FloatPointer py = new FloatPointer((long) s * c)) {
-                        openblas.cblas_sgemm(openblas.CblasRowMajor, openblas.CblasNoTrans, openblas.CblasNoTrans, s,
-                                c, s, 1f, single.get(b), s, px, c, 0f, py, c);
-                        py.get(ys);
-                    }
-                    for (int t = 0; t < s; t++) {
-                        int dst = idx[t] * c;
-                        for (int q = 0; q < c; q++) {
-                            od[dst + q] += ys[t * c + q];
-                        }
-                    }
-                }
+        Single(int n) {
+            this.n = n;
+        }
+
+        @Override
+        public int size() {
+            return n;
+        }
+
+        @Override
+        public Matrix apply(Matrix x) {
+            if (x.rows() != n) {
+                throw new IllegalArgumentException("operator of side " + n + " applied to " + x.shape());
+            }
+            int b = x.cols();
+            Matrix out = new Matrix(n, b);
+            if (b == 0) {
                 return out;
             }
-        };
+            try (FloatPointer px = rounded(x.data()); FloatPointer py = new FloatPointer((long) n * b)) {
+                py.fill(0);
+                product(px, b, py);
+                widenInto(py, out.data());
+            }
+            return out;
+        }
+
+        /** {@code Y = A X} for the n x b row-major block X (Y starts zeroed). */
+        abstract void product(FloatPointer x, int b, FloatPointer y);
     }
 
-    private static FloatPointer rounded(double[] d) {
+    /** Runs {@code rows(from, to)} over [0, n), in two halves on two threads when the work is worth it. */
+    private static void byRows(int n, long work, RowRange rows) {
+        int mid = TwoWay.worthSplitting(work) ? TwoWay.middle(n) : n;
+        if (mid < n) {
+            TwoWay.run(() -> rows.run(0, mid), () -> rows.run(mid, n));
+        } else {
+            rows.run(0, n);
+        }
+    }
+
+    private interface RowRange {
+        void run(int from, int to);
+    }
+
+    /** {@code A X} for a square float32 matrix {@code a} (side = rows of x), widened to float64 row-major. */
+    static double[] times(FloatPointer a, Matrix x) {
+        int s = x.rows();
+        int c = x.cols();
+        double[] out = new double[s * c];
+        try (FloatPointer px = rounded(x.data()); FloatPointer py = new FloatPointer((long) s * c)) {
+            openblas.cblas_sgemm(openblas.CblasRowMajor, openblas.CblasNoTrans, openblas.CblasNoTrans, s, c, s, 1f, a,
+                    s, px, c, 0f, py, c);
+            widenInto(py, out);
+        }
+        return out;
+    }
+
+    static FloatPointer rounded(double[] d) {
         float[] f = new float[d.length];
         for (int i = 0; i < d.length; i++) {
             f[i] = (float) d[i];
@@ -153,11 +130,5 @@ final class SinglePrecisionOperators {
 
     private static FloatPointer view(FloatPointer p, long offset) {
         return new FloatPointer(p).position(p.position() + offset);
-    }
-
-    private static void requireRows(Matrix x, int n) {
-        if (x.rows() != n) {
-            throw new IllegalArgumentException("operator of side " + n + " applied to " + x.shape());
-        }
     }
 }

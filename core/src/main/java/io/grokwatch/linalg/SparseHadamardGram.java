@@ -115,6 +115,33 @@ public final class SparseHadamardGram implements SymmetricOperator {
     /** {@code K X} block by block: gather the block's rows of X, one GEMM, scatter-add. */
     @Override
     public Matrix apply(Matrix x) {
+        return applyBlocks(x, (b, xs) -> Blas.multiply(blocks.get(b), false, xs, false).data());
+    }
+
+    /** The same blocks rounded to float32 once, each block's GEMM in float32 ({@link SinglePrecisionOperators}). */
+    @Override
+    public Optional<SymmetricOperator> inFloat32() {
+        List<org.bytedeco.javacpp.FloatPointer> single = blocks.stream()
+                .map(b -> SinglePrecisionOperators.rounded(b.data())).toList();
+        return Optional.of(new SymmetricOperator() {
+            @Override
+            public int size() {
+                return n;
+            }
+
+            @Override
+            public Matrix apply(Matrix x) {
+                return applyBlocks(x, (b, xs) -> SinglePrecisionOperators.times(single.get(b), xs));
+            }
+        });
+    }
+
+    /** One block's product {@code B_b X_s} for its gathered rows {@code X_s} (s x c), row-major s x c. */
+    private interface BlockProduct {
+        double[] times(int block, Matrix gathered);
+    }
+
+    private Matrix applyBlocks(Matrix x, BlockProduct product) {
         if (x.rows() != n) {
             throw new IllegalArgumentException("operator of side " + n + " applied to " + x.shape());
         }
@@ -130,7 +157,7 @@ public final class SparseHadamardGram implements SymmetricOperator {
             for (int t = 0; t < s; t++) {
                 System.arraycopy(xd, idx[t] * c, xsd, t * c, c);
             }
-            double[] ys = Blas.multiply(blocks.get(b), false, xs, false).data();
+            double[] ys = product.times(b, xs);
             for (int t = 0; t < s; t++) {
                 int dst = idx[t] * c;
                 int src = t * c;
@@ -140,11 +167,6 @@ public final class SparseHadamardGram implements SymmetricOperator {
             }
         }
         return out;
-    }
-
-    @Override
-    public Optional<SymmetricOperator> inFloat32() {
-        return Optional.of(SinglePrecisionOperators.sparseBlocks(n, rows, blocks));
     }
 
     /** Numbers held (the blocks), against {@code N^2} for the formed matrix. */
