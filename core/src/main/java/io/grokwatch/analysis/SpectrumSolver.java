@@ -117,7 +117,8 @@ public final class SpectrumSolver {
                 .withValueTolerance(Math.max(tolerance, GAP_VALUE_TOLERANCE))
                 .withBlockSize(exact < k ? Math.min(lanczosBlock(k), GAP_VALUE_BLOCK) : lanczosBlock(k));
         if (single.isPresent()) {
-            lanczos = lanczos.withMaxBlockSteps(FLOAT32_MAX_BLOCK_STEPS);
+            // Unit roundoff of float32: a kernel more ill-conditioned than p = 113's stops at its products' floor.
+            lanczos = lanczos.withMaxBlockSteps(FLOAT32_MAX_BLOCK_STEPS).withProductRoundoff(0x1p-24);
         }
         SymmetricOperator products = single.orElse(op);
         TopEigenSolver.Solution s = BlockLanczos.applicable(k, n, lanczos)

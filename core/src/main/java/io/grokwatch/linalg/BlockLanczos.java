@@ -39,6 +39,8 @@ public final class BlockLanczos {
     private static final double REPROJECT_BELOW = 1e-8;
     /** Basis vectors per wanted pair before the first convergence check. */
     private static final double FIRST_CHECK_PER_PAIR = 2.3;
+    /** A residual this many product roundoffs of {@code lambda_max / lambda_j} is at the products' noise floor. */
+    static final double PRODUCT_FLOOR = 10;
     /** Most block steps between two convergence checks (restarts force one anyway). */
     private static final int MAX_CHECK_WAIT = 16;
 
@@ -53,18 +55,25 @@ public final class BlockLanczos {
      * @param seed          seed of the random start (results are reproducible)
      */
     public record Options(double tolerance, int blockSize, int maxBasis, int maxBlockSteps, long seed,
-                          double valueTolerance) {
+                          double valueTolerance, double productRoundoff) {
         /** Residual 1e-6, blocks of 32, automatic basis size, 2,000 block steps, value-only pairs to 1e-3. */
-        public static final Options DEFAULT = new Options(1e-6, 32, 0, 2000, 0x5eedL, 1e-3);
+        public static final Options DEFAULT = new Options(1e-6, 32, 0, 2000, 0x5eedL, 1e-3, 0);
 
         /**
          * @param valueTolerance relative residual of the trailing pairs wanted for their eigenvalue only (see
          *                       {@link #solve(SymmetricOperator, int, int, Matrix, Options)}); never below
          *                       {@code tolerance}
+         * @param productRoundoff unit roundoff of the operator's products (0 for float64 products, whose rounding is
+         *                        far below any tolerance; 6e-8 for float32 ones): a pair whose residual is within
+         *                        ten times the roundoff of {@code lambda_max / lambda_j} is as
+         *                        converged as the products can tell, whatever the tolerance
          */
         public Options {
             if (!(tolerance > 0) || tolerance >= 1) {
                 throw new IllegalArgumentException("tolerance must be in (0, 1), got " + tolerance);
+            }
+            if (!(productRoundoff >= 0) || productRoundoff >= 1) {
+                throw new IllegalArgumentException("productRoundoff must be in [0, 1), got " + productRoundoff);
             }
             if (!(valueTolerance >= tolerance) || valueTolerance >= 1) {
                 throw new IllegalArgumentException("valueTolerance must be in [tolerance, 1), got " + valueTolerance
@@ -83,23 +92,28 @@ public final class BlockLanczos {
 
         /** This residual tolerance; the value-only tolerance is raised to it if it was below. */
         public Options withTolerance(double t) {
-            return new Options(t, blockSize, maxBasis, maxBlockSteps, seed, Math.max(t, valueTolerance));
+            return new Options(t, blockSize, maxBasis, maxBlockSteps, seed, Math.max(t, valueTolerance),
+                    productRoundoff);
         }
 
         public Options withBlockSize(int b) {
-            return new Options(tolerance, b, maxBasis, maxBlockSteps, seed, valueTolerance);
+            return new Options(tolerance, b, maxBasis, maxBlockSteps, seed, valueTolerance, productRoundoff);
         }
 
         public Options withMaxBasis(int m) {
-            return new Options(tolerance, blockSize, m, maxBlockSteps, seed, valueTolerance);
+            return new Options(tolerance, blockSize, m, maxBlockSteps, seed, valueTolerance, productRoundoff);
+        }
+
+        public Options withProductRoundoff(double u) {
+            return new Options(tolerance, blockSize, maxBasis, maxBlockSteps, seed, valueTolerance, u);
         }
 
         public Options withMaxBlockSteps(int steps) {
-            return new Options(tolerance, blockSize, maxBasis, steps, seed, valueTolerance);
+            return new Options(tolerance, blockSize, maxBasis, steps, seed, valueTolerance, productRoundoff);
         }
 
         public Options withValueTolerance(double t) {
-            return new Options(tolerance, blockSize, maxBasis, maxBlockSteps, seed, t);
+            return new Options(tolerance, blockSize, maxBasis, maxBlockSteps, seed, t, productRoundoff);
         }
 
         /** The basis size used for {@code k} wanted pairs of an operator of side {@code n}. */
@@ -538,19 +552,25 @@ public final class BlockLanczos {
          * The leading Ritz pairs at a check; the Ritz vectors (coefficients over the basis) are formed only when a
          * restart or the end reads them.
          */
+        /**
+         * @param worst          largest residual of the pairs that need the tolerance (what the solve reports)
+         * @param unresolved     the same, each residual first divided by its pair's floor-raised tolerance, on the
+         *                       tolerance's scale (equals {@code worst} for float64 products)
+         * @param worstValueOnly as {@code unresolved} for the value-only pairs, on the value tolerance's scale
+         */
         private record Ritz(double[] values, RitzDecomposition decomposition, Matrix lastRows, double[] residuals,
-                            double worst, double worstValueOnly) {
+                            double worst, double unresolved, double worstValueOnly) {
             Matrix vectors() {
                 return decomposition.vectors();
             }
 
             boolean converged(Options o) {
-                return worst <= o.tolerance() && worstValueOnly <= o.valueTolerance();
+                return unresolved <= o.tolerance() && worstValueOnly <= o.valueTolerance();
             }
 
             /** The worst residual on the scale of the vector tolerance, for the check schedule. */
             double lag(Options o) {
-                return Math.max(worst, worstValueOnly * o.tolerance() / o.valueTolerance());
+                return Math.max(unresolved, worstValueOnly * o.tolerance() / o.valueTolerance());
             }
         }
 
@@ -572,7 +592,10 @@ public final class BlockLanczos {
             double[] residuals = new double[count];
             double scale = Math.abs(values[0]);
             double worst = 0;
+            double unresolved = 0;
             double worstValueOnly = 0;
+            double tol = options.tolerance();
+            double valueTol = options.valueTolerance();
             for (int j = 0; j < count; j++) {
                 double sum = 0;
                 for (int i = 0; i < next; i++) {
@@ -584,13 +607,16 @@ public final class BlockLanczos {
                 }
                 residuals[j] = Math.sqrt(sum) / Math.max(Math.abs(values[j]),
                         TopEigenSolver.ZERO_EIGENVALUE * scale + Double.MIN_NORMAL);
+                double floor = PRODUCT_FLOOR * options.productRoundoff() * scale
+                        / Math.max(Math.abs(values[j]), Double.MIN_NORMAL);
                 if (j < exact) {
                     worst = Math.max(worst, residuals[j]);
+                    unresolved = Math.max(unresolved, residuals[j] * tol / Math.max(tol, floor));
                 } else if (j < k) {
-                    worstValueOnly = Math.max(worstValueOnly, residuals[j]);
+                    worstValueOnly = Math.max(worstValueOnly, residuals[j] * valueTol / Math.max(valueTol, floor));
                 }
             }
-            return new Ritz(values, e, last, residuals, worst, worstValueOnly);
+            return new Ritz(values, e, last, residuals, worst, unresolved, worstValueOnly);
         }
 
         /** Ritz vectors kept at a restart: the wanted pairs plus half the rest of the basis, leaving room to grow. */

@@ -127,6 +127,54 @@ class BlockLanczosTest {
         assertEquals(tail, allExact.pairs().values()[vectors], 1e-6 * tail);
     }
 
+    /**
+     * Products with rounding noise (a float32 operator's, here 1e-6 of lambda_max per product): a tolerance below
+     * what they can resolve is met at their floor, ten roundoffs of {@code lambda_max / lambda_j}, instead of
+     * running to the step limit.
+     */
+    @Test
+    void noisyProductsStopAtTheirFloorInsteadOfTheStepLimit() {
+        Matrix a = TopEigenSolverTest.withSpectrum(TopEigenSolverTest.cliffSpectrum(400, 3), 4);
+        SymmetricOperator exact = SymmetricOperator.of(a);
+        double roundoff = 1e-6;
+        double lambdaMax = SymmetricEigen.full(a).values()[0];
+        SplittableRandom noise = new SplittableRandom(5);
+        SymmetricOperator noisy = new SymmetricOperator() {
+            @Override
+            public int size() {
+                return exact.size();
+            }
+
+            @Override
+            public Matrix apply(Matrix x) {
+                Matrix y = exact.apply(x);
+                for (int j = 0; j < x.cols(); j++) {
+                    double xn = 0;
+                    for (int i = 0; i < x.rows(); i++) {
+                        xn += x.get(i, j) * x.get(i, j);
+                    }
+                    double amplitude = roundoff * lambdaMax * Math.sqrt(xn / x.rows());
+                    for (int i = 0; i < x.rows(); i++) {
+                        y.set(i, j, y.get(i, j) + amplitude * (noise.nextDouble() - 0.5));
+                    }
+                }
+                return y;
+            }
+        };
+        BlockLanczos.Options tight = SMALL_BLOCKS.withTolerance(1e-10).withMaxBlockSteps(120);
+        TopEigenSolver.Solution floored = BlockLanczos.solve(noisy, 30, null, tight.withProductRoundoff(roundoff));
+        TopEigenSolver.Solution blind = BlockLanczos.solve(noisy, 30, null, tight);
+        assertTrue(floored.report().converged(), floored.report().toString());
+        assertTrue(floored.report().iterations() < 120, floored.report().toString());
+        assertTrue(!blind.report().converged() && blind.report().iterations() == 120, blind.report().toString());
+        // What it reached is what the noise allows, and the eigenvalues are right to that level.
+        Eigenpairs dense = SymmetricEigen.full(a);
+        for (int j = 0; j < 30; j++) {
+            double bound = BlockLanczos.PRODUCT_FLOOR * roundoff * lambdaMax;
+            assertEquals(dense.values()[j], floored.pairs().values()[j], bound, "eigenvalue " + j);
+        }
+    }
+
     @Test
     void optionsRejectAValueToleranceBelowTheResidualTolerance() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
