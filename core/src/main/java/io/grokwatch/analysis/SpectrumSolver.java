@@ -128,7 +128,7 @@ public final class SpectrumSolver {
         double[] v = java.util.Arrays.copyOf(all.values(), Math.min(values, k));
         Matrix wanted = all.vectors().columns(0, Math.min(vectors, k));
         TopEigenSolver.Report r = s.report();
-        double residual = single.isPresent() ? worstResidual(op, wanted, v) : r.residual();
+        double residual = single.isPresent() ? worstResidual(op, wanted, all.values()) : r.residual();
         Eigenpairs e = new Eigenpairs(v, wanted, single.isPresent() ? residual : all.residual());
         return new Solve(e, s.basis(), new SolveInfo(r.start().label(), r.fellBack(), r.iterations(), residual,
                 (System.nanoTime() - t0) / 1e9, single.isPresent() ? Precision.FLOAT32 : Precision.FLOAT64));
