@@ -112,16 +112,15 @@ public final class KernelSpectra {
                 int dk = Math.min(vectors, side);
                 SpectrumSolver.Solve d = side <= Entk.MAX_DENSE_SIDE
                         ? SpectrumSolver.top(dual.get().gram(), dv, dk, previous.get(g), o.precision())
-                        : SpectrumSolver.iterative(dual.get().operator(), dv, dk, Math.max(dv, dk), previous.get(g),
-                                o.precision());
+                        : SpectrumSolver.iterative(dual.get().operator(), dv, dk, previous.get(g), o.precision());
                 e = dual.get().lift(d.pairs(), values);
                 basis = Optional.of(d.basis());
                 solve = d.info();
             } else if (o.kind() == KernelKind.FLATTENED && flattenedSide > Entk.MAX_DENSE_SIDE) {
                 // Both sides above the dense limit: the kernel itself, matrix-free.
                 SpectrumSolver.Solve d = SpectrumSolver.iterative(entk.flattenedOperator(g, o.outputScale()),
-                        (int) Math.min(values, flattenedSide), (int) Math.min(vectors, flattenedSide),
-                        (int) Math.min(Math.max(values, vectors), flattenedSide), previous.get(g), o.precision());
+                        (int) Math.min(values, flattenedSide), (int) Math.min(vectors, flattenedSide), previous.get(g),
+                        o.precision());
                 e = d.pairs();
                 basis = Optional.of(d.basis());
                 solve = d.info();

@@ -134,7 +134,7 @@ public final class ModularAdditionAnalyzer implements AutoCloseable {
             SymmetricOperator whole = unformed.get();
             t1 = System.nanoTime();
             wholeTask = pool.submit(() -> SpectrumSolver.iterative(whole, needValues, needVectors,
-                    Math.max(needValues, needVectors), previous.get(Entk.ALL), precision));
+                    previous.get(Entk.ALL), precision));
             if (layerSpectra) {
                 // An unformed layer kernel is solved down to top-k and the end of the first cliff only: past the
                 // first cliff the layer kernel that carries it has a flat bulk (relative gaps ~1e-4 at p = 113), where

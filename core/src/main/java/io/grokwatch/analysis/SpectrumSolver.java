@@ -69,7 +69,7 @@ public final class SpectrumSolver {
             return new Solve(e, e.vectors(), new SolveInfo(SolveInfo.DENSE, false, 0, e.residual(),
                     (System.nanoTime() - t0) / 1e9, precision));
         }
-        return iterative(SymmetricOperator.of(kernel), values, vectors, Math.max(values, vectors), warm, precision);
+        return iterative(SymmetricOperator.of(kernel), values, vectors, warm, precision);
     }
 
     /**
@@ -85,7 +85,12 @@ public final class SpectrumSolver {
      * (two to three operator products per wanted pair), or LOBPCG when the Krylov basis would not fit the side.
      */
     public static Solve iterative(SymmetricOperator op, int values, int vectors, Matrix warm) {
-        return iterative(op, values, vectors, Math.max(values, vectors), warm);
+        return iterative(op, values, vectors, warm, Precision.FLOAT64);
+    }
+
+    /** As {@link #iterative(SymmetricOperator, int, int, Matrix)}, with products in the given precision. */
+    public static Solve iterative(SymmetricOperator op, int values, int vectors, Matrix warm, Precision precision) {
+        return iterative(op, values, vectors, Math.max(values, vectors), warm, precision);
     }
 
     /**

@@ -3,7 +3,6 @@ package io.grokwatch.linalg;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.openblas.global.openblas;
 
-
 /**
  * Single-precision forms of the structured operators ({@link SymmetricOperator#inFloat32()}): the operator's data
  * is rounded to float32 once, each block of vectors on the way in, and the GEMMs run in float32 (twice the
