@@ -368,7 +368,8 @@ final class BenchSolverCommand implements Callable<Integer> {
                         .put("worstResidual", rr.value.worstResidual());
                 Measured<TopEigenSolver.Solution> warm = measure(() -> BlockLanczos.solve(op, k, start, lo));
                 warmMs.add(warm.seconds * 1e3);
-                solveRow(t, json, name, n, k, label, "warm", warm, reference);
+                solveRow(t, json, name, n, k, label, warm.value.report().fellBack() ? "warm->cold" : "warm", warm,
+                        reference);
                 next = warm.value.basis();
             }
         }

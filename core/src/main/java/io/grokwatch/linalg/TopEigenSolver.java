@@ -107,8 +107,7 @@ public final class TopEigenSolver {
             throw new IllegalArgumentException("a block of " + m + " vectors is too large for n=" + n
                     + "; decompose the formed matrix instead (SymmetricEigen)");
         }
-        boolean usableWarm = warm != null && warm.rows() == n && warm.cols() > 0;
-        if (usableWarm) {
+        if (usableWarm(warm, n)) {
             Run run = new Run(a, k, m, options, Math.max(1, options.maxIterations() / 2));
             if (run.start(warm) && run.iterate()) {
                 return run.solution(Start.WARM, false, 0, 0);
@@ -121,7 +120,24 @@ public final class TopEigenSolver {
         Run cold = new Run(a, k, m, options, options.maxIterations());
         cold.start(null);
         cold.iterate();
-        return cold.solution(Start.COLD, false, 0, 0);
+        return cold.solution(Start.COLD, warm != null, 0, 0);
+    }
+
+    /**
+     * Whether previous eigenvectors can seed a solve on side {@code n}: the same rows, at least one column, and
+     * finite throughout (a basis restored from a damaged store or a diverged checkpoint must not turn every later
+     * solve into NaN). A warm start offered but not usable is reported as a fall-back to a cold one.
+     */
+    public static boolean usableWarm(Matrix warm, int n) {
+        if (warm == null || warm.rows() != n || warm.cols() == 0) {
+            return false;
+        }
+        for (double v : warm.data()) {
+            if (!Double.isFinite(v)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Columns of the block for {@code k} wanted pairs: k plus the guard vectors, at most n. */

@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Test;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -264,11 +265,65 @@ class BlockLanczosTest {
         TopEigenSolver.Solution previous = BlockLanczos.solve(SymmetricOperator.of(a), 45, null, SMALL_BLOCKS);
         TopEigenSolver.Solution warm = BlockLanczos.solve(SymmetricOperator.of(b), 45, previous.basis(), SMALL_BLOCKS);
         assertEquals(TopEigenSolver.Start.WARM, warm.report().start());
+        assertFalse(warm.report().fellBack(), warm.report().toString());
         assertTrue(warm.report().converged(), warm.report().toString());
         Eigenpairs dense = SymmetricEigen.full(b);
         for (int i = 0; i < 45; i++) {
             assertEquals(dense.values()[i], warm.pairs().values()[i], 1e-6 * dense.values()[i], "eigenvalue " + i);
         }
+    }
+
+    /**
+     * Eigenvectors from the bottom or the middle of the spectrum span (nearly) invariant subspaces that hold none of
+     * the wanted pairs: Krylov iteration from them converges only through the seed's random rows, from further away
+     * than a random start. The first step sees that their Ritz values lie below random directions' Rayleigh
+     * quotients and restarts cold, losing one block of products.
+     */
+    @Test
+    void aWarmStartFromTheWrongEndOfTheSpectrumFallsBackToColdAfterOneBlock() {
+        int n = 1000;
+        int k = 60;
+        Matrix a = TopEigenSolverTest.withSpectrum(TopEigenSolverTest.cliffSpectrum(n, 5), 6);
+        Eigenpairs dense = SymmetricEigen.full(a);
+        BlockLanczos.Options options = BlockLanczos.Options.DEFAULT.withBlockSize(16);
+        TopEigenSolver.Solution cold = BlockLanczos.solve(SymmetricOperator.of(a), k, null, options);
+        for (Matrix poor : new Matrix[] {dense.vectors().columns(n - 150, n), dense.vectors().columns(2 * k, 3 * k)}) {
+            TopEigenSolver.Solution s = BlockLanczos.solve(SymmetricOperator.of(a), k, poor, options);
+            assertEquals(TopEigenSolver.Start.COLD, s.report().start(), s.report().toString());
+            assertTrue(s.report().fellBack(), s.report().toString());
+            assertTrue(s.report().converged(), s.report().toString());
+            assertTrue(s.report().products() <= cold.report().products() + options.blockSize(),
+                    s.report() + " against cold " + cold.report());
+            for (int i = 0; i < k; i++) {
+                assertEquals(dense.values()[i], s.pairs().values()[i], 1e-6 * dense.values()[i], "eigenvalue " + i);
+            }
+            assertTrue(explicitResidual(a, s.pairs()) <= 1e-6);
+        }
+        // The leading eigenvectors themselves are kept.
+        TopEigenSolver.Solution good = BlockLanczos.solve(SymmetricOperator.of(a), k, dense.vectors().columns(0, k),
+                options);
+        assertEquals(TopEigenSolver.Start.WARM, good.report().start());
+        assertFalse(good.report().fellBack());
+        assertTrue(good.report().products() < cold.report().products(), good.report() + " against " + cold.report());
+    }
+
+    /** A basis of another size, or one with a non-finite entry (a damaged store), must not reach the iteration. */
+    @Test
+    void warmStartsThatCannotBeUsedAreReportedAsFallBacks() {
+        Matrix a = TopEigenSolverTest.withSpectrum(TopEigenSolverTest.cliffSpectrum(400, 3), 4);
+        Eigenpairs dense = SymmetricEigen.full(a);
+        Matrix damaged = dense.vectors().columns(0, 30);
+        damaged.set(17, 3, Double.NaN);
+        for (Matrix unusable : new Matrix[] {damaged, new Matrix(399, 30), new Matrix(400, 30)}) {
+            TopEigenSolver.Solution s = BlockLanczos.solve(SymmetricOperator.of(a), 30, unusable, SMALL_BLOCKS);
+            assertEquals(TopEigenSolver.Start.COLD, s.report().start());
+            assertTrue(s.report().fellBack(), s.report().toString());
+            for (int i = 0; i < 30; i++) {
+                assertEquals(dense.values()[i], s.pairs().values()[i], 1e-6 * dense.values()[i], "eigenvalue " + i);
+            }
+        }
+        TopEigenSolver.Solution none = BlockLanczos.solve(SymmetricOperator.of(a), 30, null, SMALL_BLOCKS);
+        assertFalse(none.report().fellBack(), "no warm start offered, none abandoned");
     }
 
     @Test
