@@ -8,6 +8,7 @@ import io.grokwatch.entk.KernelKind;
 import io.grokwatch.features.FourierFamilies;
 import io.grokwatch.features.TmsHeatmap;
 import io.grokwatch.linalg.Matrix;
+import io.grokwatch.linalg.Precision;
 import io.grokwatch.model.ModelDescription;
 import io.grokwatch.model.Network;
 import io.grokwatch.probe.ProbeSet;
@@ -55,12 +56,17 @@ final class EntkCommand implements Callable<Integer> {
     int cls = 0;
     @Option(names = "--top-k", description = "Eigenvalues per kernel. Default: ${DEFAULT-VALUE}.")
     int topK = 50;
+    @Option(names = "--precision", description = "Arithmetic of the dense eigendecompositions and of the kernel "
+            + "products of iterative solves (kernels too large to form): float64 or float32. A float32 solve reports "
+            + "the residual measured on the float64 kernel. Default: ${DEFAULT-VALUE}.")
+    String precision = "float64";
     @Option(names = "--out", required = true, description = "JSON file to write.")
     Path out;
 
     @Override
     public Integer call() throws Exception {
         KernelKind kind = KernelKind.parse(kernel);
+        Precision arithmetic = TaskOptions.parsePrecision(precision);
         ModelDescription description = ModelDescription.read(model);
         Network net = Checkpoints.bind(description, Safetensors.read(checkpoint));
         Matrix x;
@@ -85,12 +91,12 @@ final class EntkCommand implements Callable<Integer> {
         double[] scale = importance == null ? null : Entk.importanceScale(importance, net.outputs(), tau);
         long t0 = System.nanoTime();
         Map<String, KernelSpectra.KernelResult> results = KernelSpectra.analyze(net, x, families,
-                new KernelSpectra.Options(kind, topK, scale, cls));
+                new KernelSpectra.Options(kind, topK, scale, cls, arithmetic));
         double seconds = (System.nanoTime() - t0) / 1e9;
 
         ObjectNode root = JsonFiles.object();
         root.put("model", model.toString()).put("checkpoint", checkpoint.toString()).put("probe", probeName)
-                .put("probes", x.rows()).put("kernel", kind.id());
+                .put("probes", x.rows()).put("kernel", kind.id()).put("precision", arithmetic.id());
         if (importance != null) {
             root.put("importance", importance).put("tau", tau);
         }

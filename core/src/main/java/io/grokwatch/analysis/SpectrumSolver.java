@@ -133,7 +133,9 @@ public final class SpectrumSolver {
         double[] v = java.util.Arrays.copyOf(all.values(), Math.min(values, k));
         Matrix wanted = all.vectors().columns(0, Math.min(vectors, k));
         TopEigenSolver.Report r = s.report();
-        double residual = single.isPresent() ? worstResidual(op, wanted, all.values()) : r.residual();
+        // Every certified pair is measured, whether or not its vector is returned: a values-only solve (vectors = 0)
+        // must not report a perfect residual.
+        double residual = single.isPresent() ? worstResidual(op, all.vectors(), all.values()) : r.residual();
         Eigenpairs e = new Eigenpairs(v, wanted, single.isPresent() ? residual : all.residual());
         return new Solve(e, s.basis(), new SolveInfo(r.start().label(), r.fellBack(), r.iterations(), residual,
                 (System.nanoTime() - t0) / 1e9, single.isPresent() ? Precision.FLOAT32 : Precision.FLOAT64));

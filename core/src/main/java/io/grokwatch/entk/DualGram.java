@@ -4,6 +4,7 @@ import io.grokwatch.linalg.Blas;
 import io.grokwatch.linalg.Columns;
 import io.grokwatch.linalg.Eigenpairs;
 import io.grokwatch.linalg.Matrix;
+import io.grokwatch.linalg.Precision;
 import io.grokwatch.linalg.SymmetricEigen;
 
 import java.util.ArrayList;
@@ -392,17 +393,7 @@ public final class DualGram {
      * the P x P matrix nor the NC x NC kernel ever exists. For parameter counts above the dense limit.
      */
     public io.grokwatch.linalg.SymmetricOperator operator() {
-        return new io.grokwatch.linalg.SymmetricOperator() {
-            @Override
-            public int size() {
-                return size;
-            }
-
-            @Override
-            public Matrix apply(Matrix w) {
-                return jacobianTransposeTimes(jacobianTimes(w));
-            }
-        };
+        return new JacobianProducts(size, false, Precision.FLOAT64);
     }
 
     /**
@@ -411,18 +402,41 @@ public final class DualGram {
      * the dense limit.
      */
     public io.grokwatch.linalg.SymmetricOperator kernelOperator() {
-        int rows = s.samples() * s.classes();
-        return new io.grokwatch.linalg.SymmetricOperator() {
-            @Override
-            public int size() {
-                return rows;
-            }
+        return new JacobianProducts(s.samples() * s.classes(), true, Precision.FLOAT64);
+    }
 
-            @Override
-            public Matrix apply(Matrix x) {
-                return jacobianTimes(jacobianTransposeTimes(x));
-            }
-        };
+    /**
+     * {@code J^T S^2 J} (parameter side) or {@code S J J^T S} (kernel side) through the two Jacobian products. Its
+     * float32 form runs their GEMMs (activations against pulled-back cotangents, the bulk of the work) in float32;
+     * the per-probe class sums stay in float64.
+     */
+    private final class JacobianProducts implements io.grokwatch.linalg.SymmetricOperator {
+        private final int side;
+        private final boolean kernelSide;
+        private final Precision precision;
+
+        JacobianProducts(int side, boolean kernelSide, Precision precision) {
+            this.side = side;
+            this.kernelSide = kernelSide;
+            this.precision = precision;
+        }
+
+        @Override
+        public int size() {
+            return side;
+        }
+
+        @Override
+        public Matrix apply(Matrix x) {
+            return kernelSide ? jacobianTimes(jacobianTransposeTimes(x, precision), precision)
+                    : jacobianTransposeTimes(jacobianTimes(x, precision), precision);
+        }
+
+        @Override
+        public java.util.Optional<io.grokwatch.linalg.SymmetricOperator> inFloat32() {
+            return java.util.Optional.of(precision == Precision.FLOAT32 ? this
+                    : new JacobianProducts(side, kernelSide, Precision.FLOAT32));
+        }
     }
 
     /**
@@ -431,6 +445,10 @@ public final class DualGram {
      * delta_c} (N x dd per column), and the parameter gradient is {@code D^T a}.
      */
     Matrix jacobianTransposeTimes(Matrix z) {
+        return jacobianTransposeTimes(z, Precision.FLOAT64);
+    }
+
+    private Matrix jacobianTransposeTimes(Matrix z, Precision precision) {
         int n = s.samples();
         int c = s.classes();
         int k = z.cols();
@@ -450,7 +468,7 @@ public final class DualGram {
                 Matrix pulled = new Matrix(n, dd * k);
                 scaledDeltaProducts(g, k, zd, pulled.data(), false);
                 // grad[j, i*k + kk] = sum_x a[x, j] pulled[x, i*k + kk]
-                double[] grad = Blas.multiply(a, true, pulled, false).data();
+                double[] grad = Blas.multiply(a, true, pulled, false, precision).data();
                 for (int j = 0; j < da; j++) {
                     for (int i = 0; i < dd; i++) {
                         int dst = (offsets[pi] + flat(u, i, j, dd, da)) * k;
@@ -467,6 +485,10 @@ public final class DualGram {
 
     /** {@code S J V} for parameter-space columns V ({@code P x k}), as channel-major rows {@code c*N + x}. */
     Matrix jacobianTimes(Matrix v) {
+        return jacobianTimes(v, Precision.FLOAT64);
+    }
+
+    private Matrix jacobianTimes(Matrix v, Precision precision) {
         int n = s.samples();
         int c = s.classes();
         int k = v.cols();
@@ -491,7 +513,7 @@ public final class DualGram {
                         System.arraycopy(vd, src, sd, (j * dd + i) * k, k);
                     }
                 }
-                Matrix b = Blas.multiply(a, false, stacked, false);
+                Matrix b = Blas.multiply(a, false, stacked, false, precision);
                 scaledDeltaProducts(g, k, od, b.data(), true);
             }
         }

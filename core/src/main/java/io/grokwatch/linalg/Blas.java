@@ -1,6 +1,7 @@
 package io.grokwatch.linalg;
 
 import org.bytedeco.javacpp.DoublePointer;
+import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.openblas.global.openblas;
 
 /**
@@ -26,6 +27,38 @@ public final class Blas {
         }
         Matrix c = new Matrix(m, n);
         gemm(1.0, a, transA, b, transB, 0.0, c);
+        return c;
+    }
+
+    /**
+     * {@code op(a) * op(b)} in the given arithmetic: {@link Precision#FLOAT32} rounds both factors to float32 and
+     * runs the GEMM in float32 (the result is widened back, with a relative error of order 1e-7 per product).
+     */
+    public static Matrix multiply(Matrix a, boolean transA, Matrix b, boolean transB, Precision precision) {
+        if (precision == Precision.FLOAT64) {
+            return multiply(a, transA, b, transB);
+        }
+        int m = transA ? a.cols() : a.rows();
+        int k = transA ? a.rows() : a.cols();
+        int kb = transB ? b.cols() : b.rows();
+        int n = transB ? b.rows() : b.cols();
+        if (k != kb) {
+            throw new IllegalArgumentException("cannot multiply " + a.shape() + (transA ? "^T" : "") + " by "
+                    + b.shape() + (transB ? "^T" : ""));
+        }
+        Matrix c = new Matrix(m, n);
+        if (m == 0 || n == 0 || k == 0) {
+            return c;
+        }
+        try (FloatPointer pa = SinglePrecisionOperators.rounded(a.data());
+             FloatPointer pb = SinglePrecisionOperators.rounded(b.data());
+             FloatPointer pc = new FloatPointer((long) m * n)) {
+            openblas.cblas_sgemm(openblas.CblasRowMajor,
+                    transA ? openblas.CblasTrans : openblas.CblasNoTrans,
+                    transB ? openblas.CblasTrans : openblas.CblasNoTrans,
+                    m, n, k, 1f, pa, a.cols(), pb, b.cols(), 0f, pc, n);
+            SinglePrecisionOperators.widenInto(pc, c.data());
+        }
         return c;
     }
 

@@ -119,7 +119,7 @@ final class SinglePrecisionOperators {
         return new FloatPointer(f);
     }
 
-    private static void widenInto(FloatPointer p, double[] out) {
+    static void widenInto(FloatPointer p, double[] out) {
         float[] f = new float[out.length];
         p.get(f);
         for (int i = 0; i < out.length; i++) {

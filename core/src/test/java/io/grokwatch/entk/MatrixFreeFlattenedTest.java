@@ -72,6 +72,35 @@ class MatrixFreeFlattenedTest {
                 () -> entk.flattenedOperator(Entk.ALL, scale).apply(new Matrix(3, 1)));
     }
 
+    /**
+     * The float32 forms run the Jacobian GEMMs in single precision: each product within 1e-5 of the largest entry
+     * of the float64 one (float32 rounds at 6e-8; the two GEMMs and the class sums compound it over a few hundred
+     * terms) and not equal to it, so the float32 arithmetic really ran.
+     */
+    @Test
+    void float32FormsOfBothOperatorsAgreeWithTheFloat64ProductsToSinglePrecision() {
+        Random r = new Random(12);
+        Network net = EntkTest.tms(6, 3, 2);
+        Matrix x = EntkTest.gaussian(r, 40, 6, 0.5);
+        double[] scale = Entk.importanceScale(0.8, 6, 0.33);
+        Entk entk = new Entk(net, x);
+        DualGram dual = new DualGram(new LayerStructure(net, x), entk.parameters(Entk.ALL), scale);
+        for (SymmetricOperator op : new SymmetricOperator[] {entk.flattenedOperator(Entk.ALL, scale), dual.operator()}) {
+            SymmetricOperator single = op.inFloat32().orElseThrow();
+            assertTrue(single.inFloat32().orElseThrow() == single, "a float32 form is its own float32 form");
+            Matrix block = EntkTest.gaussian(r, op.size(), 7, 1.0);
+            Matrix exact = op.apply(block);
+            Matrix rounded = single.apply(block);
+            double scaleOf = 0;
+            for (double v : exact.data()) {
+                scaleOf = Math.max(scaleOf, Math.abs(v));
+            }
+            double diff = exact.maxAbsDifference(rounded);
+            assertTrue(diff <= 1e-5 * scaleOf, op.size() + "-side operator: max |diff| " + diff + " vs " + scaleOf);
+            assertTrue(diff > 0, "float32 products must differ from float64 ones");
+        }
+    }
+
     private static double[] ones(int n) {
         double[] o = new double[n];
         java.util.Arrays.fill(o, 1.0);
