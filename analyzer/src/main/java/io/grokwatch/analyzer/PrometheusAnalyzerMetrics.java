@@ -26,7 +26,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>Service meters are created once: {@code grokwatch_checkpoint_analysis_seconds} and
  * {@code grokwatch_checkpoint_lag_seconds} (histograms), {@code grokwatch_dead_letters_total{reason}},
  * {@code grokwatch_checkpoints_superseded_total} (checkpoints skipped for a newer one under {@link Backlog#LATEST}),
- * {@code grokwatch_eigen_solves_total{start}} and {@code grokwatch_runs_active}.
+ * {@code grokwatch_eigen_solves_total{start}}, {@code grokwatch_eigen_warm_fallbacks_total} and
+ * {@code grokwatch_runs_active}.
  *
  * <p>Per-run meters (label {@code run}) are created on a run's first spectrum and removed by {@link RunMeters}
  * once the run has had no checkpoint for the retention period: {@code grokwatch_eigenvalue{layer,rank}},
@@ -61,6 +62,7 @@ public final class PrometheusAnalyzerMetrics implements AnalyzerMetrics {
     private final Counter superseded;
     private final Map<DeadLetterReason, Counter> deadLetters = new EnumMap<>(DeadLetterReason.class);
     private final Map<String, Counter> solves = new ConcurrentHashMap<>();
+    private final Counter warmFallbacks;
 
     /** A registry of its own, the default retention, the system clock. */
     public PrometheusAnalyzerMetrics() {
@@ -93,6 +95,9 @@ public final class PrometheusAnalyzerMetrics implements AnalyzerMetrics {
         superseded = Counter.builder("grokwatch.checkpoints.superseded").description("Checkpoints not analysed because "
                 + "a newer one of the same run arrived while they waited (backlog=latest)").register(registry);
         SOLVE_STARTS.forEach(this::solveCounter);
+        warmFallbacks = Counter.builder("grokwatch.eigen.warm.fallbacks").description("Warm starts offered but "
+                + "abandoned (poorer than random directions, of another size, or not finite): those solves ran cold")
+                .register(registry);
         Gauge.builder("grokwatch.runs.active", runs, RunMeters::runs)
                 .description("Runs with a checkpoint within the metrics retention period").register(registry);
     }
@@ -205,6 +210,9 @@ public final class PrometheusAnalyzerMetrics implements AnalyzerMetrics {
         JsonNode start = solve.path("start");
         if (start.isTextual()) {
             solveCounter(start.asText()).increment();
+        }
+        if (solve.path("fellBack").asBoolean(false)) {
+            warmFallbacks.increment();
         }
     }
 

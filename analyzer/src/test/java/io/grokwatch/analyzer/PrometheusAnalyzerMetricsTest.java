@@ -41,7 +41,8 @@ class PrometheusAnalyzerMetricsTest {
                  "gaps": {"endOfSecondCliff": 1.07},
                  "solve": {"start": "warm", "iterations": 3, "residual": 1e-10},
                  "layers": {"net.0": {"eigenvalues": [0.5, 0.25], "effectiveRank": 7.0,
-                                      "solve": {"start": "cold", "iterations": 9, "residual": 1e-10}},
+                                      "solve": {"start": "cold", "fellBack": true, "iterations": 9,
+                                                "residual": 1e-10}},
                             "net.3": {"eigenvalues": [0.1], "effectiveRank": 3.0}},
                  "timings": {"analysisSeconds": 0.2}}
                 """.formatted(runId, epoch, epoch));
@@ -61,6 +62,7 @@ class PrometheusAnalyzerMetricsTest {
 
     @Test
     void aSpectrumGivesEveryPerRunMeterWithItsLabels() throws Exception {
+        assertContains(metrics.scrape(), "grokwatch_eigen_warm_fallbacks_total 0.0");
         metrics.analysed("run-a", 0.12, 0.3);
         metrics.deadLettered(DeadLetterReason.CORRUPT_CHECKPOINT);
         metrics.spectrum("run-a", spectrum("run-a", 80, false));
@@ -99,6 +101,7 @@ class PrometheusAnalyzerMetricsTest {
                 "grokwatch_eigen_solves_total{start=\"warm\"} 2.0",
                 "grokwatch_eigen_solves_total{start=\"cold\"} 2.0",
                 "grokwatch_eigen_solves_total{start=\"dense\"} 0.0",
+                "grokwatch_eigen_warm_fallbacks_total 2.0",
                 "grokwatch_runs_active 1.0");
     }
 
