@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -72,6 +73,30 @@ class SpectrumSolverTest {
         // The end-of-cliff ratio a summary reports, from either solve.
         double ratio = dense.values()[VECTORS - 1] / tail;
         assertEquals(ratio, gap.pairs().values()[VECTORS - 1] / gap.pairs().values()[VECTORS], 2e-3 * ratio);
+    }
+
+    /**
+     * What the analyzer's spectra report for a stored basis that no longer fits (another probe count, a damaged
+     * store) or points the wrong way: {@code start} cold, {@code fellBack} true, and the same accuracy as a cold solve.
+     */
+    @Test
+    void aWarmStartTheSolverAbandonsIsReportedAsAFallBack() {
+        Matrix k = withSpectrum(cliffThenFlatBulk(5), 6);
+        Eigenpairs dense = SymmetricEigen.full(k);
+        SymmetricOperator op = SymmetricOperator.of(k);
+        SpectrumSolver.Solve good = SpectrumSolver.iterative(op, VECTORS, VECTORS, dense.vectors().columns(0, VECTORS));
+        assertEquals("warm", good.info().start());
+        assertFalse(good.info().fellBack());
+        Matrix[] abandoned = {new Matrix(N - 1, VECTORS), dense.vectors().columns(N - VECTORS, N)};
+        for (Matrix warm : abandoned) {
+            SpectrumSolver.Solve s = SpectrumSolver.iterative(op, VECTORS, VECTORS, warm);
+            assertEquals("cold", s.info().start(), s.info().toString());
+            assertTrue(s.info().fellBack(), s.info().toString());
+            assertTrue(s.info().residual() <= SpectrumSolver.TOLERANCE, s.info().toString());
+            for (int i = 0; i < VECTORS; i++) {
+                assertEquals(dense.values()[i], s.pairs().values()[i], 1e-6 * dense.values()[i], "eigenvalue " + i);
+            }
+        }
     }
 
     /**
