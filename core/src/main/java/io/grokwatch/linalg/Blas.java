@@ -17,17 +17,20 @@ public final class Blas {
 
     /** {@code op(a) * op(b)} where op transposes when asked. */
     public static Matrix multiply(Matrix a, boolean transA, Matrix b, boolean transB) {
-        int m = transA ? a.cols() : a.rows();
+        Matrix c = productOf(a, transA, b, transB);
+        gemm(1.0, a, transA, b, transB, 0.0, c);
+        return c;
+    }
+
+    /** The zero matrix of {@code op(a) * op(b)}'s shape, or an error naming both shapes. */
+    private static Matrix productOf(Matrix a, boolean transA, Matrix b, boolean transB) {
         int k = transA ? a.rows() : a.cols();
         int kb = transB ? b.cols() : b.rows();
-        int n = transB ? b.rows() : b.cols();
         if (k != kb) {
             throw new IllegalArgumentException("cannot multiply " + a.shape() + (transA ? "^T" : "") + " by "
                     + b.shape() + (transB ? "^T" : ""));
         }
-        Matrix c = new Matrix(m, n);
-        gemm(1.0, a, transA, b, transB, 0.0, c);
-        return c;
+        return new Matrix(transA ? a.cols() : a.rows(), transB ? b.rows() : b.cols());
     }
 
     /**
@@ -38,15 +41,10 @@ public final class Blas {
         if (precision == Precision.FLOAT64) {
             return multiply(a, transA, b, transB);
         }
-        int m = transA ? a.cols() : a.rows();
+        Matrix c = productOf(a, transA, b, transB);
+        int m = c.rows();
+        int n = c.cols();
         int k = transA ? a.rows() : a.cols();
-        int kb = transB ? b.cols() : b.rows();
-        int n = transB ? b.rows() : b.cols();
-        if (k != kb) {
-            throw new IllegalArgumentException("cannot multiply " + a.shape() + (transA ? "^T" : "") + " by "
-                    + b.shape() + (transB ? "^T" : ""));
-        }
-        Matrix c = new Matrix(m, n);
         if (m == 0 || n == 0 || k == 0) {
             return c;
         }

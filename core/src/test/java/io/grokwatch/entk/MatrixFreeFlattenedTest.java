@@ -3,6 +3,7 @@ package io.grokwatch.entk;
 import io.grokwatch.linalg.BlockLanczos;
 import io.grokwatch.linalg.Blas;
 import io.grokwatch.linalg.Matrix;
+import io.grokwatch.linalg.SinglePrecisionOperatorsTest;
 import io.grokwatch.linalg.SymmetricEigen;
 import io.grokwatch.linalg.SymmetricOperator;
 import io.grokwatch.linalg.TopEigenSolver;
@@ -88,16 +89,7 @@ class MatrixFreeFlattenedTest {
         for (SymmetricOperator op : new SymmetricOperator[] {entk.flattenedOperator(Entk.ALL, scale), dual.operator()}) {
             SymmetricOperator single = op.inFloat32().orElseThrow();
             assertTrue(single.inFloat32().orElseThrow() == single, "a float32 form is its own float32 form");
-            Matrix block = EntkTest.gaussian(r, op.size(), 7, 1.0);
-            Matrix exact = op.apply(block);
-            Matrix rounded = single.apply(block);
-            double scaleOf = 0;
-            for (double v : exact.data()) {
-                scaleOf = Math.max(scaleOf, Math.abs(v));
-            }
-            double diff = exact.maxAbsDifference(rounded);
-            assertTrue(diff <= 1e-5 * scaleOf, op.size() + "-side operator: max |diff| " + diff + " vs " + scaleOf);
-            assertTrue(diff > 0, "float32 products must differ from float64 ones");
+            SinglePrecisionOperatorsTest.assertSingleRounding(op, EntkTest.gaussian(r, op.size(), 7, 1.0), 1e-5);
         }
     }
 

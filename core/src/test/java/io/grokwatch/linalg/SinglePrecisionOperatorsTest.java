@@ -13,7 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * split across two threads: the difference must be at single-precision rounding (below 1e-6 of the largest entry of
  * the product; float32 has a unit roundoff of 6e-8) and not zero (the products really ran in float32).
  */
-class SinglePrecisionOperatorsTest {
+public class SinglePrecisionOperatorsTest {
     private static Matrix random(int rows, int cols, Random r) {
         Matrix m = new Matrix(rows, cols);
         for (int i = 0; i < m.data().length; i++) {
@@ -23,6 +23,14 @@ class SinglePrecisionOperatorsTest {
     }
 
     private static void assertSingleRounding(SymmetricOperator op, Matrix x) {
+        assertSingleRounding(op, x, 1e-6);
+    }
+
+    /**
+     * The operator's float32 form against its float64 product on {@code x}: within {@code tolerance} of the largest
+     * entry, and not equal to it (so float32 arithmetic really ran).
+     */
+    public static void assertSingleRounding(SymmetricOperator op, Matrix x, double tolerance) {
         SymmetricOperator single = op.inFloat32().orElseThrow();
         assertEquals(op.size(), single.size());
         Matrix want = op.apply(x);
@@ -32,7 +40,7 @@ class SinglePrecisionOperatorsTest {
             scale = Math.max(scale, Math.abs(v));
         }
         double diff = got.maxAbsDifference(want);
-        assertTrue(diff <= 1e-6 * scale, "float32 product off by " + diff + " of scale " + scale);
+        assertTrue(diff <= tolerance * scale, "float32 product off by " + diff + " of scale " + scale);
         assertTrue(diff > 1e-12 * scale, "float32 product identical to float64 (" + diff + "): not single precision");
     }
 
