@@ -323,29 +323,24 @@ public final class DualGram {
         int ddv = s.deltaWidth(v);
         int rowCount = t.rows() == null ? dau * dav : t.rows().length;
         int colCount = t.cols() == null ? ddu * ddv : t.cols().length;
-        // The parameter entries of every column for the j2 = 0 row, shifted per row below.
-        int[] i1s = new int[colCount];
-        int[] i2s = new int[colCount];
+        // A parameter index is flat(i, j) = (part from i) + (part from j) either way round, so an entry's place in G
+        // is a per-row base plus a per-column offset: the inner loop only adds.
+        int[] offset = new int[colCount];
         for (int p = 0; p < colCount; p++) {
             int col = t.cols() == null ? p : t.cols()[p];
-            i1s[p] = col / ddv;
-            i2s[p] = col % ddv;
+            offset[p] = flat(u, col / ddv, 0, ddu, dau) * size + flat(v, col % ddv, 0, ddv, dav);
         }
         double[] td = t.values().data();
         double[] gd = g.data();
         for (int r = 0; r < rowCount; r++) {
             int row = t.rows() == null ? r : t.rows()[r];
-            int j1 = row / dav;
-            int j2 = row % dav;
+            int base = (offU + flat(u, 0, row / dav, ddu, dau)) * size + offV + flat(v, 0, row % dav, ddv, dav);
             int src = r * colCount;
             for (int p = 0; p < colCount; p++) {
                 double val = td[src + p];
-                if (val == 0.0) {
-                    continue;
+                if (val != 0.0) {
+                    gd[base + offset[p]] += val;
                 }
-                int pu = offU + flat(u, i1s[p], j1, ddu, dau);
-                int pv = offV + flat(v, i2s[p], j2, ddv, dav);
-                gd[pu * size + pv] += val;
             }
         }
     }
