@@ -224,18 +224,8 @@ final class BenchSolverCommand implements Callable<Integer> {
                 }
             }
         }
-        String s = String.format("p=%d: whole-model solve median cold %.0f ms, warm %.0f ms, %s", p,
-                median(coldMs), median(warmMs), warmGain(paired));
-        if (analysis) {
-            s += String.format("; full per-checkpoint analysis median cold %.0f ms, warm %.0f ms",
-                    median(analysisCold), median(analysisWarm));
-        }
-        if (analysis && float32) {
-            s += String.format("; float32 analysis median cold %.0f ms, warm %.0f ms (%.2fx, %.2fx of float64)",
-                    median(singleCold), median(singleWarm), median(analysisCold) / median(singleCold),
-                    median(analysisWarm) / median(singleWarm));
-        }
-        return s;
+        return String.format("p=%d: whole-model solve median cold %.0f ms, warm %.0f ms, %s", p,
+                median(coldMs), median(warmMs), warmGain(paired)) + analysisSummary(analysisCold, analysisWarm, singleCold, singleWarm);
     }
 
     private String tms(int m, Table t, com.fasterxml.jackson.databind.node.ArrayNode json) {
@@ -328,18 +318,8 @@ final class BenchSolverCommand implements Callable<Integer> {
                 }
             }
         }
-        String s = String.format("tms m=%d: dual Gram median %.0f ms; solve median cold %.0f ms, warm %.0f ms, %s",
-                m, median(gramMs), median(coldMs), median(warmMs), warmGain(paired));
-        if (analysis) {
-            s += String.format("; full per-checkpoint analysis median cold %.0f ms, warm %.0f ms",
-                    median(analysisCold), median(analysisWarm));
-        }
-        if (analysis && float32) {
-            s += String.format("; float32 analysis median cold %.0f ms, warm %.0f ms (%.2fx, %.2fx of float64)",
-                    median(singleCold), median(singleWarm), median(analysisCold) / median(singleCold),
-                    median(analysisWarm) / median(singleWarm));
-        }
-        return s;
+        return String.format("tms m=%d: dual Gram median %.0f ms; solve median cold %.0f ms, warm %.0f ms, %s",
+                m, median(gramMs), median(coldMs), median(warmMs), warmGain(paired)) + analysisSummary(analysisCold, analysisWarm, singleCold, singleWarm);
     }
 
     /**
@@ -401,6 +381,22 @@ final class BenchSolverCommand implements Callable<Integer> {
                 diff(reference, m.value));
         ((ObjectNode) json.get(json.size() - 1)).put("products", m.value.report().products())
                 .put("converged", m.value.report().converged());
+    }
+
+    /** The summary's analysis medians, float64 and (with {@code --float32}) float32; empty without analyses. */
+    private String analysisSummary(List<Double> cold, List<Double> warm, List<Double> singleCold,
+                                   List<Double> singleWarm) {
+        if (!analysis) {
+            return "";
+        }
+        String s = String.format("; full per-checkpoint analysis median cold %.0f ms, warm %.0f ms", median(cold),
+                median(warm));
+        if (float32) {
+            s += String.format("; float32 analysis median cold %.0f ms, warm %.0f ms (%.2fx, %.2fx of float64)",
+                    median(singleCold), median(singleWarm), median(cold) / median(singleCold),
+                    median(warm) / median(singleWarm));
+        }
+        return s;
     }
 
     /**

@@ -146,20 +146,9 @@ public final class SpectrumSolver {
         if (vectors.cols() == 0) {
             return 0;
         }
-        Matrix av = a.apply(vectors);
-        double[] ad = av.data();
-        double[] vd = vectors.data();
-        int m = vectors.cols();
-        double[] sum = new double[m];
-        for (int i = 0; i < vectors.rows(); i++) {
-            for (int j = 0; j < m; j++) {
-                double d = ad[i * m + j] - values[j] * vd[i * m + j];
-                sum[j] += d * d;
-            }
-        }
         double worst = 0;
-        for (int j = 0; j < m; j++) {
-            worst = Math.max(worst, Math.sqrt(sum[j]) / Math.abs(values[j]));
+        for (double r : io.grokwatch.linalg.RayleighRitz.relativeResiduals(a.apply(vectors), vectors, values)) {
+            worst = Math.max(worst, r);
         }
         return worst;
     }

@@ -330,7 +330,7 @@ public final class BlockLanczos {
                 }
                 if (next == 0) {
                     // The basis spans an invariant subspace: continue from fresh random directions.
-                    next = randomBlock(processed);
+                    next = seedRandom(b, processed);
                 }
                 size = processed + next;
             }
@@ -526,11 +526,6 @@ public final class BlockLanczos {
             basis.position(0);
             Matrix r = Blas.multiply(new Matrix(next, n, q), false, new Matrix(blk, n, residual), true);
             return r.data();
-        }
-
-        /** Random rows orthonormal to the basis, appended after row {@code at}. */
-        private int randomBlock(int at) {
-            return seedRandom(b, at);
         }
 
         /** {@code rows} random directions orthonormalised into basis rows from {@code at}; how many survive. */

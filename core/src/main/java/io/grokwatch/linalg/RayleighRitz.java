@@ -47,17 +47,30 @@ public final class RayleighRitz {
         Matrix u = Blas.multiply(q, false, e.vectors(), false);
         Matrix au = Blas.multiply(aq, false, e.vectors(), false);
         double[] values = e.values();
-        double scale = Math.abs(values[0]);
-        double[] residuals = new double[values.length];
-        for (int j = 0; j < values.length; j++) {
-            double s = 0;
-            for (int i = 0; i < u.rows(); i++) {
-                double r = au.get(i, j) - values[j] * u.get(i, j);
-                s += r * r;
+        return new Result(values, relativeResiduals(au, u, values));
+    }
+
+    /**
+     * {@code ||A u_j - lambda_j u_j|| / |lambda_j|} for each column of {@code u}, given {@code au = A u}; eigenvalues
+     * below {@link TopEigenSolver#ZERO_EIGENVALUE} of the largest are measured against that floor.
+     */
+    public static double[] relativeResiduals(Matrix au, Matrix u, double[] values) {
+        int m = u.cols();
+        double[] sum = new double[m];
+        double[] ad = au.data();
+        double[] ud = u.data();
+        for (int i = 0; i < u.rows(); i++) {
+            for (int j = 0; j < m; j++) {
+                double r = ad[i * m + j] - values[j] * ud[i * m + j];
+                sum[j] += r * r;
             }
-            residuals[j] = Math.sqrt(s) / Math.max(Math.abs(values[j]),
+        }
+        double scale = m == 0 ? 0 : Math.abs(values[0]);
+        double[] residuals = new double[m];
+        for (int j = 0; j < m; j++) {
+            residuals[j] = Math.sqrt(sum[j]) / Math.max(Math.abs(values[j]),
                     TopEigenSolver.ZERO_EIGENVALUE * scale + Double.MIN_NORMAL);
         }
-        return new Result(values, residuals);
+        return residuals;
     }
 }
