@@ -230,6 +230,12 @@ public final class BlockLanczos {
         private int warmRows;
         /** Largest row norm of the latest operator image: the scale below which a residual direction is noise. */
         private double imageScale;
+        /**
+         * First basis row the next block's image can have more than rounding-level components along: the block
+         * before it (the three-term recurrence), or row 0 after a start, a restart (the kept Ritz vectors couple
+         * with the first new block) or fresh random rows.
+         */
+        private int localFrom;
 
         Run(SymmetricOperator a, int k, int exact, Options options) {
             this.a = a;
@@ -324,6 +330,7 @@ public final class BlockLanczos {
                     if (full) {
                         int keep = ritz.values.length;
                         restart(ritz, processed, keep, lastR, next, lastBlockRows);
+                        localFrom = 0;
                         processed = keep;
                         firstCheck = 0;
                     }
@@ -331,6 +338,7 @@ public final class BlockLanczos {
                 if (next == 0) {
                     // The basis spans an invariant subspace: continue from fresh random directions.
                     next = seedRandom(b, processed);
+                    localFrom = 0;
                 }
                 size = processed + next;
             }
@@ -365,13 +373,21 @@ public final class BlockLanczos {
                 imageScale = Math.max(imageScale, Math.sqrt(norm));
             }
             work.position(0).put(rows, 0, rows.length);
+            // Twice is enough, and the first pass only needs the rows the image is not already orthogonal to in exact
+            // arithmetic: it removes the large components (where the cancellation happens), so one pass over the
+            // whole basis then leaves the new block orthogonal to rounding. normaliseInto projects once more when the
+            // block nearly cancelled even so.
+            int lo = Math.min(localFrom, from);
+            localFrom = from;
             double[] total = new double[size * blk];
             for (int pass = 0; pass < 2; pass++) {
-                double[] c = subtractProjection(work, blk, size);
-                // H's column block is Q (A X)^T, the transpose of the coefficients (blk x size).
+                int start = pass == 0 ? lo : 0;
+                double[] c = subtractProjection(work, blk, start, size);
+                int rowsDone = size - start;
+                // H's column block is Q (A X)^T, the transpose of the coefficients (blk x rows).
                 for (int j = 0; j < blk; j++) {
-                    for (int i = 0; i < size; i++) {
-                        total[i * blk + j] += c[j * size + i];
+                    for (int i = 0; i < rowsDone; i++) {
+                        total[(start + i) * blk + j] += c[j * rowsDone + i];
                     }
                 }
             }
@@ -383,6 +399,12 @@ public final class BlockLanczos {
          * returns the coefficients {@code W Q^T} (r x rows).
          */
         private double[] subtractProjection(DoublePointer w, int r, int rows) {
+            return subtractProjection(w, r, 0, rows);
+        }
+
+        /** As {@link #subtractProjection(DoublePointer, int, int)} against basis rows [first, last) only. */
+        private double[] subtractProjection(DoublePointer w, int r, int first, int last) {
+            int rows = last - first;
             if (rows == 0) {
                 return new double[0];
             }
@@ -392,10 +414,10 @@ public final class BlockLanczos {
             try {
                 // Coefficients W Q^T as the sum of the two column halves' products, then each half of W updated.
                 if (mid < n) {
-                    TwoWay.run(() -> coefficients(w, r, rows, 0, mid, coef),
-                            () -> coefficients(w, r, rows, mid, n, coef2));
+                    TwoWay.run(() -> coefficients(w, r, first, rows, 0, mid, coef),
+                            () -> coefficients(w, r, first, rows, mid, n, coef2));
                 } else {
-                    coefficients(w, r, rows, 0, n, coef);
+                    coefficients(w, r, first, rows, 0, n, coef);
                 }
                 double[] c = new double[r * rows];
                 coef.get(c, 0, c.length);
@@ -406,9 +428,9 @@ public final class BlockLanczos {
                         c[i] += c2[i];
                     }
                     coef.put(c, 0, c.length);
-                    TwoWay.run(() -> subtract(w, r, rows, 0, mid, coef), () -> subtract(w, r, rows, mid, n, coef));
+                    TwoWay.run(() -> subtract(w, r, first, rows, 0, mid, coef), () -> subtract(w, r, first, rows, mid, n, coef));
                 } else {
-                    subtract(w, r, rows, 0, n, coef);
+                    subtract(w, r, first, rows, 0, n, coef);
                 }
                 return c;
             } finally {
@@ -417,16 +439,17 @@ public final class BlockLanczos {
             }
         }
 
-        /** {@code out = W[:, from:to] Q[:, from:to]^T} (r x rows). */
-        private void coefficients(DoublePointer w, int r, int rows, int from, int to, DoublePointer out) {
+        /** {@code out = W[:, from:to] Q[first:first+rows, from:to]^T} (r x rows). */
+        private void coefficients(DoublePointer w, int r, int first, int rows, int from, int to, DoublePointer out) {
             openblas.cblas_dgemm(openblas.CblasRowMajor, openblas.CblasNoTrans, openblas.CblasTrans,
-                    r, rows, to - from, 1.0, view(w, from), n, view(basis, from), n, 0.0, out, rows);
+                    r, rows, to - from, 1.0, view(w, from), n, view(basis, (long) first * n + from), n, 0.0, out, rows);
         }
 
-        /** {@code W[:, from:to] -= coef Q[:, from:to]}. */
-        private void subtract(DoublePointer w, int r, int rows, int from, int to, DoublePointer coef) {
+        /** {@code W[:, from:to] -= coef Q[first:first+rows, from:to]}. */
+        private void subtract(DoublePointer w, int r, int first, int rows, int from, int to, DoublePointer coef) {
             openblas.cblas_dgemm(openblas.CblasRowMajor, openblas.CblasNoTrans, openblas.CblasNoTrans,
-                    r, to - from, rows, -1.0, coef, rows, view(basis, from), n, 1.0, view(w, from), n);
+                    r, to - from, rows, -1.0, coef, rows, view(basis, (long) first * n + from), n, 1.0, view(w, from),
+                    n);
         }
 
         /** A pointer to the same memory offset by {@code offset} elements (safe to use from another thread). */
