@@ -89,7 +89,8 @@ public final class Network {
     private Matrix apply(Op op, Matrix in) {
         if (op instanceof Op.Linear l) {
             Matrix w = parameters.get(l.weight());
-            Matrix out = Blas.multiply(in, false, w, !l.transpose());
+            Matrix out = isSparse(in) ? sparseTimes(in, l.transpose() ? w : w.transpose())
+                    : Blas.multiply(in, false, w, !l.transpose());
             l.bias().ifPresent(b -> addRowVector(out, parameters.get(b)));
             return out;
         }
@@ -112,6 +113,52 @@ public final class Network {
         } else if (op instanceof Op.Relu) {
             for (int i = 0; i < d.length; i++) {
                 d[i] = d[i] > 0 ? d[i] : 0.0;
+            }
+        }
+        return out;
+    }
+
+    /** Inputs at most this dense (share of non-zero entries) are multiplied row by row over their non-zeros. */
+    static final double SPARSE_INPUT_DENSITY = 0.05;
+
+    /**
+     * Whether {@code m} is sparse enough for {@link #sparseTimes}: one-hot tokens (modular addition's two of 2p
+     * entries) make the dense GEMM mostly multiplications by zero (p = 113: 1.5 G multiply-adds for 13 M that count).
+     * Stops reading as soon as the answer is no, so a dense activation costs a few rows.
+     */
+    static boolean isSparse(Matrix m) {
+        double[] d = m.data();
+        long allowed = (long) (SPARSE_INPUT_DENSITY * d.length);
+        long nonZero = 0;
+        for (double v : d) {
+            if (v != 0.0 && ++nonZero > allowed) {
+                return false;
+            }
+        }
+        return d.length > 0;
+    }
+
+    /** {@code x W} for a sparse {@code x} (N x d) and {@code W} (d x out): each row sums the rows of W it selects. */
+    static Matrix sparseTimes(Matrix x, Matrix w) {
+        if (x.cols() != w.rows()) {
+            throw new IllegalArgumentException("cannot multiply " + x.shape() + " by " + w.shape());
+        }
+        int d = x.cols();
+        int c = w.cols();
+        Matrix out = new Matrix(x.rows(), c);
+        double[] xd = x.data();
+        double[] wd = w.data();
+        double[] od = out.data();
+        for (int i = 0; i < x.rows(); i++) {
+            int dst = i * c;
+            for (int j = 0; j < d; j++) {
+                double a = xd[i * d + j];
+                if (a != 0.0) {
+                    int src = j * c;
+                    for (int k = 0; k < c; k++) {
+                        od[dst + k] += a * wd[src + k];
+                    }
+                }
             }
         }
         return out;
