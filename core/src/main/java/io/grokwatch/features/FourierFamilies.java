@@ -103,6 +103,51 @@ public final class FourierFamilies {
         return alignmentUnchecked(u, blockView(family, k));
     }
 
+    /**
+     * {@code ||F^T Q||_F^2} for the family's orthonormal basis F, without F: the family's modes span exactly the
+     * mean-zero functions of {@code v(a, b)}, and every value of v is taken by p inputs, so projecting a column onto
+     * the family replaces each entry by the mean over its level set of v, less the column's mean. That is
+     * {@code sum_v S_v^2 / p - S^2 / N} per column (S_v its sum over a level set, S its total): N additions per
+     * column instead of a product with the N x (p-1) basis (p = 113, 224 columns: ~1 ms against ~18 ms per family).
+     */
+    double capturedSquaredNorm(Matrix q, Family family) {
+        if (q.rows() != p * p) {
+            throw new IllegalArgumentException("vectors " + q.shape() + " do not live on the " + p * p
+                    + " probe inputs of p=" + p);
+        }
+        int c = q.cols();
+        double[] sums = new double[p * c];
+        double[] qd = q.data();
+        for (int a = 0; a < p; a++) {
+            for (int b = 0; b < p; b++) {
+                int src = (a * p + b) * c;
+                int dst = family.value(a, b, p) * c;
+                for (int j = 0; j < c; j++) {
+                    sums[dst + j] += qd[src + j];
+                }
+            }
+        }
+        double captured = 0;
+        double[] total = new double[c];
+        for (int v = 0; v < p; v++) {
+            for (int j = 0; j < c; j++) {
+                double s = sums[v * c + j];
+                captured += s * s;
+                total[j] += s;
+            }
+        }
+        captured /= p;
+        for (double t : total) {
+            captured -= t * t / ((double) p * p);
+        }
+        return Math.max(0.0, captured);
+    }
+
+    /** Dimension of the family's subspace, {@code p - 1}. */
+    int dimension(Family family) {
+        return bases.get(family).cols();
+    }
+
     Matrix basisView(Family family) {
         return bases.get(family);
     }

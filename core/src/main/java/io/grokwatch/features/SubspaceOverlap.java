@@ -39,7 +39,7 @@ public final class SubspaceOverlap {
         Matrix qo = Orthonormal.columns(q);
         Map<Family, Double> out = new EnumMap<>(Family.class);
         for (Family family : Family.values()) {
-            out.put(family, overlapOrthonormal(qo, families.basisView(family)));
+            out.put(family, familyOverlap(qo, families, family));
         }
         return out;
     }
@@ -55,9 +55,17 @@ public final class SubspaceOverlap {
         }
         Map<Family, Double> out = new EnumMap<>(Family.class);
         for (Family family : Family.values()) {
-            out.put(family, overlapOrthonormal(q, families.basisView(family)));
+            out.put(family, familyOverlap(q, families, family));
         }
         return out;
+    }
+
+    private static double familyOverlap(Matrix orthonormal, FourierFamilies families, Family family) {
+        if (orthonormal.cols() == 0) {
+            return 0.0;
+        }
+        // Rounding can push a full capture a hair above 1.
+        return Math.min(1.0, families.capturedSquaredNorm(orthonormal, family) / families.dimension(family));
     }
 
     private static double overlapOrthonormal(Matrix q, Matrix f) {

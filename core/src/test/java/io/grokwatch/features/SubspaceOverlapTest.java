@@ -52,6 +52,25 @@ class SubspaceOverlapTest {
         assertEquals(0.5, SubspaceOverlap.overlap(Fixtures.concat(half, half), p11.basis(Family.DIFF)), EXACT);
     }
 
+    /**
+     * The per-family overlaps come from level-set sums of v(a, b), never from the family's basis; they must equal
+     * the projection onto the explicit orthonormal basis, for an even modulus (whose top frequency has no sine) too.
+     */
+    @Test
+    void levelSetOverlapsEqualProjectionsOntoTheFamilyBases() {
+        for (int p : new int[] {12, 13}) {
+            FourierFamilies families = FourierFamilies.of(p);
+            Matrix q = io.grokwatch.linalg.Orthonormal.columns(Fixtures.gaussian(p * p, 2 * p, p));
+            Map<Family, Double> fast = SubspaceOverlap.overlapsOfOrthonormal(q, families);
+            for (Family family : Family.values()) {
+                Matrix f = families.basis(family);
+                assertEquals(p - 1, f.cols());
+                double s = q.transposeTimes(f).frobeniusNorm();
+                assertEquals(s * s / f.cols(), fast.get(family), EXACT, "p=" + p + " " + family);
+            }
+        }
+    }
+
     @Test
     void overlapsOfAllFamiliesAgreeWithSingleCalls() {
         Matrix q = Fixtures.gaussian(121, 30, 7);
