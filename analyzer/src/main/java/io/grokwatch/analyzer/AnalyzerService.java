@@ -157,7 +157,8 @@ public final class AnalyzerService implements AutoCloseable {
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException("warm-up spectrum JSON", e);
         }
-        LOG.info("analysis warmed up in {} ms ({} analyses)", Math.round((System.nanoTime() - t0) / 1e6), runs);
+        LOG.info("analysis warmed up in {} ms ({} analyses); {}", Math.round((System.nanoTime() - t0) / 1e6), runs,
+                io.grokwatch.linalg.BlasKernels.current().describe());
     }
 
     /** Longest the start-up warm-up may take. */

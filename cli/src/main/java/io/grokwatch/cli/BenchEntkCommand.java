@@ -78,6 +78,9 @@ final class BenchEntkCommand implements Callable<Integer> {
         }
         Table t = new Table("case", "grokwatch median ms", "baseline median ms", "speed-up", "max rel. eig diff");
         ObjectNode root = JsonFiles.object();
+        io.grokwatch.linalg.BlasKernels kernels = io.grokwatch.linalg.BlasKernels.current();
+        System.out.println("machine: " + kernels.describe());
+        root.put("machine", kernels.describe());
         for (Case c : cases) {
             double ours = ModularAdditionExperiment.median(c.ours) * 1e3;
             double base = c.baseline.length == 0 ? Double.NaN : ModularAdditionExperiment.median(c.baseline) * 1e3;

@@ -125,6 +125,10 @@ final class BenchSolverCommand implements Callable<Integer> {
         Table t = new Table("case", "n", "k", "checkpoint", "method", "ms", "steps", "residual",
                 "max rel. eig diff", "peak heap MB");
         ObjectNode root = JsonFiles.object();
+        // Timings depend on the BLAS kernels as much as on the code: say which ones ran.
+        io.grokwatch.linalg.BlasKernels kernels = io.grokwatch.linalg.BlasKernels.current();
+        System.out.println("machine: " + kernels.describe());
+        root.put("machine", kernels.describe());
         List<String> summary = new ArrayList<>();
         for (int p : moduli) {
             summary.add(modularAddition(p, t, root.putArray("p" + p)));

@@ -230,8 +230,9 @@ class CliTest {
                 "--tms-epochs", "5", "--reps", "2", "--warmup", "0", "--baseline-reps", "1", "--out", out.toString());
         assertEquals(0, r.code(), r.err());
         JsonNode root = new ObjectMapper().readTree(out.toFile());
-        assertEquals(4, root.size(), "p=7 core, p=7 with layer spectra, p=7 float32, TMS");
-        root.properties().forEach(e -> {
+        assertEquals(5, root.size(), "the machine, then p=7 core, p=7 with layer spectra, p=7 float32, TMS");
+        assertTrue(root.get("machine").asText().contains("cores"), root.get("machine").toString());
+        root.properties().stream().filter(e -> !e.getKey().equals("machine")).forEach(e -> {
             JsonNode c = e.getValue();
             assertTrue(c.get("medianMs").asDouble() > 0);
             assertTrue(c.get("baselineMedianMs").asDouble() > 0);
@@ -258,6 +259,8 @@ class CliTest {
                 "--tms-epochs", "5", "--checkpoints", "2", "--top-k", "20", "--lobpcg", "--out", out.toString());
         assertEquals(0, r.code(), r.err());
         JsonNode root = new ObjectMapper().readTree(out.toFile());
+        // Which BLAS kernels produced the timings.
+        assertTrue(root.get("machine").asText().contains("OpenBLAS"), root.toString());
         for (String c : List.of("p17", "tms-m4")) {
             java.util.Set<String> methods = new java.util.HashSet<>();
             root.get(c).forEach(row -> {
