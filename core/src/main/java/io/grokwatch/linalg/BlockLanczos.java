@@ -428,7 +428,8 @@ public final class BlockLanczos {
                         c[i] += c2[i];
                     }
                     coef.put(c, 0, c.length);
-                    TwoWay.run(() -> subtract(w, r, first, rows, 0, mid, coef), () -> subtract(w, r, first, rows, mid, n, coef));
+                    TwoWay.run(() -> subtract(w, r, first, rows, 0, mid, coef),
+                            () -> subtract(w, r, first, rows, mid, n, coef));
                 } else {
                     subtract(w, r, first, rows, 0, n, coef);
                 }

@@ -124,7 +124,7 @@ public final class Network {
     /**
      * Whether {@code m} is sparse enough for {@link #sparseTimes}: one-hot tokens (modular addition's two of 2p
      * entries) make the dense GEMM mostly multiplications by zero (p = 113: 1.5 G multiply-adds for 13 M that count).
-     * Stops reading as soon as the answer is no, so a dense activation costs a few rows.
+     * Stops reading as soon as the answer is no: a dense activation is read only up to its first 5% of non-zeros.
      */
     static boolean isSparse(Matrix m) {
         double[] d = m.data();
