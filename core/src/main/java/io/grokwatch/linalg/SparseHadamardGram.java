@@ -1,5 +1,8 @@
 package io.grokwatch.linalg;
 
+import org.bytedeco.javacpp.DoublePointer;
+import org.bytedeco.openblas.global.openblas;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -19,11 +22,45 @@ public final class SparseHadamardGram implements SymmetricOperator {
     private final int n;
     private final List<int[]> rows;
     private final List<Matrix> blocks;
+    /** Per block, the spacing of its rows when they are evenly spaced (then X and K X are read in place), else 0. */
+    private final int[] strides;
+    /** Multiply-adds of one product with a single vector. */
+    private final long workPerColumn;
+    /** Some block's rows are not evenly spaced. */
+    private final boolean gathers;
+    /** All blocks in native memory, one after the other (made on the first product). */
+    private DoublePointer nativeBlocks;
+    private long[] offsets;
 
     private SparseHadamardGram(int n, List<int[]> rows, List<Matrix> blocks) {
         this.n = n;
         this.rows = rows;
         this.blocks = blocks;
+        this.strides = new int[rows.size()];
+        long work = 0;
+        for (int b = 0; b < rows.size(); b++) {
+            strides[b] = evenSpacing(rows.get(b));
+            work += (long) rows.get(b).length * rows.get(b).length;
+        }
+        this.workPerColumn = work;
+        this.gathers = java.util.Arrays.stream(strides).anyMatch(d -> d == 0);
+    }
+
+    /** The common difference of increasing indices, 1 for a single one, 0 when they are not evenly spaced. */
+    static int evenSpacing(int[] idx) {
+        if (idx.length < 2) {
+            return 1;
+        }
+        int d = idx[1] - idx[0];
+        if (d <= 0) {
+            return 0;
+        }
+        for (int t = 2; t < idx.length; t++) {
+            if (idx[t] - idx[t - 1] != d) {
+                return 0;
+            }
+        }
+        return d;
     }
 
     /**
@@ -136,10 +173,114 @@ public final class SparseHadamardGram implements SymmetricOperator {
         return n;
     }
 
-    /** {@code K X} block by block: gather the block's rows of X, one GEMM, scatter-add. */
+    /**
+     * {@code K X} block by block in native memory. A block whose probes are evenly spaced rows (each token of a
+     * modular-addition input: rows {@code a p + b} for fixed a, or for fixed b) reads its rows of X and adds into
+     * those of K X in place, as a strided view: one GEMM and no copy. Other blocks gather their rows and scatter-add
+     * the product. Half the blocks go to each core when one is free, each half into its own sum.
+     */
     @Override
     public Matrix apply(Matrix x) {
-        return applyBlocks(x, (b, xs) -> Blas.multiply(blocks.get(b), false, xs, false).data());
+        if (x.rows() != n) {
+            throw new IllegalArgumentException("operator of side " + n + " applied to " + x.shape());
+        }
+        int c = x.cols();
+        Matrix out = new Matrix(n, c);
+        if (c == 0 || blocks.isEmpty()) {
+            return out;
+        }
+        DoublePointer kb = nativeBlocks();
+        int count = blocks.size();
+        int mid = TwoWay.worthSplitting(workPerColumn * c) ? count / 2 : count;
+        try (DoublePointer px = new DoublePointer(x.data());
+             DoublePointer first = new DoublePointer((long) n * c).fill(0);
+             DoublePointer second = new DoublePointer((long) (mid < count ? n : 1) * c).fill(0)) {
+            double[] gathered = gathers ? new double[n * c] : null;
+            double[] gathered2 = gathers && mid < count ? new double[n * c] : null;
+            if (mid < count) {
+                TwoWay.run(() -> applyRange(kb, px, c, 0, mid, first, gathered),
+                        () -> applyRange(kb, px, c, mid, count, second, gathered2));
+                openblas.cblas_daxpy(n * c, 1.0, second, 1, first, 1);
+            } else {
+                applyRange(kb, px, c, 0, count, first, gathered);
+            }
+            first.get(out.data(), 0, n * c);
+            if (gathers) {
+                double[] od = out.data();
+                for (int i = 0; i < od.length; i++) {
+                    od[i] += gathered[i] + (gathered2 == null ? 0 : gathered2[i]);
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Blocks [from, to) of {@code K X}: evenly spaced ones added in place into {@code sum} (n x c, native), the others
+     * scatter-added into {@code scattered} (n x c, on the heap).
+     */
+    private void applyRange(DoublePointer kb, DoublePointer px, int c, int from, int to, DoublePointer sum,
+                            double[] scattered) {
+        DoublePointer xs = null;
+        DoublePointer ys = null;
+        try {
+            for (int b = from; b < to; b++) {
+                int[] idx = rows.get(b);
+                int s = idx.length;
+                DoublePointer block = view(kb, offsets[b]);
+                if (strides[b] > 0) {
+                    int ld = strides[b] * c;
+                    openblas.cblas_dgemm(openblas.CblasRowMajor, openblas.CblasNoTrans, openblas.CblasNoTrans,
+                            s, c, s, 1.0, block, s, view(px, (long) idx[0] * c), ld, 1.0,
+                            view(sum, (long) idx[0] * c), ld);
+                    continue;
+                }
+                if (xs == null) {
+                    xs = new DoublePointer((long) n * c);
+                    ys = new DoublePointer((long) n * c);
+                }
+                for (int t = 0; t < s; t++) {
+                    openblas.cblas_dcopy(c, view(px, (long) idx[t] * c), 1, view(xs, (long) t * c), 1);
+                }
+                openblas.cblas_dgemm(openblas.CblasRowMajor, openblas.CblasNoTrans, openblas.CblasNoTrans,
+                        s, c, s, 1.0, block, s, xs, c, 0.0, ys, c);
+                double[] y = new double[s * c];
+                ys.get(y, 0, y.length);
+                for (int t = 0; t < s; t++) {
+                    int dst = idx[t] * c;
+                    for (int q = 0; q < c; q++) {
+                        scattered[dst + q] += y[t * c + q];
+                    }
+                }
+            }
+        } finally {
+            if (xs != null) {
+                xs.close();
+                ys.close();
+            }
+        }
+    }
+
+    private synchronized DoublePointer nativeBlocks() {
+        if (nativeBlocks == null) {
+            offsets = new long[blocks.size()];
+            long total = 0;
+            for (int b = 0; b < blocks.size(); b++) {
+                offsets[b] = total;
+                total += blocks.get(b).data().length;
+            }
+            DoublePointer all = new DoublePointer(Math.max(1, total));
+            for (int b = 0; b < blocks.size(); b++) {
+                double[] d = blocks.get(b).data();
+                all.position(offsets[b]).put(d, 0, d.length);
+            }
+            nativeBlocks = all.position(0);
+        }
+        return nativeBlocks;
+    }
+
+    private static DoublePointer view(DoublePointer p, long offset) {
+        return new DoublePointer(p).position(p.position() + offset);
     }
 
     /** The same blocks rounded to float32 once, each block's GEMM in float32 ({@link SinglePrecisionOperators}). */

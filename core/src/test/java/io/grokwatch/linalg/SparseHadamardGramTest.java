@@ -78,4 +78,39 @@ class SparseHadamardGramTest {
         Random r = new Random(5);
         assertTrue(SparseHadamardGram.of(random(100, 20, r), random(100, 8, r)).isEmpty());
     }
+
+    @Test
+    void oneHotProductsReadEvenlySpacedRowsInPlaceAndMatchTheFormedMatrix() {
+        // p = 41 with 32 columns is enough work to split the blocks over two cores when a second one exists. Token
+        // a's probes are rows a p .. a p + p - 1 (spacing 1), token b's rows b, p + b, ... (spacing p). One extra
+        // column with an irregular support takes the gather-and-scatter route in the same product.
+        int p = 41;
+        int n = p * p;
+        Random r = new Random(11);
+        Matrix a = new Matrix(n, 2 * p + 1);
+        for (int x = 0; x < n; x++) {
+            a.set(x, x / p, 1.0);
+            a.set(x, p + x % p, 0.5 + r.nextDouble());
+            if (r.nextDouble() < 0.03) {
+                a.set(x, 2 * p, r.nextGaussian());
+            }
+        }
+        Matrix f = random(n, 24, r);
+        SparseHadamardGram blocks = SparseHadamardGram.of(f, a).orElseThrow();
+        Matrix x = random(n, 32, r);
+        Matrix want = Blas.multiply(blocks.formed(), false, x, false);
+        Matrix got = blocks.apply(x);
+        assertTrue(got.maxAbsDifference(want) <= 1e-12 * want.frobeniusNorm(),
+                "max difference " + got.maxAbsDifference(want) + " of norm " + want.frobeniusNorm());
+        // Products are linear and repeatable: the same block twice gives the same answer to the last bit.
+        assertTrue(blocks.apply(x).maxAbsDifference(got) == 0.0);
+    }
+
+    @Test
+    void evenSpacingIsTheCommonDifferenceOrZero() {
+        org.junit.jupiter.api.Assertions.assertEquals(1, SparseHadamardGram.evenSpacing(new int[]{4}));
+        org.junit.jupiter.api.Assertions.assertEquals(1, SparseHadamardGram.evenSpacing(new int[]{4, 5, 6}));
+        org.junit.jupiter.api.Assertions.assertEquals(7, SparseHadamardGram.evenSpacing(new int[]{2, 9, 16, 23}));
+        org.junit.jupiter.api.Assertions.assertEquals(0, SparseHadamardGram.evenSpacing(new int[]{2, 9, 17}));
+    }
 }
