@@ -574,22 +574,13 @@ public final class BlockLanczos {
             int random = Math.min(RANDOM_SEED_ROWS, b - 1);
             int combos = b - random;
             int w = warm.cols();
-            double[] wd = warm.data();
-            double[] g = new double[w];
-            double[] start = new double[combos * n];
-            for (int r = 0; r < combos; r++) {
-                for (int j = 0; j < w; j++) {
-                    g[j] = rng.nextDouble() - 0.5;
-                }
-                for (int i = 0; i < n; i++) {
-                    double s = 0;
-                    int base = i * w;
-                    for (int j = 0; j < w; j++) {
-                        s += wd[base + j] * g[j];
-                    }
-                    start[r * n + i] = s;
-                }
+            Matrix g = new Matrix(combos, w);
+            double[] gd = g.data();
+            for (int i = 0; i < gd.length; i++) {
+                gd[i] = rng.nextDouble() - 0.5;
             }
+            // Row r of the block is sum_j g[r][j] warm[:, j]: one GEMM (combos x n) = G warm^T.
+            double[] start = Blas.multiply(g, false, warm, true).data();
             work.position(0).put(start, 0, start.length);
             warmRows = normaliseInto(work, combos, 0, null);
             if (warmRows == 0) {
@@ -709,10 +700,7 @@ public final class BlockLanczos {
             Matrix s = ritz.vectors().columns(0, keep);
             rotateRows(s, processed, keep);
             if (next > 0) {
-                double[] pending = new double[next * n];
-                basis.position((long) processed * n).get(pending, 0, pending.length);
-                basis.position((long) keep * n).put(pending, 0, pending.length);
-                basis.position(0);
+                openblas.cblas_dcopy(next * n, view(basis, (long) processed * n), 1, view(basis, (long) keep * n), 1);
             }
             Arrays.fill(h, 0.0);
             for (int i = 0; i < keep; i++) {
@@ -757,10 +745,8 @@ public final class BlockLanczos {
                     int w = Math.min(RESTART_CHUNK, n - c0);
                     openblas.cblas_dgemm(openblas.CblasRowMajor, openblas.CblasTrans, openblas.CblasNoTrans,
                             keep, w, processed, 1.0, sp, keep, view(basis, c0), n, 0.0, tmp, w);
-                    double[] rows = new double[keep * w];
-                    tmp.get(rows, 0, rows.length);
                     for (int i = 0; i < keep; i++) {
-                        view(basis, (long) i * n + c0).put(rows, i * w, w);
+                        openblas.cblas_dcopy(w, view(tmp, (long) i * w), 1, view(basis, (long) i * n + c0), 1);
                     }
                 }
             }
