@@ -88,12 +88,17 @@ final class BenchSolverCommand implements Callable<Integer> {
             + "and warm (modular addition: both layer kernels + whole model + overlaps; TMS: dual Gram, solve, map "
             + "back, heatmap); on by default, --no-analysis skips it.")
     boolean analysis = true;
+    @Option(names = "--warm-up", description = "Untimed rounds on each case's first checkpoint before the timed "
+            + "ones (a cold and a warm solve and, with the analysis, a cold and a warm analysis), so that the timings "
+            + "are of JIT-compiled code, as in an analyzer that has been running; 0 times the first calls' "
+            + "compilation too. Default: ${DEFAULT-VALUE}.")
+    int warmUp = 1;
     @Option(names = "--block", description = "Block Lanczos: vectors added to the Krylov basis per operator "
             + "application; 0 = the analyzer's choice (32, or k/5 down to 8 for fewer than 160 pairs). "
             + "Default: ${DEFAULT-VALUE}.")
     int lanczosBlock = 0;
     @Option(names = "--basis", description = "Block Lanczos: basis vectors kept before a thick restart; 0 chooses "
-            + "2k + 4 blocks. Default: ${DEFAULT-VALUE}.")
+            + "2k + 6 blocks. Default: ${DEFAULT-VALUE}.")
     int lanczosBasis = 0;
     @Option(names = "--lobpcg", negatable = true, description = "Also time LOBPCG (the solver block Lanczos replaced; "
             + "slow above p = 59). Default: ${DEFAULT-VALUE}.")
@@ -106,6 +111,9 @@ final class BenchSolverCommand implements Callable<Integer> {
         if (checkpoints < 2 || every < 1 || trainEpochs < 0 || tmsEpochs < 0) {
             throw new IllegalArgumentException("--checkpoints must be >= 2, --every >= 1, --train-epochs and "
                     + "--tms-epochs >= 0");
+        }
+        if (warmUp < 0) {
+            throw new IllegalArgumentException("--warm-up must be >= 0, got " + warmUp);
         }
         if (lanczosBlock < 0 || lanczosBasis < 0) {
             throw new IllegalArgumentException("--block and --basis must be >= 0 (0 = automatic)");
@@ -122,6 +130,7 @@ final class BenchSolverCommand implements Callable<Integer> {
                         denseMaxSide, p, n, n, needGb, haveGb, (int) Math.ceil(needGb * 1.5), n));
             }
         }
+        keepCommittedHeap();
         Table t = new Table("case", "n", "k", "checkpoint", "method", "ms", "steps", "residual",
                 "max rel. eig diff", "peak heap MB");
         ObjectNode root = JsonFiles.object();
@@ -176,6 +185,9 @@ final class BenchSolverCommand implements Callable<Integer> {
         int threads = Runtime.getRuntime().availableProcessors();
         try (ModularAdditionAnalyzer analyzer = new ModularAdditionAnalyzer(p, topK, true);
              ModularAdditionAnalyzer single = new ModularAdditionAnalyzer(p, topK, true, threads, Precision.FLOAT32)) {
+            Network first = new Network(task.description(), snapshots.get(0));
+            warmUp(name, new Entk(first, probes).classMeanOperator(Entk.ALL).orElseThrow(), k,
+                    () -> analyzer.analyze(first, analyzer.analyze(first).bases()));
             for (int c = 0; c < snapshots.size(); c++) {
                 Network net = new Network(task.description(), snapshots.get(c));
                 Entk entk = new Entk(net, probes);
@@ -261,6 +273,12 @@ final class BenchSolverCommand implements Callable<Integer> {
         List<Double> singleCold = new ArrayList<>();
         List<Double> singleWarm = new ArrayList<>();
         Matrix previous = null;
+        Network first = new Network(task.description(), snapshots.get(0));
+        Matrix firstGram = new Entk(first, task.dataset()).dualGram(Entk.ALL, scale);
+        KernelSpectra.Options analysed = new KernelSpectra.Options(io.grokwatch.entk.KernelKind.FLATTENED, k, scale, 0);
+        warmUp(name, SymmetricOperator.of(firstGram), Math.min(k, firstGram.rows() / 4), () -> KernelSpectra.analyze(
+                first, task.dataset(), java.util.Optional.empty(), analysed, bases(KernelSpectra.analyze(first,
+                        task.dataset(), java.util.Optional.empty(), analysed, Map.of(), false)), false));
         for (int c = 0; c < snapshots.size(); c++) {
             Entk entk = new Entk(new Network(task.description(), snapshots.get(c)), task.dataset());
             Measured<Matrix> gram = measure(() -> entk.dualGram(Entk.ALL, scale));
@@ -334,9 +352,7 @@ final class BenchSolverCommand implements Callable<Integer> {
                           SymmetricOperator op, int k, String label, double[] reference, Matrix previous,
                           List<Double> coldMs, List<Double> warmMs, List<double[]> paired) {
         int n = op.size();
-        BlockLanczos.Options lo = BlockLanczos.Options.DEFAULT.withTolerance(tolerance)
-                .withBlockSize(lanczosBlock > 0 ? lanczosBlock : SpectrumSolver.lanczosBlock(k))
-                .withMaxBasis(lanczosBasis);
+        BlockLanczos.Options lo = lanczosOptions(k);
         Matrix next = null;
         if (BlockLanczos.applicable(k, n, lo)) {
             Measured<TopEigenSolver.Solution> cold = measure(() -> BlockLanczos.solve(op, k, null, lo));
@@ -376,6 +392,35 @@ final class BenchSolverCommand implements Callable<Integer> {
             }
         }
         return next;
+    }
+
+    private BlockLanczos.Options lanczosOptions(int k) {
+        return BlockLanczos.Options.DEFAULT.withTolerance(tolerance)
+                .withBlockSize(lanczosBlock > 0 ? lanczosBlock : SpectrumSolver.lanczosBlock(k))
+                .withMaxBasis(lanczosBasis);
+    }
+
+    /**
+     * The untimed rounds of {@code --warm-up} on one kernel: a cold block Lanczos solve, a warm one from it, and
+     * {@code analyses} (a cold and a warm analysis) when the analysis is timed.
+     */
+    private void warmUp(String name, SymmetricOperator op, int k, Runnable analyses) {
+        if (warmUp == 0) {
+            return;
+        }
+        BlockLanczos.Options lo = lanczosOptions(k);
+        try (ProgressBar bar = new ProgressBar("warming up " + name + " (untimed)", warmUp)) {
+            for (int round = 0; round < warmUp; round++) {
+                if (BlockLanczos.applicable(k, op.size(), lo)) {
+                    Matrix basis = BlockLanczos.solve(op, k, null, lo).basis();
+                    BlockLanczos.solve(op, k, basis, lo);
+                }
+                if (analysis) {
+                    analyses.run();
+                }
+                bar.update(round + 1, "");
+            }
+        }
     }
 
     private static void solveRow(Table t, com.fasterxml.jackson.databind.node.ArrayNode json, String name, int n,
@@ -424,6 +469,23 @@ final class BenchSolverCommand implements Callable<Integer> {
     }
 
     private record Measured<T>(T value, double seconds, double peakMb) {
+    }
+
+    /**
+     * Each measurement starts from a collected heap, so that its peak is its own. A full collection also lets the JVM
+     * give memory back to the OS (above 70% free by default), which the next measurement then faults in again, page
+     * by page: a running analyzer never pays that (measured at p = 113: 4.4-5.0 s per analysis after a collection
+     * against 3.5-3.6 s without, and 3.5-3.8 s after one that keeps the heap). So the bench keeps what it committed;
+     * the option is manageable, set here and not by the launcher, which serves long-running services too.
+     */
+    private static void keepCommittedHeap() {
+        try {
+            ManagementFactory.getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class)
+                    .setVMOption("MaxHeapFreeRatio", "100");
+        } catch (RuntimeException e) {
+            System.err.println("bench: cannot keep the heap committed between measurements (" + e.getMessage()
+                    + "); timings after the first may include re-faulting freed memory");
+        }
     }
 
     private static <T> Measured<T> measure(Supplier<T> work) {

@@ -253,6 +253,13 @@ class CliTest {
     }
 
     @Test
+    void benchSolverRefusesANegativeWarmUp() {
+        Run r = run("bench", "solver", "--p", "17", "--warm-up", "-1");
+        assertNotEquals(0, r.code());
+        assertTrue(r.err().contains("--warm-up must be >= 0"), r.err());
+    }
+
+    @Test
     void benchSolverComparesColdWarmAndDenseForBothTasks() throws Exception {
         Path out = dir.resolve("solver.json");
         Run r = run("bench", "solver", "--p", "17", "--width", "16", "--train-epochs", "3", "--tms-hidden", "4",
