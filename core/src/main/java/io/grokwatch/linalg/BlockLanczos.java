@@ -225,6 +225,12 @@ public final class BlockLanczos {
         private final DoublePointer work;
         /** b rows of n: a block between the two orthonormalising passes. */
         private final DoublePointer transformed;
+        /** n x b: the block being multiplied, as the operator takes it. */
+        private final DoublePointer operand;
+        /** n x b: the operator's image of {@link #operand}. */
+        private final DoublePointer image;
+        /** b rows of n: the last residual block before normalisation, which the coupling to the next block reads. */
+        private final DoublePointer residual;
         /** Projected matrix H = Q^T A Q over the processed rows, mMax x mMax row-major. */
         private final double[] h;
         private long products;
@@ -255,6 +261,9 @@ public final class BlockLanczos {
             this.basis = new DoublePointer((long) (mMax + b) * n);
             this.work = new DoublePointer((long) b * n);
             this.transformed = new DoublePointer((long) b * n);
+            this.operand = new DoublePointer((long) b * n);
+            this.image = new DoublePointer((long) b * n);
+            this.residual = new DoublePointer((long) b * n);
             this.h = new double[mMax * mMax];
         }
 
@@ -314,10 +323,9 @@ public final class BlockLanczos {
                 }
                 processed = size;
                 // The residual block W (in work, blk rows) becomes the next basis block Q_next with W = Q_next^T R.
-                double[] residualCopy = new double[blk * n];
-                work.get(residualCopy, 0, residualCopy.length);
-                int next = normaliseInto(work, blk, processed, residualCopy);
-                double[] r = coupling(processed, next, blk, residualCopy);
+                openblas.cblas_dcopy(blk * n, work, 1, residual, 1);
+                int next = normaliseInto(work, blk, processed, true);
+                double[] r = coupling(processed, next, blk);
                 lastR = r;
                 lastBlockRows = blk;
                 sinceCheck++;
@@ -352,33 +360,19 @@ public final class BlockLanczos {
 
         /** Applies A to basis rows [from, from+blk) and orthogonalises the images against rows [0, size) twice. */
         private double[] expand(int from, int blk, int size) {
-            Matrix x = new Matrix(n, blk);
-            double[] rows = new double[blk * n];
-            basis.position((long) from * n).get(rows, 0, rows.length);
-            basis.position(0);
-            double[] xd = x.data();
+            // The block's rows become the columns of an n x blk operand, and the image's columns the rows of the
+            // residual block, by strided copies in native memory (the operators work there too).
             for (int r = 0; r < blk; r++) {
-                for (int i = 0; i < n; i++) {
-                    xd[i * blk + r] = rows[r * n + i];
-                }
+                openblas.cblas_dcopy(n, view(basis, (long) (from + r) * n), 1, view(operand, r), blk);
             }
             products += blk;
-            Matrix ax = a.apply(x);
-            if (ax.rows() != n || ax.cols() != blk) {
-                throw new IllegalArgumentException("operator returned " + ax.shape() + " for a " + x.shape() + " block");
-            }
-            double[] ad = ax.data();
+            a.applyTo(operand, blk, image);
             imageScale = 0;
             for (int r = 0; r < blk; r++) {
-                double norm = 0;
-                for (int i = 0; i < n; i++) {
-                    double v = ad[i * blk + r];
-                    rows[r * n + i] = v;
-                    norm += v * v;
-                }
-                imageScale = Math.max(imageScale, Math.sqrt(norm));
+                DoublePointer row = view(work, (long) r * n);
+                openblas.cblas_dcopy(n, view(image, r), blk, row, 1);
+                imageScale = Math.max(imageScale, openblas.cblas_dnrm2(n, row, 1));
             }
-            work.position(0).put(rows, 0, rows.length);
             // Twice is enough, and the first pass only needs the rows the image is not already orthogonal to in exact
             // arithmetic: it removes the large components (where the cancellation happens), so one pass over the
             // whole basis then leaves the new block orthogonal to rounding. normaliseInto projects once more when the
@@ -469,7 +463,7 @@ public final class BlockLanczos {
          * and writes them to basis rows starting at {@code at}; directions below the noise level of the residual
          * are dropped. Returns the number written.
          */
-        private int normaliseInto(DoublePointer block, int rows, int at, double[] reference) {
+        private int normaliseInto(DoublePointer block, int rows, int at, boolean residualBlock) {
             // Two passes (an orthonormalising transform of the Gram matrix, then a second transform) keep the new
             // rows orthonormal to rounding. The transform scales the rounding-level components along the basis that
             // the projections left by up to 1/sigma_min; only when that amplification could make them visible
@@ -487,7 +481,7 @@ public final class BlockLanczos {
                 double[] d = e.values();
                 // Pass 0 drops directions of the residual at the rounding level of the operator's image (an
                 // invariant subspace was found), pass 1 those that the projection showed to be dependent.
-                double floor = pass == 0 ? (reference == null ? 1e-24 * d[0] : 1e-24 * imageScale * imageScale)
+                double floor = pass == 0 ? (!residualBlock ? 1e-24 * d[0] : 1e-24 * imageScale * imageScale)
                         : 1e-12;
                 int keep = 0;
                 while (keep < d.length && d[keep] > floor) {
@@ -496,7 +490,7 @@ public final class BlockLanczos {
                 if (keep == 0) {
                     return 0;
                 }
-                if (pass == 0 && reference != null) {
+                if (pass == 0 && residualBlock) {
                     reproject = d[keep - 1] < REPROJECT_BELOW * imageScale * imageScale;
                 }
                 double[] t = new double[keep * count];
@@ -547,15 +541,17 @@ public final class BlockLanczos {
         }
 
         /** R (next x blk) with W = Q_next^T R: the coupling of the new block to the one just processed. */
-        private double[] coupling(int at, int next, int blk, double[] residual) {
+        private double[] coupling(int at, int next, int blk) {
             if (next == 0) {
                 return new double[0];
             }
-            double[] q = new double[next * n];
-            basis.position((long) at * n).get(q, 0, q.length);
-            basis.position(0);
-            Matrix r = Blas.multiply(new Matrix(next, n, q), false, new Matrix(blk, n, residual), true);
-            return r.data();
+            double[] r = new double[next * blk];
+            try (DoublePointer out = new DoublePointer((long) next * blk)) {
+                openblas.cblas_dgemm(openblas.CblasRowMajor, openblas.CblasNoTrans, openblas.CblasTrans, next, blk, n,
+                        1.0, view(basis, (long) at * n), n, residual, n, 0.0, out, blk);
+                out.get(r);
+            }
+            return r;
         }
 
         /** {@code rows} random directions orthonormalised into basis rows from {@code at}; how many survive. */
@@ -566,7 +562,7 @@ public final class BlockLanczos {
             }
             Matrix q = at > 0 ? projectOut(new Matrix(rows, n, w), at) : new Matrix(rows, n, w);
             work.position(0).put(q.data(), 0, q.data().length);
-            return normaliseInto(work, rows, at, null);
+            return normaliseInto(work, rows, at, false);
         }
 
         /**
@@ -588,7 +584,7 @@ public final class BlockLanczos {
             // Row r of the block is sum_j g[r][j] warm[:, j]: one GEMM (combos x n) = G warm^T.
             double[] start = Blas.multiply(g, false, warm, true).data();
             work.position(0).put(start, 0, start.length);
-            warmRows = normaliseInto(work, combos, 0, null);
+            warmRows = normaliseInto(work, combos, 0, false);
             if (warmRows == 0) {
                 return -1;
             }
@@ -798,6 +794,9 @@ public final class BlockLanczos {
             basis.close();
             work.close();
             transformed.close();
+            operand.close();
+            image.close();
+            residual.close();
         }
     }
 }

@@ -45,12 +45,30 @@ final class FormedOperator implements SymmetricOperator {
         return out;
     }
 
+    @Override
+    public void applyTo(DoublePointer x, int b, DoublePointer y) {
+        int n = a.rows();
+        if (b == 0) {
+            return;
+        }
+        DoublePointer m = matrix();
+        int mid = TwoWay.worthSplitting((long) n * n * b) ? TwoWay.middle(n) : n;
+        if (mid < n) {
+            TwoWay.run(() -> rows(m, x, y, 0, mid, b), () -> rows(m, x, y, mid, n, b));
+        } else {
+            rows(m, x, y, 0, n, b);
+        }
+    }
+
     /** Rows [from, to) of {@code A X}. */
     private void rows(DoublePointer m, DoublePointer x, DoublePointer y, int from, int to, int b) {
         int n = a.rows();
         openblas.cblas_dgemm(openblas.CblasRowMajor, openblas.CblasNoTrans, openblas.CblasNoTrans,
-                to - from, b, n, 1.0, new DoublePointer(m).position((long) from * n), n, x, b, 0.0,
-                new DoublePointer(y).position((long) from * b), b);
+                to - from, b, n, 1.0, offset(m, (long) from * n), n, x, b, 0.0, offset(y, (long) from * b), b);
+    }
+
+    private static DoublePointer offset(DoublePointer p, long by) {
+        return new DoublePointer(p).position(p.position() + by);
     }
 
     @Override

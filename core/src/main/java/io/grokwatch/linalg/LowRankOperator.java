@@ -28,19 +28,35 @@ final class LowRankOperator implements SymmetricOperator {
     @Override
     public Matrix apply(Matrix x) {
         int n = f.rows();
-        int r = f.cols();
         if (x.rows() != n) {
             throw new IllegalArgumentException("operator of side " + n + " applied to " + x.shape());
         }
         int b = x.cols();
         Matrix out = new Matrix(n, b);
-        if (b == 0 || r == 0) {
+        if (b == 0 || f.cols() == 0) {
             return out;
+        }
+        try (DoublePointer px = new DoublePointer(x.data()); DoublePointer pz = new DoublePointer((long) n * b)) {
+            applyTo(px, b, pz);
+            pz.get(out.data());
+        }
+        return out;
+    }
+
+    @Override
+    public void applyTo(DoublePointer px, int b, DoublePointer pz) {
+        int n = f.rows();
+        int r = f.cols();
+        if (b == 0) {
+            return;
+        }
+        if (r == 0) {
+            new DoublePointer(pz).put(new double[n * b], 0, n * b);
+            return;
         }
         DoublePointer pf = factor();
         DoublePointer pt = transposedFactor();
-        try (DoublePointer px = new DoublePointer(x.data()); DoublePointer py = new DoublePointer((long) r * b);
-             DoublePointer pz = new DoublePointer((long) n * b)) {
+        try (DoublePointer py = new DoublePointer((long) r * b)) {
             int mid = TwoWay.worthSplitting((long) n * r * b) ? TwoWay.middle(n) : n;
             if (mid < n) {
                 // Y = F^T X as the sum of the two row halves' products, then each half of F Y.
@@ -54,9 +70,7 @@ final class LowRankOperator implements SymmetricOperator {
                 transposeTimes(pt, px, py, 0, n, n, r, b);
                 times(pf, py, pz, 0, n, r, b);
             }
-            pz.get(out.data());
         }
-        return out;
     }
 
     /** {@code y = F[from:to]^T X[from:to]} (r x b) from the stored transpose {@code ft} (r x n). */

@@ -189,30 +189,44 @@ public final class SparseHadamardGram implements SymmetricOperator {
         if (c == 0 || blocks.isEmpty()) {
             return out;
         }
-        DoublePointer kb = nativeBlocks();
+        try (DoublePointer px = new DoublePointer(x.data()); DoublePointer py = new DoublePointer((long) n * c)) {
+            applyTo(px, c, py);
+            py.get(out.data(), 0, n * c);
+        }
+        return out;
+    }
+
+    @Override
+    public void applyTo(DoublePointer px, int c, DoublePointer out) {
+        if (c == 0) {
+            return;
+        }
         int count = blocks.size();
         int mid = TwoWay.worthSplitting(workPerColumn * c) ? count / 2 : count;
-        try (DoublePointer px = new DoublePointer(x.data());
-             DoublePointer first = new DoublePointer((long) n * c).fill(0);
+        try (DoublePointer first = new DoublePointer((long) n * c).fill(0);
              DoublePointer second = new DoublePointer((long) (mid < count ? n : 1) * c).fill(0)) {
+            DoublePointer kb = count == 0 ? null : nativeBlocks();
             double[] gathered = gathers ? new double[n * c] : null;
             double[] gathered2 = gathers && mid < count ? new double[n * c] : null;
             if (mid < count) {
                 TwoWay.run(() -> applyRange(kb, px, c, 0, mid, first, gathered),
                         () -> applyRange(kb, px, c, mid, count, second, gathered2));
                 openblas.cblas_daxpy(n * c, 1.0, second, 1, first, 1);
-            } else {
+            } else if (count > 0) {
                 applyRange(kb, px, c, 0, count, first, gathered);
             }
-            first.get(out.data(), 0, n * c);
             if (gathers) {
-                double[] od = out.data();
-                for (int i = 0; i < od.length; i++) {
-                    od[i] += gathered[i] + (gathered2 == null ? 0 : gathered2[i]);
+                if (gathered2 != null) {
+                    for (int i = 0; i < gathered.length; i++) {
+                        gathered[i] += gathered2[i];
+                    }
+                }
+                try (DoublePointer g = new DoublePointer(gathered)) {
+                    openblas.cblas_daxpy(n * c, 1.0, g, 1, first, 1);
                 }
             }
+            openblas.cblas_dcopy(n * c, first, 1, out, 1);
         }
-        return out;
     }
 
     /**

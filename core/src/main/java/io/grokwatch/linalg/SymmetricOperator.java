@@ -12,6 +12,23 @@ public interface SymmetricOperator {
     Matrix apply(Matrix x);
 
     /**
+     * {@code A X} for an n x b block in native memory (row-major, as {@link #apply}), written to {@code out}
+     * (n x b, overwritten). Block Lanczos keeps its basis in native memory: operators that work there avoid two
+     * copies of every block through the heap. The default goes through {@link #apply}.
+     */
+    default void applyTo(org.bytedeco.javacpp.DoublePointer x, int b, org.bytedeco.javacpp.DoublePointer out) {
+        int n = size();
+        double[] xs = new double[n * b];
+        new org.bytedeco.javacpp.DoublePointer(x).get(xs, 0, xs.length);
+        Matrix y = apply(new Matrix(n, b, xs));
+        if (y.rows() != n || y.cols() != b) {
+            throw new IllegalArgumentException("operator returned " + y.shape() + " for an " + n + " x " + b
+                    + " block");
+        }
+        new org.bytedeco.javacpp.DoublePointer(out).put(y.data(), 0, n * b);
+    }
+
+    /**
      * The same map with its products computed in single precision (its data and each block rounded to float32,
      * float32 GEMMs, the result widened back), for the {@code float32} analysis option; empty when the operator has
      * no such form. Its products carry relative errors of about 1e-7 of the operator's norm, so a solve on it can
@@ -37,6 +54,12 @@ public interface SymmetricOperator {
             @Override
             public Matrix apply(Matrix x) {
                 return a.apply(x).scaleInPlace(s);
+            }
+
+            @Override
+            public void applyTo(org.bytedeco.javacpp.DoublePointer x, int b, org.bytedeco.javacpp.DoublePointer out) {
+                a.applyTo(x, b, out);
+                org.bytedeco.openblas.global.openblas.cblas_dscal(a.size() * b, s, out, 1);
             }
 
             @Override
@@ -74,6 +97,17 @@ public interface SymmetricOperator {
                     out.addInPlace(1.0, copy.get(i).apply(x));
                 }
                 return out;
+            }
+
+            @Override
+            public void applyTo(org.bytedeco.javacpp.DoublePointer x, int b, org.bytedeco.javacpp.DoublePointer out) {
+                copy.get(0).applyTo(x, b, out);
+                try (org.bytedeco.javacpp.DoublePointer term = new org.bytedeco.javacpp.DoublePointer((long) n * b)) {
+                    for (int i = 1; i < copy.size(); i++) {
+                        copy.get(i).applyTo(x, b, term);
+                        org.bytedeco.openblas.global.openblas.cblas_daxpy(n * b, 1.0, term, 1, out, 1);
+                    }
+                }
             }
 
             @Override
