@@ -15,7 +15,6 @@ import io.grokwatch.linalg.Matrix;
 import io.grokwatch.linalg.Precision;
 import io.grokwatch.linalg.SymmetricEigen;
 import io.grokwatch.linalg.SymmetricOperator;
-import io.grokwatch.linalg.TwoWay;
 import io.grokwatch.model.Network;
 import io.grokwatch.probe.ModularAddition;
 
@@ -234,15 +233,11 @@ public final class ModularAdditionAnalyzer implements AutoCloseable {
 
     private SpectrumSummary summarise(SpectrumSolver.Solve solve, Matrix previousBasis) {
         Eigenpairs eig = solve.pairs();
-        // Drift and overlaps are one large GEMM each at p = 113 (~5 GFlop): side by side when a core is free.
-        double[] drift = {Double.NaN};
-        SpectrumSummary[] summary = new SpectrumSummary[1];
-        TwoWay.run(() -> summary[0] = summarise(eig), () -> {
-            if (previousBasis != null && previousBasis.rows() == eig.vectors().rows()) {
-                drift[0] = EigenspaceDrift.between(previousBasis, eig.vectors());
-            }
-        });
-        return summary[0].withDrift(drift[0]).withSolve(solve.info());
+        // The overlaps are level-set sums (milliseconds); the drift is one large GEMM (~5 GFlop at p = 113), which
+        // splits itself over both cores when one is free.
+        double drift = previousBasis != null && previousBasis.rows() == eig.vectors().rows()
+                ? EigenspaceDrift.between(previousBasis, eig.vectors()) : Double.NaN;
+        return summarise(eig).withDrift(drift).withSolve(solve.info());
     }
 
     private SpectrumSummary summarise(Eigenpairs eig) {

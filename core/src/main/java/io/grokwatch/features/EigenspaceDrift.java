@@ -22,7 +22,7 @@ public final class EigenspaceDrift {
         if (r == 0) {
             return Double.NaN;
         }
-        Matrix c = Blas.multiply(previous.columns(0, r), true, current.columns(0, r), false);
+        Matrix c = Blas.leadingCross(previous, current, r);
         double f = c.frobeniusNorm();
         return Math.min(1.0, Math.max(0.0, 1.0 - f * f / r));
     }

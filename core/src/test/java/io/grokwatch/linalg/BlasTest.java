@@ -42,4 +42,36 @@ class BlasTest {
             }
         }
     }
+
+    @Test
+    void leadingCrossesMatchTripleLoopsOnEitherSideOfTheSplit() {
+        // 3,000 x 40 against 3,000 x 55, first 37 columns: 4.1 million multiply-adds, split over two cores when a
+        // second one exists; the 20-row case is never split.
+        Random r = new Random(12);
+        for (int rows : new int[] {20, 3000}) {
+            Matrix u = new Matrix(rows, 40);
+            Matrix v = new Matrix(rows, 55);
+            for (int i = 0; i < u.data().length; i++) {
+                u.data()[i] = r.nextGaussian();
+            }
+            for (int i = 0; i < v.data().length; i++) {
+                v.data()[i] = r.nextGaussian();
+            }
+            int k = 37;
+            Matrix c = Blas.leadingCross(u, v, k);
+            assertEquals(k, c.rows());
+            assertEquals(k, c.cols());
+            for (int i = 0; i < k; i++) {
+                for (int j = 0; j < k; j++) {
+                    double s = 0;
+                    for (int x = 0; x < rows; x++) {
+                        s += u.get(x, i) * v.get(x, j);
+                    }
+                    assertTrue(Math.abs(c.get(i, j) - s) <= 1e-12 * rows, "U^T V at " + i + "," + j);
+                }
+            }
+        }
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> Blas.leadingCross(new Matrix(3, 2), new Matrix(3, 4), 3));
+    }
 }
