@@ -15,6 +15,7 @@ import io.grokwatch.linalg.Matrix;
 import io.grokwatch.linalg.Precision;
 import io.grokwatch.linalg.SymmetricEigen;
 import io.grokwatch.linalg.SymmetricOperator;
+import io.grokwatch.linalg.TwoWay;
 import io.grokwatch.model.Network;
 import io.grokwatch.probe.ModularAddition;
 
@@ -144,10 +145,12 @@ public final class ModularAdditionAnalyzer implements AutoCloseable {
                 // The eigenvalue after the first cliff only enters its gap ratio and sits in that flat bulk.
                 int certified = Math.min(layerValues, Math.max(layerVectors, topK));
                 for (String g : groups) {
-                    layerTasks.put(g, pool.submit(() -> outcome(lowRank(entk, g, needValues, needVectors)
-                            .orElseGet(() -> SpectrumSolver.iterative(entk.classMeanOperator(g).orElseThrow(),
-                                    layerValues, layerVectors, certified, previous.get(g), precision)),
-                            previous.get(g))));
+                    // Each layer task holds a core beside the whole-model solve, which then splits its steps only
+                    // onto cores no layer task holds (see TwoWay).
+                    layerTasks.put(g, pool.submit(() -> TwoWay.occupyingACore(() -> outcome(
+                            lowRank(entk, g, needValues, needVectors).orElseGet(() -> SpectrumSolver.iterative(
+                                    entk.classMeanOperator(g).orElseThrow(), layerValues, layerVectors, certified,
+                                    previous.get(g), precision)), previous.get(g)))));
                 }
             }
         } else {

@@ -13,14 +13,35 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class TwoWay {
     /** Below this many multiply-adds a step is not worth splitting (a fork costs tens of microseconds). */
     static final long MIN_WORK = 4_000_000L;
+    /** Tasks running now that each hold a core for themselves ({@link #occupyingACore}). */
+    private static final java.util.concurrent.atomic.AtomicInteger OCCUPIED = new java.util.concurrent.atomic.AtomicInteger();
 
     private TwoWay() {
     }
 
-    /** Whether splitting a step of {@code work} multiply-adds can pay on this machine. */
+    /**
+     * Whether splitting a step of {@code work} multiply-adds can pay now: the step is large enough and a core is free,
+     * which it is not while {@link #occupyingACore} tasks hold every core but the caller's.
+     */
     static boolean worthSplitting(long work) {
-        return work >= MIN_WORK && ForkJoinPool.getCommonPoolParallelism() > 0
-                && Runtime.getRuntime().availableProcessors() > 1;
+        int cores = Runtime.getRuntime().availableProcessors();
+        return work >= MIN_WORK && ForkJoinPool.getCommonPoolParallelism() > 0 && cores > 1
+                && OCCUPIED.get() + 1 < cores;
+    }
+
+    /**
+     * Runs {@code task}, which holds a core beside other work of the same analysis (a layer kernel's solve beside the
+     * whole model's): while it runs, steps elsewhere split only onto cores still free. A half offered to a core that
+     * a concurrent task holds would be time-sliced against it, and the step would wait for its slower half (p = 113
+     * analyses on two cores: 2.95-3.29 s instead of 3.13-3.78 s, with 10% less CPU).
+     */
+    public static <T> T occupyingACore(java.util.function.Supplier<T> task) {
+        OCCUPIED.incrementAndGet();
+        try {
+            return task.get();
+        } finally {
+            OCCUPIED.decrementAndGet();
+        }
     }
 
     /**
