@@ -148,10 +148,6 @@ public final class FourierFamilies {
         return bases.get(family).cols();
     }
 
-    Matrix basisView(Family family) {
-        return bases.get(family);
-    }
-
     Matrix blockView(Family family, int k) {
         if (k < 1 || k > maxFrequency()) {
             throw new IllegalArgumentException("frequency " + k + " outside 1.." + maxFrequency() + " for p=" + p);

@@ -4,6 +4,8 @@ import org.bytedeco.javacpp.DoublePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.openblas.global.openblas;
 
+import static io.grokwatch.linalg.NativeBlocks.view;
+
 /**
  * Level-3 BLAS on {@link Matrix}, through the OpenBLAS build that ND4J ships (JavaCPP bindings).
  * Products too small to amortise the copy into native memory run in plain Java.
@@ -122,7 +124,7 @@ public final class Blas {
     private static void crossRows(DoublePointer u, int ldu, DoublePointer v, int ldv, int k, int from, int to,
                                   DoublePointer out) {
         openblas.cblas_dgemm(openblas.CblasRowMajor, openblas.CblasTrans, openblas.CblasNoTrans, k, k, to - from, 1.0,
-                new DoublePointer(u).position((long) from * ldu), ldu, new DoublePointer(v).position((long) from * ldv),
+                view(u, (long) from * ldu), ldu, view(v, (long) from * ldv),
                 ldv, 0.0, out, k);
     }
 

@@ -6,6 +6,8 @@ import org.bytedeco.openblas.global.openblas;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 
+import static io.grokwatch.linalg.NativeBlocks.view;
+
 /**
  * The leading eigenpairs of a large symmetric positive semi-definite operator by thick-restart block Lanczos
  * with full re-orthogonalisation.
@@ -453,10 +455,6 @@ public final class BlockLanczos {
                     n);
         }
 
-        /** A pointer to the same memory offset by {@code offset} elements (safe to use from another thread). */
-        private static DoublePointer view(DoublePointer p, long offset) {
-            return new DoublePointer(p).position(p.position() + offset);
-        }
 
         /**
          * Orthonormalises the {@code rows} rows in {@code work} (already orthogonal to the basis up to rounding)

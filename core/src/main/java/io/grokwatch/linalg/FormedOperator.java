@@ -3,6 +3,8 @@ package io.grokwatch.linalg;
 import org.bytedeco.javacpp.DoublePointer;
 import org.bytedeco.openblas.global.openblas;
 
+import static io.grokwatch.linalg.NativeBlocks.view;
+
 /**
  * A formed symmetric matrix as an operator: one GEMM per block, over a native copy of the matrix made once (not
  * once per product), split by rows over two threads when a core is free ({@link TwoWay}). An iterative solve of
@@ -26,23 +28,7 @@ final class FormedOperator implements SymmetricOperator {
 
     @Override
     public Matrix apply(Matrix x) {
-        int n = a.rows();
-        if (x.rows() != n) {
-            throw new IllegalArgumentException("operator of side " + n + " applied to " + x.shape());
-        }
-        int b = x.cols();
-        long work = (long) n * n * b;
-        if (b == 0 || !TwoWay.worthSplitting(work)) {
-            return Blas.multiply(a, false, x, false);
-        }
-        DoublePointer m = matrix();
-        Matrix out = new Matrix(n, b);
-        int mid = TwoWay.middle(n);
-        try (DoublePointer px = new DoublePointer(x.data()); DoublePointer py = new DoublePointer((long) n * b)) {
-            TwoWay.run(() -> rows(m, px, py, 0, mid, b), () -> rows(m, px, py, mid, n, b));
-            py.get(out.data());
-        }
-        return out;
+        return NativeBlocks.apply(this, x);
     }
 
     @Override
@@ -64,11 +50,7 @@ final class FormedOperator implements SymmetricOperator {
     private void rows(DoublePointer m, DoublePointer x, DoublePointer y, int from, int to, int b) {
         int n = a.rows();
         openblas.cblas_dgemm(openblas.CblasRowMajor, openblas.CblasNoTrans, openblas.CblasNoTrans,
-                to - from, b, n, 1.0, offset(m, (long) from * n), n, x, b, 0.0, offset(y, (long) from * b), b);
-    }
-
-    private static DoublePointer offset(DoublePointer p, long by) {
-        return new DoublePointer(p).position(p.position() + by);
+                to - from, b, n, 1.0, view(m, (long) from * n), n, x, b, 0.0, view(y, (long) from * b), b);
     }
 
     @Override

@@ -3,6 +3,8 @@ package io.grokwatch.linalg;
 import org.bytedeco.javacpp.DoublePointer;
 import org.bytedeco.openblas.global.openblas;
 
+import static io.grokwatch.linalg.NativeBlocks.view;
+
 /**
  * {@code F F^T} from its n x r factor as an operator: two thin GEMMs per block over a native copy of F made once
  * and of its transpose
@@ -27,20 +29,7 @@ final class LowRankOperator implements SymmetricOperator {
 
     @Override
     public Matrix apply(Matrix x) {
-        int n = f.rows();
-        if (x.rows() != n) {
-            throw new IllegalArgumentException("operator of side " + n + " applied to " + x.shape());
-        }
-        int b = x.cols();
-        Matrix out = new Matrix(n, b);
-        if (b == 0 || f.cols() == 0) {
-            return out;
-        }
-        try (DoublePointer px = new DoublePointer(x.data()); DoublePointer pz = new DoublePointer((long) n * b)) {
-            applyTo(px, b, pz);
-            pz.get(out.data());
-        }
-        return out;
+        return NativeBlocks.apply(this, x);
     }
 
     @Override
@@ -84,10 +73,6 @@ final class LowRankOperator implements SymmetricOperator {
     private static void times(DoublePointer f, DoublePointer y, DoublePointer z, int from, int to, int r, int b) {
         openblas.cblas_dgemm(openblas.CblasRowMajor, openblas.CblasNoTrans, openblas.CblasNoTrans, to - from, b, r, 1.0,
                 view(f, (long) from * r), r, y, b, 0.0, view(z, (long) from * b), b);
-    }
-
-    private static DoublePointer view(DoublePointer p, long offset) {
-        return new DoublePointer(p).position(p.position() + offset);
     }
 
     @Override

@@ -7,6 +7,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
+import static io.grokwatch.linalg.NativeBlocks.view;
+
 /**
  * {@code (F F^T) ⊙ (A A^T)} when {@code A} is sparse, as {@code sum_f (diag(a_f) F)(diag(a_f) F)^T} over the
  * columns {@code f} of {@code A}: each column contributes the Gram of only the rows where it is non-zero. For a
@@ -181,19 +183,7 @@ public final class SparseHadamardGram implements SymmetricOperator {
      */
     @Override
     public Matrix apply(Matrix x) {
-        if (x.rows() != n) {
-            throw new IllegalArgumentException("operator of side " + n + " applied to " + x.shape());
-        }
-        int c = x.cols();
-        Matrix out = new Matrix(n, c);
-        if (c == 0 || blocks.isEmpty()) {
-            return out;
-        }
-        try (DoublePointer px = new DoublePointer(x.data()); DoublePointer py = new DoublePointer((long) n * c)) {
-            applyTo(px, c, py);
-            py.get(out.data(), 0, n * c);
-        }
-        return out;
+        return NativeBlocks.apply(this, x);
     }
 
     @Override
@@ -291,10 +281,6 @@ public final class SparseHadamardGram implements SymmetricOperator {
             nativeBlocks = all.position(0);
         }
         return nativeBlocks;
-    }
-
-    private static DoublePointer view(DoublePointer p, long offset) {
-        return new DoublePointer(p).position(p.position() + offset);
     }
 
     /** The same blocks rounded to float32 once, each block's GEMM in float32 ({@link SinglePrecisionOperators}). */

@@ -3,6 +3,7 @@ package io.grokwatch.linalg;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Runs two halves of one large BLAS-bound step side by side: the second on the common fork-join pool, the first on
@@ -14,7 +15,7 @@ public final class TwoWay {
     /** Below this many multiply-adds a step is not worth splitting (a fork costs tens of microseconds). */
     static final long MIN_WORK = 4_000_000L;
     /** Tasks running now that each hold a core for themselves ({@link #occupyingACore}). */
-    private static final java.util.concurrent.atomic.AtomicInteger OCCUPIED = new java.util.concurrent.atomic.AtomicInteger();
+    private static final AtomicInteger OCCUPIED = new AtomicInteger();
 
     private TwoWay() {
     }
