@@ -247,6 +247,7 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
 
     /** @param decoded the checkpoint's weights if already decoded, else null */
     private void analyse(PendingCheckpoint admitted, CheckpointRecord decoded) {
+        long started = System.nanoTime();
         ReceivedRecord received = admitted.record();
         String runId = received.key();
         // From the checkpoint being produced to its analysis starting: the broker, the fetch, and any checkpoints
@@ -282,12 +283,18 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
         io.grokwatch.detect.Observation observation = SpectrumRecord.observation(meta, analysis);
         DetectorSuite.Step detected = detectors.observe(previous == null || previous.detectors() == null
                 ? detectors.initialState() : previous.detectors(), observation);
-        state.put(runId, new RunState(meta.step(), meta.epoch(), previous == null ? 1 : previous.analysed() + 1,
-                (previous == null ? 0 : previous.superseded()) + admitted.superseded(), analysis.eigenvalues(),
-                detected.state()).toBytes());
         if (!analysis.bases().isEmpty()) {
             bases.put(runId, EigenBases.encode(analysis.bases()));
         }
+        RunPace pace = pace(runId, previous, received.timestampMs(), meta.epoch(), admitted.superseded(),
+                (System.nanoTime() - started) / 1e9);
+        ObjectNode paceJson = pace.toSpectrumJson();
+        if (paceJson != null) {
+            out.set("pace", paceJson);
+        }
+        state.put(runId, new RunState(meta.step(), meta.epoch(), previous == null ? 1 : previous.analysed() + 1,
+                (previous == null ? 0 : previous.superseded()) + admitted.superseded(), analysis.eigenvalues(),
+                detected.state(), pace).toBytes());
         context.forward(new Record<>(runId, toBytes(out), received.timestampMs()), AnalyzerTopology.SPECTRA_SINK);
         for (Alert a : detected.alerts()) {
             ObjectNode alert = SpectrumRecord.alert(runId, a);
@@ -306,6 +313,25 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
         LOG.debug("run {} step {} analysed in {} ms: top eigenvalue {}", runId, meta.step(),
                 Math.round(analysis.seconds() * 1000), analysis.eigenvalues().length == 0 ? "-"
                         : String.format("%.4g", analysis.eigenvalues()[0]));
+    }
+
+    /**
+     * The run's pace after this checkpoint, logged when the run starts to outpace the analyzer and when the analyzer
+     * catches up again.
+     */
+    private RunPace pace(String runId, RunState previous, long timestampMs, long epoch, long superseded,
+                         double serviceSeconds) {
+        if (previous == null || previous.pace() == null) {
+            return RunPace.first(timestampMs, epoch);
+        }
+        RunPace before = previous.pace();
+        RunPace after = before.next(timestampMs, epoch, superseded, serviceSeconds);
+        if (after.behind() && !before.behind()) {
+            LOG.warn("run {} outpaces the analyzer: {}", runId, after.describe(backlog));
+        } else if (!after.behind() && before.behind()) {
+            LOG.info("run {}: the analyzer keeps up again: {}", runId, after.describe(backlog));
+        }
+        return after;
     }
 
     private RunAnalyzer analyzer(String runId, byte[] descriptorBytes) {

@@ -34,8 +34,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * {@code grokwatch_effective_rank{layer}}, {@code grokwatch_eigenspace_drift{layer}} (layer {@code all} = the
  * whole-model kernel, else a parameter group), {@code grokwatch_cliff_overlap{cliff,family}},
  * {@code grokwatch_gap_ratio{gap}}, {@code grokwatch_epoch}, {@code grokwatch_step}, the reported losses and
- * accuracies, {@code grokwatch_phase}, {@code grokwatch_alerts_total{type}} and
- * {@code grokwatch_alert_epoch{type}}. Every label takes values from a bounded set: ranks 1..{@value #RANKS},
+ * accuracies, {@code grokwatch_phase}, {@code grokwatch_alerts_total{type}},
+ * {@code grokwatch_alert_epoch{type}}, {@code grokwatch_analysis_load} and
+ * {@code grokwatch_checkpoint_interval_seconds} (see {@link RunPace}). Every label takes values from a bounded set: ranks 1..{@value #RANKS},
  * the model's parameter groups, the analysis' cliffs, families and gaps, the three detectors.
  */
 public final class PrometheusAnalyzerMetrics implements AnalyzerMetrics {
@@ -153,6 +154,13 @@ public final class PrometheusAnalyzerMetrics implements AnalyzerMetrics {
                 + "lambda_i / lambda_i+1 of the whole-model kernel at the end of each cliff (endOfFirstCliff: below the n/m "
                 + "modes; endOfSecondCliff: below the sum/diff modes, the gap grokking opens)",
                 gap.getValue(), "gap", gap.getKey()));
+        JsonNode pace = s.path("pace");
+        set(runId, "grokwatch.analysis.load", "Time the analyzer spends per checkpoint over the time between the "
+                + "run's checkpoints (moving averages): above 1 the run outpaces the analyzer (NaN on its first "
+                + "checkpoint)", pace.path("load"));
+        set(runId, "grokwatch.checkpoint.interval.seconds", "Moving average of the time between two produced "
+                + "checkpoints of the run, from their timestamps (NaN on its first checkpoint)",
+                pace.path("checkpointIntervalSeconds"));
         countSolve(s.path("solve"));
         s.path("layers").properties().forEach(layer -> {
             kernel(runId, layer.getKey(), layer.getValue());

@@ -77,6 +77,7 @@ public final class Replayer {
         long lastStep = -1;
         int n = 0;
         java.util.Map<String, io.grokwatch.linalg.Matrix> bases = java.util.Map.of();
+        RunPace pace = null;
         try (RunAnalyzer analyzer = new RunAnalyzer(d)) {
             for (ConsumerRecord<String, byte[]> r : readAll(topics.checkpoints())) {
                 if (!runId.equals(r.key())) {
@@ -92,6 +93,7 @@ public final class Replayer {
                 if (step <= lastStep) {
                     continue;
                 }
+                long started = System.nanoTime();
                 RunAnalyzer.Analysis a;
                 try {
                     a = analyzer.analyze(c.weights(), bases);
@@ -105,11 +107,19 @@ public final class Replayer {
                 }
                 var detected = detectors.observe(detectorState, SpectrumRecord.observation(c.metadata(), a));
                 detectorState = detected.state();
+                // Against the checkpoints' original timestamps: whether this analyzer would have kept up with the run.
+                double serviceSeconds = (System.nanoTime() - started) / 1e9;
+                pace = pace == null ? RunPace.first(r.timestamp(), c.metadata().epoch())
+                        : pace.next(r.timestamp(), c.metadata().epoch(), 0, serviceSeconds);
                 if (step < fromStep) {
                     continue;
                 }
                 detected.alerts().forEach(alert -> alerts.accept(SpectrumRecord.alert(runId, alert)));
                 ObjectNode out = SpectrumRecord.of(runId, c.metadata(), a, r.timestamp());
+                ObjectNode paceJson = pace.toSpectrumJson();
+                if (paceJson != null) {
+                    out.set("pace", paceJson);
+                }
                 out.put("replay", true);
                 sink.accept(out);
                 n++;

@@ -10,10 +10,16 @@ import java.io.IOException;
  * What the analyzer remembers per run between checkpoints (JSON in a changelogged store, so it survives
  * restarts and is the same on replay): the last analysed step, how many were analysed and how many superseded
  * ({@link Backlog#LATEST}), the last spectrum
- * (for drift and warm starts) and the detectors' state.
+ * (for drift and warm starts), the detectors' state, and whether the analyzer keeps up with the run ({@code pace},
+ * null in a state written before it was kept).
  */
 record RunState(long lastStep, long lastEpoch, long analysed, long superseded, double[] lastEigenvalues,
-                ObjectNode detectors) {
+                ObjectNode detectors, RunPace pace) {
+    RunState(long lastStep, long lastEpoch, long analysed, long superseded, double[] lastEigenvalues,
+             ObjectNode detectors) {
+        this(lastStep, lastEpoch, analysed, superseded, lastEigenvalues, detectors, null);
+    }
+
     private static final ObjectMapper JSON = new ObjectMapper();
 
     static RunState read(byte[] bytes) {
@@ -29,7 +35,8 @@ record RunState(long lastStep, long lastEpoch, long analysed, long superseded, d
             }
             JsonNode det = n.get("detectors");
             return new RunState(n.path("lastStep").asLong(), n.path("lastEpoch").asLong(), n.path("analysed").asLong(),
-                    n.path("superseded").asLong(), values, det != null && det.isObject() ? (ObjectNode) det : null);
+                    n.path("superseded").asLong(), values, det != null && det.isObject() ? (ObjectNode) det : null,
+                    RunPace.fromJson(n.get("pace")));
         } catch (IOException e) {
             throw new IllegalStateException("run state store holds unreadable JSON", e);
         }
@@ -44,6 +51,9 @@ record RunState(long lastStep, long lastEpoch, long analysed, long superseded, d
         }
         if (detectors != null) {
             o.set("detectors", detectors);
+        }
+        if (pace != null) {
+            o.set("pace", pace.toJson());
         }
         try {
             return JSON.writeValueAsBytes(o);

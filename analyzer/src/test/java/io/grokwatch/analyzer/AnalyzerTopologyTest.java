@@ -32,6 +32,7 @@ import java.util.Properties;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The analyzer's topology driven record by record: spectra for good input, a reasoned dead letter for bad. */
@@ -137,6 +138,59 @@ class AnalyzerTopologyTest {
         Map<String, Matrix> bases = io.grokwatch.run.EigenBases.decode(stored);
         assertEquals(List.of("all", "net.0", "net.3"), List.copyOf(bases.keySet()));
         assertEquals(P * P, bases.get("all").rows());
+    }
+
+    @Test
+    void eachSpectrumAfterTheFirstSaysWhetherTheAnalyzerKeepsUpWithTheRun() throws Exception {
+        runs.pipeInput("paced", descriptor("paced").toBytes());
+        runs.pipeInput("fast", descriptor("fast").toBytes());
+        long t0 = 1_790_000_000_000L;
+        // A checkpoint every 10 epochs: two seconds, then one apart (a p = 7 analysis takes milliseconds), and a
+        // run whose checkpoints come a millisecond apart, faster than any analysis.
+        checkpoints.pipeInput("paced", checkpoint(10, 1), t0);
+        checkpoints.pipeInput("paced", checkpoint(20, 2), t0 + 2000);
+        checkpoints.pipeInput("paced", checkpoint(30, 3), t0 + 3000);
+        for (int i = 0; i < 4; i++) {
+            checkpoints.pipeInput("fast", checkpoint(10 * (i + 1), i), t0 + i);
+        }
+        List<JsonNode> out = read(spectra);
+        List<JsonNode> paced = out.stream().filter(s -> s.get("runId").asText().equals("paced")).toList();
+        List<JsonNode> fast = out.stream().filter(s -> s.get("runId").asText().equals("fast")).toList();
+        assertTrue(paced.get(0).path("pace").isMissingNode(), "the first checkpoint has no interval");
+        JsonNode second = paced.get(1).get("pace");
+        assertEquals(2.0, second.get("checkpointIntervalSeconds").asDouble(), 1e-12);
+        assertEquals(10.0, second.get("epochsPerCheckpoint").asDouble(), 1e-12);
+        assertEquals(2, second.get("checkpoints").asInt());
+        // The service time covers the analysis and the rest of the checkpoint's handling.
+        assertTrue(second.get("serviceSeconds").asDouble() >= paced.get(1).path("timings").path("analysisSeconds")
+                .asDouble(), paced.get(1).toString());
+        JsonNode third = paced.get(2).get("pace");
+        // Moving average: 0.7 of the old interval and 0.3 of the new one.
+        assertEquals((1 - RunPace.WEIGHT) * 2.0 + RunPace.WEIGHT * 1.0, third.get("checkpointIntervalSeconds")
+                .asDouble(), 1e-12);
+        for (JsonNode p : List.of(second, third)) {
+            double service = p.get("serviceSeconds").asDouble();
+            assertTrue(service > 0 && service < 1.0, p.toString());
+            assertEquals(service / p.get("checkpointIntervalSeconds").asDouble(), p.get("load").asDouble(), 1e-12);
+            assertTrue(p.get("keepingUp").asBoolean(), p.toString());
+            assertEquals(0.0, p.get("lagGrowthSecondsPerCheckpoint").asDouble());
+            assertEquals(1, p.get("epochsPerCheckpointToKeepUp").asLong(), p.toString());
+        }
+        JsonNode outpaced = fast.get(3).get("pace");
+        assertEquals(0.001, outpaced.get("checkpointIntervalSeconds").asDouble(), 1e-12);
+        assertFalse(outpaced.get("keepingUp").asBoolean(), outpaced.toString());
+        double load = outpaced.get("load").asDouble();
+        assertTrue(load > 1, outpaced.toString());
+        assertEquals(outpaced.get("serviceSeconds").asDouble() - 0.001,
+                outpaced.get("lagGrowthSecondsPerCheckpoint").asDouble(), 1e-12);
+        long keepUp = outpaced.get("epochsPerCheckpointToKeepUp").asLong();
+        assertTrue(keepUp >= 10 * load - 1e-6 && keepUp < 10 * load + 1, keepUp + " for load " + load);
+        // The pace is kept with the run's state, so a restarted analyzer goes on averaging.
+        RunState stored = RunState.read(driver.<String, byte[]>getKeyValueStore(AnalyzerTopology.RUN_STATE_STORE)
+                .get("paced"));
+        assertEquals(t0 + 3000, stored.pace().lastTimestampMs());
+        assertEquals(2, stored.pace().intervals());
+        assertEquals(30, stored.pace().lastEpoch());
     }
 
     @Test

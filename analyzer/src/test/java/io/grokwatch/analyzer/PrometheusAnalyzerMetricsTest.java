@@ -47,6 +47,8 @@ class PrometheusAnalyzerMetricsTest {
                  "timings": {"analysisSeconds": 0.2}}
                 """.formatted(runId, epoch, epoch));
         if (withDrift) {
+            s.putObject("pace").put("checkpointIntervalSeconds", 0.7).put("serviceSeconds", 3.08).put("load", 4.4)
+                    .put("keepingUp", false);
             s.put("drift", 0.12);
             ((ObjectNode) s.get("layers").get("net.0")).put("drift", 0.3);
             ((ObjectNode) s.get("layers").get("net.3")).put("drift", 0.05);
@@ -69,7 +71,9 @@ class PrometheusAnalyzerMetricsTest {
         String first = metrics.scrape();
         assertContains(first,
                 "grokwatch_eigenspace_drift{layer=\"all\",run=\"run-a\"} NaN",
-                "grokwatch_eigenspace_drift{layer=\"net.0\",run=\"run-a\"} NaN");
+                "grokwatch_eigenspace_drift{layer=\"net.0\",run=\"run-a\"} NaN",
+                "grokwatch_analysis_load{run=\"run-a\"} NaN",
+                "grokwatch_checkpoint_interval_seconds{run=\"run-a\"} NaN");
         metrics.spectrum("run-a", spectrum("run-a", 90, true));
         metrics.alert("run-a", new Alert("grokking-onset", 60, 60, 0.5, JsonNodeFactory.instance.objectNode()));
         assertContains(metrics.scrape(),
@@ -89,6 +93,8 @@ class PrometheusAnalyzerMetricsTest {
                 "grokwatch_eigenspace_drift{layer=\"all\",run=\"run-a\"} 0.12",
                 "grokwatch_eigenspace_drift{layer=\"net.0\",run=\"run-a\"} 0.3",
                 "grokwatch_epoch{run=\"run-a\"} 90.0",
+                "grokwatch_analysis_load{run=\"run-a\"} 4.4",
+                "grokwatch_checkpoint_interval_seconds{run=\"run-a\"} 0.7",
                 "grokwatch_step{run=\"run-a\"} 90.0",
                 "grokwatch_train_loss{run=\"run-a\"} 0.01",
                 "grokwatch_test_loss{run=\"run-a\"} 2.5",

@@ -160,6 +160,24 @@ final class DemoCommand implements Callable<Integer> {
         return c;
     }
 
+    /** The summary's line on whether the analyzer kept up, from a spectrum's {@code pace} field. */
+    static String paceLine(JsonNode pace) {
+        double load = pace.path("load").asDouble();
+        String line = String.format("pace (recent checkpoints): the analyzer spent %.2f s per checkpoint, the trainer "
+                        + "produced one every %.2f s (load %.2f)", pace.path("serviceSeconds").asDouble(),
+                pace.path("checkpointIntervalSeconds").asDouble(), load);
+        if (pace.path("keepingUp").asBoolean()) {
+            return line + ": the analyzer kept up";
+        }
+        line += String.format(": the trainer outpaced the analyzer by %.2f s per checkpoint",
+                pace.path("lagGrowthSecondsPerCheckpoint").asDouble());
+        return pace.has("epochsPerCheckpointToKeepUp") ? line + String.format("; it keeps up with a checkpoint every "
+                + "%d epochs or more (--checkpoint-every), or with --epoch-ms %.0f at this checkpoint spacing",
+                pace.path("epochsPerCheckpointToKeepUp").asLong(),
+                Math.ceil(1e3 * pace.path("serviceSeconds").asDouble() / pace.path("epochsPerCheckpoint").asDouble()))
+                : line;
+    }
+
     /** Console narration: one line per analysed checkpoint, the moments that matter, the latency at the end. */
     private static final class Narrator {
         private final int expected;
@@ -169,6 +187,8 @@ final class DemoCommand implements Callable<Integer> {
         private long onsetEpoch = -1;
         private int alerts;
         private String failure;
+        /** The latest spectrum's pace: whether the analyzer kept up with the trainer. */
+        private JsonNode pace;
 
         Narrator(int expected) {
             this.expected = expected;
@@ -182,6 +202,9 @@ final class DemoCommand implements Callable<Integer> {
             }
             double lag = n.path("timings").path("producedToResultSeconds").asDouble(Double.NaN);
             latencies.add(lag);
+            if (n.has("pace")) {
+                pace = n.path("pace");
+            }
             int skipped = n.path("supersededCheckpoints").asInt(0);
             if (skipped > 0) {
                 seen += skipped;
@@ -246,6 +269,9 @@ final class DemoCommand implements Callable<Integer> {
                                 : " (" + superseded + " superseded by newer ones while the analyzer was busy; "
                                 + "grokwatch replay analyses every one)", l[l.length / 2] * 1e3,
                         l[Math.min(l.length - 1, (int) Math.ceil(0.99 * l.length) - 1)] * 1e3, l[l.length - 1] * 1e3);
+            }
+            if (pace != null) {
+                System.out.println(paceLine(pace));
             }
         }
     }

@@ -292,4 +292,21 @@ class CliTest {
                     "lobpcg warm", "analysis cold", "analysis warm")), c + ": " + methods);
         }
     }
+
+    @Test
+    void theDemoSummarySaysWhetherTheAnalyzerKeptUpAndHowItWould() throws Exception {
+        ObjectMapper json = new ObjectMapper();
+        String kept = DemoCommand.paceLine(json.readTree("""
+                {"checkpointIntervalSeconds": 0.4, "serviceSeconds": 0.15, "load": 0.375, "keepingUp": true,
+                 "lagGrowthSecondsPerCheckpoint": 0, "epochsPerCheckpoint": 10, "epochsPerCheckpointToKeepUp": 4}
+                """));
+        assertTrue(kept.endsWith("(load 0.38): the analyzer kept up"), kept);
+        // p = 113 as streamed at full speed: a checkpoint every 0.7 s, 3.08 s per analysis.
+        String outpaced = DemoCommand.paceLine(json.readTree("""
+                {"checkpointIntervalSeconds": 0.7, "serviceSeconds": 3.08, "load": 4.4, "keepingUp": false,
+                 "lagGrowthSecondsPerCheckpoint": 2.38, "epochsPerCheckpoint": 10, "epochsPerCheckpointToKeepUp": 44}
+                """));
+        assertTrue(outpaced.contains("outpaced the analyzer by 2.38 s per checkpoint"), outpaced);
+        assertTrue(outpaced.contains("every 44 epochs or more") && outpaced.contains("--epoch-ms 308"), outpaced);
+    }
 }

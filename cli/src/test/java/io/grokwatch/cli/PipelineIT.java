@@ -93,7 +93,22 @@ class PipelineIT {
             for (long step : published) {
                 // Identical to 1e-9 relative (1e-12 absolute near zero); timings and the residual estimate differ.
                 io.grokwatch.testing.JsonCompare.assertClose(live.get(step), replayed.get(step), 1e-9, 1e-12,
-                        java.util.Set.of("timings", "residual", "replay"));
+                        java.util.Set.of("timings", "residual", "replay", "pace"));
+            }
+            // The pace went on across the restart (it is kept with the run's state), and replay computes the same
+            // intervals from the same timestamps; only the analyzer's own times differ.
+            for (int i = 0; i < published.size(); i++) {
+                JsonNode a = live.get(published.get(i)).path("pace");
+                JsonNode b = replayed.get(published.get(i)).path("pace");
+                if (i == 0) {
+                    assertTrue(a.isMissingNode() && b.isMissingNode(), a + " / " + b);
+                    continue;
+                }
+                assertEquals(i + 1, a.get("checkpoints").asInt(), a.toString());
+                assertEquals(i + 1, b.get("checkpoints").asInt(), b.toString());
+                assertEquals(a.get("checkpointIntervalSeconds").asDouble(), b.get("checkpointIntervalSeconds")
+                        .asDouble(), 1e-12);
+                assertEquals(a.get("epochsPerCheckpoint").asDouble(), b.get("epochsPerCheckpoint").asDouble(), 1e-12);
             }
         }
     }
@@ -140,6 +155,15 @@ class PipelineIT {
                     assertAccountedFor(published, all);
                     assertEquals(all.size(), metrics.analysedCount());
                     assertEquals(published.size() - all.size(), metrics.supersededCount());
+                    // The pace counts the superseded checkpoints too: one per epoch, whatever was analysed.
+                    assertTrue(all.get(0).path("pace").isMissingNode(), all.get(0).toString());
+                    for (int i = 1; i < all.size(); i++) {
+                        JsonNode pace = all.get(i).get("pace");
+                        assertEquals(1.0, pace.get("epochsPerCheckpoint").asDouble(), 1e-12, pace.toString());
+                        assertEquals(i + 1, pace.get("checkpoints").asInt());
+                        assertEquals(pace.get("serviceSeconds").asDouble() / pace.get("checkpointIntervalSeconds")
+                                .asDouble(), pace.get("load").asDouble(), 1e-12);
+                    }
                     double[] lags = all.stream().mapToDouble(s -> s.get("timings").get("producedToResultSeconds")
                             .asDouble()).sorted().toArray();
                     System.out.printf("backlog=latest: %d checkpoints, %d analysed, lag median %.0f ms, max %.0f ms%n",

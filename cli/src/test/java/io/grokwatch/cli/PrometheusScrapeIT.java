@@ -52,7 +52,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  *   <li>rules that only fire on a fault ({@link #FAULT_ONLY}): the expression without its final comparison
  *       (the series the rule compares with its threshold) must return at least one series, and the alert must
  *       not be firing in {@code ALERTS}. That second check is weak for rules with a {@code for:} longer than
- *       this run (AnalyzerLagging 2m, AnalyzerDown 1m, TrainerDown 2m); their thresholds are tested by promtool
+ *       this run (AnalyzerLagging 2m, AnalyzerOutpaced 5m, AnalyzerDown 1m, TrainerDown 2m); their thresholds are tested by promtool
  *       (PrometheusRulesIT). On this shared 2-core machine the condition of AnalyzerLagging (p99 lag over
  *       10 s) can be true for a moment, because the trainer publishes faster than the analyzer analyses;
  *       the report prints whether each condition holds.</li>
@@ -65,6 +65,7 @@ class PrometheusScrapeIT {
     /** Rules that only fire on a fault, and what they watch. */
     private static final Map<String, String> FAULT_ONLY = Map.of(
             "AnalyzerLagging", "p99 checkpoint-to-spectrum latency",
+            "AnalyzerOutpaced", "the run's analysis load",
             "DeadLettersRising", "dead letters by reason",
             "AnalyzerDown", "the analyzer's up series",
             "TrainerDown", "the trainer's up series");

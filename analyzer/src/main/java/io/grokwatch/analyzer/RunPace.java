@@ -1,0 +1,163 @@
+package io.grokwatch.analyzer;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+/**
+ * Whether the analyzer keeps up with a run: how often the run produces checkpoints against how long the analyzer
+ * spends on one, both as moving averages over the run's recent checkpoints.
+ *
+ * <p>The interval comes from the checkpoints' own timestamps (spread over the ones superseded in between), so it
+ * is the trainer's pace whatever the analyzer's delays. The {@code load} is service time over interval: at most 1,
+ * the lag stays bounded; above it, under {@link Backlog#ALL} the lag grows by {@code service - interval} per
+ * checkpoint, and under {@link Backlog#LATEST} about {@code 1 - 1/load} of the checkpoints are superseded. The
+ * first checkpoint of a run has no interval and, being a cold solve that also compiles code, is left out of the
+ * service time too, so both averages cover the same checkpoints.
+ *
+ * @param lastTimestampMs     production time of the last analysed checkpoint
+ * @param lastEpoch           its epoch
+ * @param intervals           intervals averaged so far (0 before the second analysed checkpoint)
+ * @param intervalSeconds     average time between two produced checkpoints of the run
+ * @param serviceSeconds      average time the analyzer spent on one checkpoint (analysis, state, output)
+ * @param epochsPerCheckpoint average epochs between two produced checkpoints
+ * @param behind              whether the run was last reported as outpacing the analyzer (for log transitions)
+ */
+record RunPace(long lastTimestampMs, long lastEpoch, int intervals, double intervalSeconds, double serviceSeconds,
+               double epochsPerCheckpoint, boolean behind) {
+    /** Weight of the newest checkpoint in the averages: the last five or so dominate. */
+    static final double WEIGHT = 0.3;
+    /** A run is reported behind above {@code 1 + MARGIN} and caught up again below {@code 1 - MARGIN}. */
+    static final double MARGIN = 0.1;
+
+    /** The pace after a run's first analysed checkpoint: nothing to compare yet. */
+    static RunPace first(long timestampMs, long epoch) {
+        return new RunPace(timestampMs, epoch, 0, Double.NaN, Double.NaN, Double.NaN, false);
+    }
+
+    /**
+     * The pace after one more analysed checkpoint.
+     *
+     * @param superseded     checkpoints of the run skipped since the last analysed one (each was produced too)
+     * @param serviceSeconds time spent on this checkpoint
+     */
+    RunPace next(long timestampMs, long epoch, long superseded, double serviceSeconds) {
+        if (superseded < 0 || !(serviceSeconds >= 0)) {
+            throw new IllegalArgumentException("superseded must be >= 0 and serviceSeconds a time, got " + superseded
+                    + " and " + serviceSeconds);
+        }
+        long produced = superseded + 1;
+        double interval = (timestampMs - lastTimestampMs) / 1e3 / produced;
+        if (!(interval > 0)) {
+            // Clock skew between producers, or a re-published checkpoint: no pace to learn from this one.
+            return new RunPace(Math.max(timestampMs, lastTimestampMs), epoch, intervals, intervalSeconds,
+                    this.serviceSeconds, epochsPerCheckpoint, behind);
+        }
+        double epochs = (double) (epoch - lastEpoch) / produced;
+        boolean firstInterval = intervals == 0;
+        RunPace updated = new RunPace(timestampMs, epoch, intervals + 1,
+                firstInterval ? interval : average(intervalSeconds, interval),
+                firstInterval ? serviceSeconds : average(this.serviceSeconds, serviceSeconds),
+                firstInterval ? epochs : average(epochsPerCheckpoint, epochs), behind);
+        double load = updated.load();
+        boolean nowBehind = behind ? load > 1 - MARGIN : load > 1 + MARGIN;
+        return nowBehind == behind ? updated : updated.withBehind(nowBehind);
+    }
+
+    private static double average(double old, double sample) {
+        return (1 - WEIGHT) * old + WEIGHT * sample;
+    }
+
+    private RunPace withBehind(boolean b) {
+        return new RunPace(lastTimestampMs, lastEpoch, intervals, intervalSeconds, serviceSeconds, epochsPerCheckpoint,
+                b);
+    }
+
+    /** Whether there is an interval to compare with. */
+    boolean known() {
+        return intervals > 0;
+    }
+
+    /** Service time over checkpoint interval (NaN before the second analysed checkpoint). */
+    double load() {
+        return known() ? serviceSeconds / intervalSeconds : Double.NaN;
+    }
+
+    /** Seconds the lag grows by per checkpoint while every checkpoint is analysed (0 when keeping up). */
+    double lagGrowthSecondsPerCheckpoint() {
+        return known() ? Math.max(0, serviceSeconds - intervalSeconds) : Double.NaN;
+    }
+
+    /**
+     * The fewest epochs between checkpoints that the analyzer would keep up with at the run's current pace per epoch
+     * and its current service time, or 0 when epochs are not advancing (a trainer that reports none).
+     */
+    long epochsPerCheckpointToKeepUp() {
+        if (!known() || !(epochsPerCheckpoint > 0)) {
+            return 0;
+        }
+        // Rounded before the ceiling so that an exact multiple is not pushed up by rounding error.
+        return Math.max(1, (long) Math.ceil(Math.round(epochsPerCheckpoint * load() * 1e6) / 1e6));
+    }
+
+    /** The spectrum's {@code pace} field, or null before the second analysed checkpoint. */
+    ObjectNode toSpectrumJson() {
+        if (!known()) {
+            return null;
+        }
+        ObjectNode o = JsonNodeFactory.instance.objectNode();
+        o.put("checkpointIntervalSeconds", intervalSeconds).put("serviceSeconds", serviceSeconds)
+                .put("load", load()).put("keepingUp", load() <= 1)
+                .put("lagGrowthSecondsPerCheckpoint", lagGrowthSecondsPerCheckpoint())
+                .put("checkpoints", intervals + 1);
+        if (epochsPerCheckpoint > 0) {
+            o.put("epochsPerCheckpoint", epochsPerCheckpoint)
+                    .put("epochsPerCheckpointToKeepUp", epochsPerCheckpointToKeepUp());
+        }
+        return o;
+    }
+
+    /** What one line of log says of it, for the given backlog policy. */
+    String describe(Backlog backlog) {
+        String pace = String.format("analyses take %s, checkpoints come every %s (load %.2f)", seconds(serviceSeconds),
+                seconds(intervalSeconds), load());
+        if (load() <= 1) {
+            return pace;
+        }
+        String advice = epochsPerCheckpoint > 0
+                ? String.format("; keeping up needs a checkpoint every %d epochs or more (now every %.3g)",
+                epochsPerCheckpointToKeepUp(), epochsPerCheckpoint) : "";
+        return pace + (backlog == Backlog.ALL
+                ? String.format(": the lag grows by %s per checkpoint (backlog=all analyses every one; "
+                + "backlog=latest keeps it bounded)", seconds(lagGrowthSecondsPerCheckpoint()))
+                : String.format(": about %.0f%% of checkpoints will be superseded (backlog=latest; grokwatch replay "
+                + "analyses every one)", 100 * (1 - 1 / load()))) + advice;
+    }
+
+    private static String seconds(double s) {
+        return s >= 0.1 ? String.format("%.2f s", s) : String.format("%.3g ms", s * 1e3);
+    }
+
+    ObjectNode toJson() {
+        ObjectNode o = JsonNodeFactory.instance.objectNode();
+        o.put("lastTimestampMs", lastTimestampMs).put("lastEpoch", lastEpoch).put("intervals", intervals)
+                .put("behind", behind);
+        if (known()) {
+            o.put("intervalSeconds", intervalSeconds).put("serviceSeconds", serviceSeconds)
+                    .put("epochsPerCheckpoint", epochsPerCheckpoint);
+        }
+        return o;
+    }
+
+    /** The pace stored by {@link #toJson()}, or null for a state written before paces were kept. */
+    static RunPace fromJson(JsonNode n) {
+        if (n == null || !n.isObject()) {
+            return null;
+        }
+        int intervals = n.path("intervals").asInt(0);
+        return new RunPace(n.path("lastTimestampMs").asLong(), n.path("lastEpoch").asLong(), intervals,
+                intervals > 0 ? n.path("intervalSeconds").asDouble() : Double.NaN,
+                intervals > 0 ? n.path("serviceSeconds").asDouble() : Double.NaN,
+                intervals > 0 ? n.path("epochsPerCheckpoint").asDouble() : Double.NaN, n.path("behind").asBoolean());
+    }
+}
