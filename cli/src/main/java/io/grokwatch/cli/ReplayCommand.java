@@ -1,5 +1,6 @@
 package io.grokwatch.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.grokwatch.analyzer.Replayer;
 import io.grokwatch.kafka.ClientConfigs;
@@ -37,6 +38,7 @@ final class ReplayCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Replayer replayer = new Replayer(bootstrapServers, Topics.defaults());
         int[] n = {0};
+        JsonNode[] pace = {null};
         try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(
                 ClientConfigs.producer(bootstrapServers, "grokwatch-replay-" + runId), new StringSerializer(),
                 new ByteArraySerializer());
@@ -53,11 +55,31 @@ final class ReplayCommand implements Callable<Integer> {
                     throw new IllegalStateException("could not publish the replayed spectrum: " + e.getMessage(), e);
                 }
                 n[0]++;
+                if (spectrum.has("pace")) {
+                    pace[0] = spectrum.get("pace");
+                }
                 System.out.printf("step %d replayed%n", spectrum.get("step").asLong());
             });
         }
         System.out.printf("replayed %d checkpoints of run %s to %s%s%n", n[0], runId, toTopic,
                 out == null ? "" : " and " + out);
+        if (pace[0] != null) {
+            System.out.println(paceLine(pace[0]));
+        }
         return 0;
+    }
+
+    /** Whether this analyzer would have kept up with the run live, from the last replayed spectrum's pace. */
+    static String paceLine(JsonNode pace) {
+        String line = String.format("against the run's own checkpoint times: %.2f s per checkpoint here, one produced "
+                        + "every %.2f s (load %.2f)", pace.path("serviceSeconds").asDouble(),
+                pace.path("checkpointIntervalSeconds").asDouble(), pace.path("load").asDouble());
+        if (pace.path("keepingUp").asBoolean()) {
+            return line + ": this analyzer would have kept up with it live";
+        }
+        return line + ": live, the lag would have grown by " + String.format("%.2f s per checkpoint",
+                pace.path("lagGrowthSecondsPerCheckpoint").asDouble()) + (pace.has("epochsPerCheckpointToKeepUp")
+                ? String.format(" (it keeps up with a checkpoint every %d epochs or more)",
+                pace.path("epochsPerCheckpointToKeepUp").asLong()) : "");
     }
 }

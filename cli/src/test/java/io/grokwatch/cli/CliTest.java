@@ -309,4 +309,20 @@ class CliTest {
         assertTrue(outpaced.contains("outpaced the analyzer by 2.38 s per checkpoint"), outpaced);
         assertTrue(outpaced.contains("every 44 epochs or more") && outpaced.contains("--epoch-ms 308"), outpaced);
     }
+
+    @Test
+    void replaySaysWhetherThisAnalyzerWouldHaveKeptUpWithTheRunLive() throws Exception {
+        ObjectMapper json = new ObjectMapper();
+        String would = ReplayCommand.paceLine(json.readTree("""
+                {"checkpointIntervalSeconds": 3.5, "serviceSeconds": 2.6, "load": 0.743, "keepingUp": true,
+                 "lagGrowthSecondsPerCheckpoint": 0, "epochsPerCheckpoint": 10, "epochsPerCheckpointToKeepUp": 8}
+                """));
+        assertTrue(would.endsWith("(load 0.74): this analyzer would have kept up with it live"), would);
+        String wouldNot = ReplayCommand.paceLine(json.readTree("""
+                {"checkpointIntervalSeconds": 0.012, "serviceSeconds": 0.09, "load": 7.5, "keepingUp": false,
+                 "lagGrowthSecondsPerCheckpoint": 0.078, "epochsPerCheckpoint": 1, "epochsPerCheckpointToKeepUp": 8}
+                """));
+        assertTrue(wouldNot.contains("the lag would have grown by 0.08 s per checkpoint (it keeps up with a "
+                + "checkpoint every 8 epochs or more)"), wouldNot);
+    }
 }
