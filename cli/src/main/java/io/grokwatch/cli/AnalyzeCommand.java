@@ -38,8 +38,9 @@ final class AnalyzeCommand implements Callable<Integer> {
     @Option(names = "--backlog", paramLabel = "all|latest", converter = BacklogConverter.class,
             description = "Checkpoints of a run arriving faster than they can be analysed: 'all' analyses every one "
                     + "in order (the lag grows meanwhile), 'latest' analyses the newest and skips those it superseded "
-                    + "(the lag stays within about two analyses; grokwatch replay analyses every one). "
-                    + "Default: ${DEFAULT-VALUE}.")
+                    + "(the lag stays within about two analyses; grokwatch replay analyses every one). Each "
+                    + "spectrum's pace field (and grokwatch_analysis_load) says whether the analyzer keeps up with its "
+                    + "run, and how many epochs between checkpoints would. Default: ${DEFAULT-VALUE}.")
     io.grokwatch.analyzer.Backlog backlog = io.grokwatch.analyzer.Backlog.ALL;
 
     /** Parses {@code --backlog}, naming the allowed values when it cannot. */

@@ -52,7 +52,8 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--backlog", paramLabel = "all|latest", converter = AnalyzeCommand.BacklogConverter.class,
             description = "Checkpoints arriving faster than they can be analysed (e.g. --checkpoint-every 1): "
                     + "'latest' analyses the newest and skips those it superseded, so the spectra stay live; 'all' "
-                    + "analyses every one and falls behind. Default: ${DEFAULT-VALUE}.")
+                    + "analyses every one and falls behind. The summary says whether the analyzer kept up. "
+                    + "Default: ${DEFAULT-VALUE}.")
     io.grokwatch.analyzer.Backlog backlog = io.grokwatch.analyzer.Backlog.LATEST;
 
     /** Epochs of the trainer's warm-up (0.4-0.7 s at p = 29 on two cores). */
