@@ -29,6 +29,8 @@ record RunPace(long lastTimestampMs, long lastEpoch, int intervals, double inter
     static final double WEIGHT = 0.3;
     /** A run is reported behind above {@code 1 + MARGIN} and caught up again below {@code 1 - MARGIN}. */
     static final double MARGIN = 0.1;
+    /** Milliseconds between two checkpoints stamped with the same millisecond, on average. */
+    static final double SAME_MILLISECOND = 0.5;
 
     /** The pace after a run's first analysed checkpoint: nothing to compare yet. */
     static RunPace first(long timestampMs, long epoch) {
@@ -47,12 +49,13 @@ record RunPace(long lastTimestampMs, long lastEpoch, int intervals, double inter
                     + " and " + serviceSeconds);
         }
         long produced = superseded + 1;
-        double interval = (timestampMs - lastTimestampMs) / 1e3 / produced;
-        if (!(interval > 0)) {
-            // Clock skew between producers, or a re-published checkpoint: no pace to learn from this one.
-            return new RunPace(Math.max(timestampMs, lastTimestampMs), epoch, intervals, intervalSeconds,
-                    this.serviceSeconds, epochsPerCheckpoint, behind);
+        if (timestampMs < lastTimestampMs) {
+            // Clock skew between producers: no pace to learn from this one.
+            return new RunPace(lastTimestampMs, epoch, intervals, intervalSeconds, this.serviceSeconds,
+                    epochsPerCheckpoint, behind);
         }
+        // Timestamps are whole milliseconds: two in the same one were on average half a millisecond apart.
+        double interval = Math.max(timestampMs - lastTimestampMs, SAME_MILLISECOND) / 1e3 / produced;
         double epochs = (double) (epoch - lastEpoch) / produced;
         boolean firstInterval = intervals == 0;
         RunPace updated = new RunPace(timestampMs, epoch, intervals + 1,

@@ -89,13 +89,19 @@ class RunPaceTest {
     }
 
     @Test
-    void aCheckpointStampedNoLaterThanTheLastTeachesNothing() {
+    void aCheckpointStampedBeforeTheLastTeachesNothingAndOneInTheSameMillisecondCountsHalfOfOne() {
         RunPace p = RunPace.first(T0, 0).next(T0 + 1000, 10, 0, 0.5);
         RunPace skewed = p.next(T0 + 900, 20, 0, 5.0);
         assertEquals(p.intervalSeconds(), skewed.intervalSeconds());
         assertEquals(p.serviceSeconds(), skewed.serviceSeconds());
+        assertEquals(p.intervals(), skewed.intervals());
         assertEquals(T0 + 1000, skewed.lastTimestampMs());
         assertEquals(20, skewed.lastEpoch());
+        // A tiny model trains several epochs per millisecond: same stamp, 0.5 ms apart on average.
+        RunPace fast = RunPace.first(T0, 0).next(T0, 5, 0, 0.002);
+        assertEquals(5e-4, fast.intervalSeconds(), 1e-15);
+        assertEquals(4.0, fast.load(), 1e-12);
+        assertEquals(2.5e-4, RunPace.first(T0, 0).next(T0, 10, 1, 0.002).intervalSeconds(), 1e-15);
         assertThrows(IllegalArgumentException.class, () -> p.next(T0 + 2000, 20, -1, 0.5));
         assertThrows(IllegalArgumentException.class, () -> p.next(T0 + 2000, 20, 0, Double.NaN));
     }
