@@ -146,12 +146,12 @@ class AnalyzerTopologyTest {
         runs.pipeInput("fast", descriptor("fast").toBytes());
         long t0 = 1_790_000_000_000L;
         // A checkpoint every 10 epochs: two seconds, then one apart (a p = 7 analysis takes milliseconds), and a
-        // run whose checkpoints come a millisecond apart, faster than any analysis.
+        // run whose checkpoints all carry the same millisecond (0.5 ms apart on average), faster than its analyses.
         checkpoints.pipeInput("paced", checkpoint(10, 1), t0);
         checkpoints.pipeInput("paced", checkpoint(20, 2), t0 + 2000);
         checkpoints.pipeInput("paced", checkpoint(30, 3), t0 + 3000);
         for (int i = 0; i < 4; i++) {
-            checkpoints.pipeInput("fast", checkpoint(10 * (i + 1), i), t0 + i);
+            checkpoints.pipeInput("fast", checkpoint(10 * (i + 1), i), t0);
         }
         List<JsonNode> out = read(spectra);
         List<JsonNode> paced = out.stream().filter(s -> s.get("runId").asText().equals("paced")).toList();
@@ -174,14 +174,15 @@ class AnalyzerTopologyTest {
             assertEquals(service / p.get("checkpointIntervalSeconds").asDouble(), p.get("load").asDouble(), 1e-12);
             assertTrue(p.get("keepingUp").asBoolean(), p.toString());
             assertEquals(0.0, p.get("lagGrowthSecondsPerCheckpoint").asDouble());
-            assertEquals(1, p.get("epochsPerCheckpointToKeepUp").asLong(), p.toString());
+            long keepUp = p.get("epochsPerCheckpointToKeepUp").asLong();
+            assertTrue(keepUp >= 1 && keepUp <= 10, p.toString());
         }
         JsonNode outpaced = fast.get(3).get("pace");
-        assertEquals(0.001, outpaced.get("checkpointIntervalSeconds").asDouble(), 1e-12);
+        assertEquals(RunPace.SAME_MILLISECOND / 1e3, outpaced.get("checkpointIntervalSeconds").asDouble(), 1e-12);
         assertFalse(outpaced.get("keepingUp").asBoolean(), outpaced.toString());
         double load = outpaced.get("load").asDouble();
         assertTrue(load > 1, outpaced.toString());
-        assertEquals(outpaced.get("serviceSeconds").asDouble() - 0.001,
+        assertEquals(outpaced.get("serviceSeconds").asDouble() - RunPace.SAME_MILLISECOND / 1e3,
                 outpaced.get("lagGrowthSecondsPerCheckpoint").asDouble(), 1e-12);
         long keepUp = outpaced.get("epochsPerCheckpointToKeepUp").asLong();
         assertTrue(keepUp >= 10 * load - 1e-6 && keepUp < 10 * load + 1, keepUp + " for load " + load);
