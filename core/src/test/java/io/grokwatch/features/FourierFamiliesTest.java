@@ -15,6 +15,15 @@ class FourierFamiliesTest {
     private static final double EXACT = 1e-12;
 
     @ParameterizedTest
+    @ValueSource(ints = {2, 4, 12, 13})
+    void theDimensionTheOverlapsDivideByIsTheBasisWidthWithoutBuildingIt(int p) {
+        FourierFamilies families = FourierFamilies.of(p);
+        for (Family family : Family.values()) {
+            assertEquals(families.basis(family).cols(), families.dimension(family), family.label() + " p=" + p);
+        }
+    }
+
+    @ParameterizedTest
     @ValueSource(ints = {3, 7, 11, 29})
     void everyFamilyIsAnOrthonormalCentredBasisOfPMinusOneColumns(int p) {
         FourierFamilies families = FourierFamilies.of(p);
