@@ -126,7 +126,10 @@ public final class ClientConfigs {
         p.put(StreamsConfig.DEFAULT_VALUE_SERDE_CLASS_CONFIG, Serdes.ByteArraySerde.class.getName());
         // Sized for the eigenbasis store's changelog records; the buffer is allocated as used, not up front.
         p.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG), MAX_STATE_RECORD_BYTES);
-        p.put(StreamsConfig.producerPrefix(ProducerConfig.COMPRESSION_TYPE_CONFIG), "zstd");
+        // Uncompressed: nearly all its bytes are eigenbasis changelog records, float32 eigenvectors that zstd shrinks
+        // by 7% for ~50 ms of the stream thread per p = 113 checkpoint (57 MB), and the broker's as much again to
+        // check them. The spectra and alerts topics still store zstd (the broker compresses their small records).
+        p.put(StreamsConfig.producerPrefix(ProducerConfig.COMPRESSION_TYPE_CONFIG), "none");
         // Streams defaults its producer to 100 ms of batching; a spectrum is one record and should leave at once.
         p.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), LINGER_MS);
         p.put(StreamsConfig.producerPrefix(ProducerConfig.BUFFER_MEMORY_CONFIG), 2L * MAX_STATE_RECORD_BYTES);

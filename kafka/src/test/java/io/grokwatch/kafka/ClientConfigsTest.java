@@ -55,6 +55,8 @@ class ClientConfigsTest {
         // The streams producer also writes the eigenbasis changelog, whose records are larger than checkpoints.
         assertEquals(ClientConfigs.MAX_STATE_RECORD_BYTES, producer.get(ProducerConfig.MAX_REQUEST_SIZE_CONFIG));
         assertTrue((Long) producer.get(ProducerConfig.BUFFER_MEMORY_CONFIG) >= ClientConfigs.MAX_STATE_RECORD_BYTES);
+        // Eigenvectors hardly compress; compressing them cost the stream thread more than it saved.
+        assertEquals("none", producer.get(ProducerConfig.COMPRESSION_TYPE_CONFIG));
         // A short first back-off (the first transactional commit sleeps it), still growing up to the default cap.
         assertEquals(10, producer.get(ProducerConfig.RETRY_BACKOFF_MS_CONFIG));
         assertFalse(producer.containsKey(ProducerConfig.RETRY_BACKOFF_MAX_MS_CONFIG));
