@@ -49,10 +49,11 @@ public final class AnalyzerTopology {
                                  String deadLetterTopic, AnalyzerMetrics metrics, int analysisThreads,
                                  io.grokwatch.detect.DetectorSuite detectors, Backlog backlog) {
         Topology t = new Topology();
+        AnalyzerLoad load = new AnalyzerLoad();
         t.addSource("runs-in", new StringDeserializer(), new ByteArrayDeserializer(), runsTopic);
         t.addSource("checkpoints-in", new StringDeserializer(), new ByteArrayDeserializer(), checkpointsTopic);
         t.addProcessor("analyze", () -> new CheckpointProcessor(runsTopic, metrics, analysisThreads, detectors,
-                backlog),
+                backlog, load),
                 "runs-in", "checkpoints-in");
         t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(RUNS_STORE), Serdes.String(),
                 Serdes.ByteArray()), "analyze");

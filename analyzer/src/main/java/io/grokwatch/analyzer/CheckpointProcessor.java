@@ -67,6 +67,8 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
     private final Map<String, CachedAnalyzer> analyzers = new HashMap<>();
     private final DetectorSuite detectors;
     private final Backlog backlog;
+    /** The summed load of the runs this analyzer serves, shared by all its tasks. */
+    private final AnalyzerLoad load;
     /** The pending store's contents, so that admitting a checkpoint reads and decodes none of it. */
     private final Map<String, Waiting> waiting = new HashMap<>();
     private ProcessorContext<String, byte[]> context;
@@ -87,7 +89,8 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
     }
 
     CheckpointProcessor(String runsTopic, AnalyzerMetrics metrics, int analysisThreads, DetectorSuite detectors,
-                        Backlog backlog) {
+                        Backlog backlog, AnalyzerLoad load) {
+        this.load = java.util.Objects.requireNonNull(load, "load");
         this.detectors = detectors;
         this.backlog = java.util.Objects.requireNonNull(backlog, "backlog");
         this.runsTopic = runsTopic;
@@ -128,6 +131,7 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
                 bases.delete(runId);
                 pending.delete(runId);
                 waiting.remove(runId);
+                load.forget(runId);
                 dropAnalyzer(runId);
             }
             return;
@@ -287,11 +291,7 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
             bases.put(runId, EigenBases.encode(analysis.bases()));
         }
         RunPace pace = pace(runId, previous, received.timestampMs(), meta.epoch(), admitted.superseded(),
-                (System.nanoTime() - started) / 1e9);
-        ObjectNode paceJson = pace.toSpectrumJson();
-        if (paceJson != null) {
-            out.set("pace", paceJson);
-        }
+                (System.nanoTime() - started) / 1e9, out);
         state.put(runId, new RunState(meta.step(), meta.epoch(), previous == null ? 1 : previous.analysed() + 1,
                 (previous == null ? 0 : previous.superseded()) + admitted.superseded(), analysis.eigenvalues(),
                 detected.state(), pace).toBytes());
@@ -316,20 +316,26 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
     }
 
     /**
-     * The run's pace after this checkpoint, logged when the run starts to outpace the analyzer and when the analyzer
-     * catches up again.
+     * The run's pace after this checkpoint, judged with the other runs the analyzer serves, into the spectrum's
+     * {@code pace} field; logged when the analyzer falls behind the run and when it catches up again.
      */
     private RunPace pace(String runId, RunState previous, long timestampMs, long epoch, long superseded,
-                         double serviceSeconds) {
+                         double serviceSeconds, ObjectNode spectrum) {
         if (previous == null || previous.pace() == null) {
             return RunPace.first(timestampMs, epoch);
         }
         RunPace before = previous.pace();
-        RunPace after = before.next(timestampMs, epoch, superseded, serviceSeconds);
+        RunPace next = before.next(timestampMs, epoch, superseded, serviceSeconds);
+        if (!next.known()) {
+            return next;
+        }
+        AnalyzerLoad.Total total = load.record(runId, next, System.currentTimeMillis());
+        RunPace after = next.judged(total);
+        spectrum.set("pace", after.toSpectrumJson(total));
         if (after.behind() && !before.behind()) {
-            LOG.warn("run {} outpaces the analyzer: {}", runId, after.describe(backlog));
+            LOG.warn("run {} outpaces the analyzer: {}", runId, after.describe(backlog, total));
         } else if (!after.behind() && before.behind()) {
-            LOG.info("run {}: the analyzer keeps up again: {}", runId, after.describe(backlog));
+            LOG.info("run {}: the analyzer keeps up again: {}", runId, after.describe(backlog, total));
         }
         return after;
     }

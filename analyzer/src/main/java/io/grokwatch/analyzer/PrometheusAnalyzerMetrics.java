@@ -26,8 +26,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>Service meters are created once: {@code grokwatch_checkpoint_analysis_seconds} and
  * {@code grokwatch_checkpoint_lag_seconds} (histograms), {@code grokwatch_dead_letters_total{reason}},
  * {@code grokwatch_checkpoints_superseded_total} (checkpoints skipped for a newer one under {@link Backlog#LATEST}),
- * {@code grokwatch_eigen_solves_total{start}}, {@code grokwatch_eigen_warm_fallbacks_total} and
- * {@code grokwatch_runs_active}.
+ * {@code grokwatch_eigen_solves_total{start}}, {@code grokwatch_eigen_warm_fallbacks_total},
+ * {@code grokwatch_runs_active} and {@code grokwatch_analyzer_load} (see {@link AnalyzerLoad}).
  *
  * <p>Per-run meters (label {@code run}) are created on a run's first spectrum and removed by {@link RunMeters}
  * once the run has had no checkpoint for the retention period: {@code grokwatch_eigenvalue{layer,rank}},
@@ -64,6 +64,26 @@ public final class PrometheusAnalyzerMetrics implements AnalyzerMetrics {
     private final Map<DeadLetterReason, Counter> deadLetters = new EnumMap<>(DeadLetterReason.class);
     private final Map<String, Counter> solves = new ConcurrentHashMap<>();
     private final Counter warmFallbacks;
+    /** The latest spectrum's {@code pace.analyzerLoad} and until when it holds (null before any). */
+    private final java.util.concurrent.atomic.AtomicReference<LoadReading> analyzerLoad =
+            new java.util.concurrent.atomic.AtomicReference<>();
+    private final Clock clock;
+
+    /**
+     * A summed load, valid while its runs are active: as long as {@link AnalyzerLoad} keeps a run in the sum after
+     * its last checkpoint. Past that the analyzer has had nothing to do and its load reads 0.
+     */
+    private record LoadReading(double load, long validUntilMs) {
+        static LoadReading of(JsonNode pace, long nowMs) {
+            double window = Math.max(AnalyzerLoad.MIN_ACTIVE.toMillis(),
+                    3e3 * pace.path("checkpointIntervalSeconds").asDouble(0));
+            return new LoadReading(pace.path("analyzerLoad").asDouble(), nowMs + (long) window);
+        }
+
+        double at(long nowMs) {
+            return nowMs <= validUntilMs ? load : 0.0;
+        }
+    }
 
     /** A registry of its own, the default retention, the system clock. */
     public PrometheusAnalyzerMetrics() {
@@ -83,6 +103,7 @@ public final class PrometheusAnalyzerMetrics implements AnalyzerMetrics {
     public PrometheusAnalyzerMetrics(PrometheusMeterRegistry registry, Duration retention, Clock clock) {
         this.registry = registry;
         this.runs = new RunMeters(registry, retention, clock);
+        this.clock = clock;
         analysis = Timer.builder("grokwatch.checkpoint.analysis")
                 .description("Time to analyse one checkpoint (kernels, eigen-solves, overlaps)")
                 .publishPercentileHistogram().maximumExpectedValue(Duration.ofSeconds(60)).register(registry);
@@ -101,6 +122,10 @@ public final class PrometheusAnalyzerMetrics implements AnalyzerMetrics {
                 .register(registry);
         Gauge.builder("grokwatch.runs.active", runs, RunMeters::runs)
                 .description("Runs with a checkpoint within the metrics retention period").register(registry);
+        Gauge.builder("grokwatch.analyzer.load", analyzerLoad, r -> r.get() == null ? Double.NaN
+                        : r.get().at(clock.wallTime()))
+                .description("The analysis loads of the runs this analyzer serves, summed (0 once none is active): "
+                        + "above 1 they produce checkpoints faster than it analyses them").register(registry);
     }
 
     public PrometheusMeterRegistry registry() {
@@ -155,9 +180,12 @@ public final class PrometheusAnalyzerMetrics implements AnalyzerMetrics {
                 + "modes; endOfSecondCliff: below the sum/diff modes, the gap grokking opens)",
                 gap.getValue(), "gap", gap.getKey()));
         JsonNode pace = s.path("pace");
-        set(runId, "grokwatch.analysis.load", "Time the analyzer spends per checkpoint over the time between the "
-                + "run's checkpoints (moving averages): above 1 the run outpaces the analyzer (NaN on its first "
-                + "checkpoint)", pace.path("load"));
+        set(runId, "grokwatch.analysis.load", "Time the analyzer spends per checkpoint of the run over the time "
+                + "between its checkpoints (moving averages; the runs one analyzer serves add up, see "
+                + "grokwatch_analyzer_load; NaN on the run's first checkpoint)", pace.path("load"));
+        if (pace.path("analyzerLoad").isNumber()) {
+            analyzerLoad.set(LoadReading.of(pace, clock.wallTime()));
+        }
         set(runId, "grokwatch.checkpoint.interval.seconds", "Moving average of the time between two produced "
                 + "checkpoints of the run, from their timestamps (NaN on its first checkpoint)",
                 pace.path("checkpointIntervalSeconds"));

@@ -116,9 +116,9 @@ public final class Replayer {
                 }
                 detected.alerts().forEach(alert -> alerts.accept(SpectrumRecord.alert(runId, alert)));
                 ObjectNode out = SpectrumRecord.of(runId, c.metadata(), a, r.timestamp());
-                ObjectNode paceJson = pace.toSpectrumJson();
-                if (paceJson != null) {
-                    out.set("pace", paceJson);
+                if (pace.known()) {
+                    // Alone: a replay is one run, whatever else shared the live analyzer.
+                    out.set("pace", pace.toSpectrumJson(AnalyzerLoad.Total.of(pace)));
                 }
                 out.put("replay", true);
                 sink.accept(out);

@@ -9,9 +9,11 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * spends on one, both as moving averages over the run's recent checkpoints.
  *
  * <p>The interval comes from the checkpoints' own timestamps (spread over the ones superseded in between), so it
- * is the trainer's pace whatever the analyzer's delays. The {@code load} is service time over interval: at most 1,
- * the lag stays bounded; above it, under {@link Backlog#ALL} the lag grows by {@code service - interval} per
- * checkpoint, and under {@link Backlog#LATEST} about {@code 1 - 1/load} of the checkpoints are superseded. The
+ * is the trainer's pace whatever the analyzer's delays. The run's {@code load} is service time over interval; the
+ * runs that share an analyzer add up ({@link AnalyzerLoad}). At a total of at most 1 the lag stays bounded; above
+ * it, under {@link Backlog#ALL} the lag grows by {@code interval * (total - 1)} per checkpoint ({@code service -
+ * interval} for a run alone), and under {@link Backlog#LATEST} about {@code 1 - 1/total} of the checkpoints are
+ * superseded. The
  * first checkpoint of a run has no interval and, being a cold solve that also compiles code, is left out of the
  * service time too, so both averages cover the same checkpoints.
  *
@@ -21,7 +23,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * @param intervalSeconds     average time between two produced checkpoints of the run
  * @param serviceSeconds      average time the analyzer spent on one checkpoint (analysis, state, output)
  * @param epochsPerCheckpoint average epochs between two produced checkpoints
- * @param behind              whether the run was last reported as outpacing the analyzer (for log transitions)
+ * @param behind              whether the analyzer was last reported as outpaced by this run (with the others that share
+ *                            it; for log transitions)
  */
 record RunPace(long lastTimestampMs, long lastEpoch, int intervals, double intervalSeconds, double serviceSeconds,
                double epochsPerCheckpoint, boolean behind) {
@@ -58,13 +61,19 @@ record RunPace(long lastTimestampMs, long lastEpoch, int intervals, double inter
         double interval = Math.max(timestampMs - lastTimestampMs, SAME_MILLISECOND) / 1e3 / produced;
         double epochs = (double) (epoch - lastEpoch) / produced;
         boolean firstInterval = intervals == 0;
-        RunPace updated = new RunPace(timestampMs, epoch, intervals + 1,
+        return new RunPace(timestampMs, epoch, intervals + 1,
                 firstInterval ? interval : average(intervalSeconds, interval),
                 firstInterval ? serviceSeconds : average(this.serviceSeconds, serviceSeconds),
                 firstInterval ? epochs : average(epochsPerCheckpoint, epochs), behind);
-        double load = updated.load();
-        boolean nowBehind = behind ? load > 1 - MARGIN : load > 1 + MARGIN;
-        return nowBehind == behind ? updated : updated.withBehind(nowBehind);
+    }
+
+    /**
+     * This pace with {@link #behind()} judged against the analyzer's total load (the run's own, or the sum over the
+     * runs that share the analyzer), with a margin either side of 1 so that a load near 1 does not flap.
+     */
+    RunPace judged(AnalyzerLoad.Total total) {
+        boolean nowBehind = behind ? total.load() > 1 - MARGIN : total.load() > 1 + MARGIN;
+        return nowBehind == behind ? this : withBehind(nowBehind);
     }
 
     private static double average(double old, double sample) {
@@ -86,55 +95,62 @@ record RunPace(long lastTimestampMs, long lastEpoch, int intervals, double inter
         return known() ? serviceSeconds / intervalSeconds : Double.NaN;
     }
 
-    /** Seconds the lag grows by per checkpoint while every checkpoint is analysed (0 when keeping up). */
-    double lagGrowthSecondsPerCheckpoint() {
-        return known() ? Math.max(0, serviceSeconds - intervalSeconds) : Double.NaN;
+    /**
+     * Seconds the lag of this run grows by per checkpoint while every checkpoint is analysed (0 when keeping up):
+     * in one of its intervals the analyzer has {@code interval * total load} seconds of work.
+     */
+    double lagGrowthSecondsPerCheckpoint(AnalyzerLoad.Total total) {
+        return known() ? Math.max(0, intervalSeconds * (total.load() - 1)) : Double.NaN;
     }
 
     /**
      * The fewest epochs between checkpoints that the analyzer would keep up with at the run's current pace per epoch
-     * and its current service time, or 0 when epochs are not advancing (a trainer that reports none).
+     * and the current service times, with every run that shares the analyzer spacing its checkpoints out as much
+     * (alone: the run's own load), or 0 when epochs are not advancing (a trainer that reports none).
      */
-    long epochsPerCheckpointToKeepUp() {
+    long epochsPerCheckpointToKeepUp(AnalyzerLoad.Total total) {
         if (!known() || !(epochsPerCheckpoint > 0)) {
             return 0;
         }
         // Rounded before the ceiling so that an exact multiple is not pushed up by rounding error.
-        return Math.max(1, (long) Math.ceil(Math.round(epochsPerCheckpoint * load() * 1e6) / 1e6));
+        return Math.max(1, (long) Math.ceil(Math.round(epochsPerCheckpoint * total.load() * 1e6) / 1e6));
     }
 
     /** The spectrum's {@code pace} field, or null before the second analysed checkpoint. */
-    ObjectNode toSpectrumJson() {
+    ObjectNode toSpectrumJson(AnalyzerLoad.Total total) {
         if (!known()) {
             return null;
         }
         ObjectNode o = JsonNodeFactory.instance.objectNode();
         o.put("checkpointIntervalSeconds", intervalSeconds).put("serviceSeconds", serviceSeconds)
-                .put("load", load()).put("keepingUp", load() <= 1)
-                .put("lagGrowthSecondsPerCheckpoint", lagGrowthSecondsPerCheckpoint())
+                .put("load", load()).put("analyzerLoad", total.load()).put("runsSharingTheAnalyzer", total.runs())
+                .put("keepingUp", total.load() <= 1)
+                .put("lagGrowthSecondsPerCheckpoint", lagGrowthSecondsPerCheckpoint(total))
                 .put("checkpoints", intervals + 1);
         if (epochsPerCheckpoint > 0) {
             o.put("epochsPerCheckpoint", epochsPerCheckpoint)
-                    .put("epochsPerCheckpointToKeepUp", epochsPerCheckpointToKeepUp());
+                    .put("epochsPerCheckpointToKeepUp", epochsPerCheckpointToKeepUp(total));
         }
         return o;
     }
 
     /** What one line of log says of it, for the given backlog policy. */
-    String describe(Backlog backlog) {
-        String pace = String.format("analyses take %s, checkpoints come every %s (load %.2f)", seconds(serviceSeconds),
-                seconds(intervalSeconds), load());
-        if (load() <= 1) {
+    String describe(Backlog backlog, AnalyzerLoad.Total total) {
+        String pace = String.format("analyses take %s, checkpoints come every %s (load %.2f%s)", seconds(serviceSeconds),
+                seconds(intervalSeconds), load(), total.runs() == 1 ? ""
+                        : String.format("; %d runs share the analyzer, total load %.2f", total.runs(), total.load()));
+        if (total.load() <= 1) {
             return pace;
         }
         String advice = epochsPerCheckpoint > 0
-                ? String.format("; keeping up needs a checkpoint every %d epochs or more (now every %.3g)",
-                epochsPerCheckpointToKeepUp(), epochsPerCheckpoint) : "";
+                ? String.format("; keeping up needs a checkpoint every %d epochs or more (now every %.3g)%s",
+                epochsPerCheckpointToKeepUp(total), epochsPerCheckpoint, total.runs() == 1 ? ""
+                        : ", if the other runs space theirs out as much") : "";
         return pace + (backlog == Backlog.ALL
                 ? String.format(": the lag grows by %s per checkpoint (backlog=all analyses every one; "
-                + "backlog=latest keeps it bounded)", seconds(lagGrowthSecondsPerCheckpoint()))
+                + "backlog=latest keeps it bounded)", seconds(lagGrowthSecondsPerCheckpoint(total)))
                 : String.format(": about %.0f%% of checkpoints will be superseded (backlog=latest; grokwatch replay "
-                + "analyses every one)", 100 * (1 - 1 / load()))) + advice;
+                + "analyses every one)", 100 * (1 - 1 / total.load()))) + advice;
     }
 
     private static String seconds(double s) {

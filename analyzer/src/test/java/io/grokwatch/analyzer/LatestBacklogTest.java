@@ -266,7 +266,7 @@ class LatestBacklogTest {
                 AnalyzerTopology.PENDING_STORE).put("run-a", new PendingCheckpoint(new ReceivedRecord("run-a", waiting,
                 System.currentTimeMillis() - LATE.toMillis(), "checkpoints", 0, 41), 7, 3).encode());
         CheckpointProcessor processor = new CheckpointProcessor("runs", metrics, 1,
-                io.grokwatch.detect.DetectorSuite.defaults(), Backlog.LATEST);
+                io.grokwatch.detect.DetectorSuite.defaults(), Backlog.LATEST, new AnalyzerLoad());
         processor.init(context);
         assertTrue(context.forwarded().isEmpty());
         var punctuator = context.scheduledPunctuators().get(0);

@@ -48,7 +48,7 @@ class PrometheusAnalyzerMetricsTest {
                 """.formatted(runId, epoch, epoch));
         if (withDrift) {
             s.putObject("pace").put("checkpointIntervalSeconds", 0.7).put("serviceSeconds", 3.08).put("load", 4.4)
-                    .put("keepingUp", false);
+                    .put("analyzerLoad", 5.1).put("runsSharingTheAnalyzer", 2).put("keepingUp", false);
             s.put("drift", 0.12);
             ((ObjectNode) s.get("layers").get("net.0")).put("drift", 0.3);
             ((ObjectNode) s.get("layers").get("net.3")).put("drift", 0.05);
@@ -73,7 +73,8 @@ class PrometheusAnalyzerMetricsTest {
                 "grokwatch_eigenspace_drift{layer=\"all\",run=\"run-a\"} NaN",
                 "grokwatch_eigenspace_drift{layer=\"net.0\",run=\"run-a\"} NaN",
                 "grokwatch_analysis_load{run=\"run-a\"} NaN",
-                "grokwatch_checkpoint_interval_seconds{run=\"run-a\"} NaN");
+                "grokwatch_checkpoint_interval_seconds{run=\"run-a\"} NaN",
+                "grokwatch_analyzer_load NaN");
         metrics.spectrum("run-a", spectrum("run-a", 90, true));
         metrics.alert("run-a", new Alert("grokking-onset", 60, 60, 0.5, JsonNodeFactory.instance.objectNode()));
         assertContains(metrics.scrape(),
@@ -94,6 +95,7 @@ class PrometheusAnalyzerMetricsTest {
                 "grokwatch_eigenspace_drift{layer=\"net.0\",run=\"run-a\"} 0.3",
                 "grokwatch_epoch{run=\"run-a\"} 90.0",
                 "grokwatch_analysis_load{run=\"run-a\"} 4.4",
+                "grokwatch_analyzer_load 5.1",
                 "grokwatch_checkpoint_interval_seconds{run=\"run-a\"} 0.7",
                 "grokwatch_step{run=\"run-a\"} 90.0",
                 "grokwatch_train_loss{run=\"run-a\"} 0.01",
@@ -109,6 +111,17 @@ class PrometheusAnalyzerMetricsTest {
                 "grokwatch_eigen_solves_total{start=\"dense\"} 0.0",
                 "grokwatch_eigen_warm_fallbacks_total 2.0",
                 "grokwatch_runs_active 1.0");
+    }
+
+    @Test
+    void theAnalyzerLoadReadsZeroOnceItsRunsHaveEnded() throws Exception {
+        metrics.spectrum("run-a", spectrum("run-a", 90, true));
+        assertContains(metrics.scrape(), "grokwatch_analyzer_load 5.1");
+        // The runs count for 10 s after their last checkpoint (three 0.7 s intervals are less).
+        clock.add(Duration.ofSeconds(10));
+        assertContains(metrics.scrape(), "grokwatch_analyzer_load 5.1");
+        clock.add(Duration.ofMillis(1));
+        assertContains(metrics.scrape(), "grokwatch_analyzer_load 0.0");
     }
 
     @Test

@@ -17,16 +17,16 @@ class RunPaceTest {
     void theFirstCheckpointHasNoPaceAndTheSecondGivesItExactly() {
         RunPace first = RunPace.first(T0, 0);
         assertFalse(first.known());
-        assertNull(first.toSpectrumJson());
+        assertNull(first.toSpectrumJson(new AnalyzerLoad.Total(Double.NaN, 1)));
         assertTrue(Double.isNaN(first.load()));
         // p = 113 as streamed here: ten epochs in 0.7 s, 3.08 s per analysis.
         RunPace second = first.next(T0 + 700, 10, 0, 3.08);
         assertEquals(0.7, second.intervalSeconds(), 1e-12);
         assertEquals(3.08, second.serviceSeconds(), 1e-12);
         assertEquals(4.4, second.load(), 1e-12);
-        assertEquals(2.38, second.lagGrowthSecondsPerCheckpoint(), 1e-12);
-        assertEquals(44, second.epochsPerCheckpointToKeepUp());
-        ObjectNode json = second.toSpectrumJson();
+        assertEquals(2.38, second.lagGrowthSecondsPerCheckpoint(AnalyzerLoad.Total.of(second)), 1e-12);
+        assertEquals(44, second.epochsPerCheckpointToKeepUp(AnalyzerLoad.Total.of(second)));
+        ObjectNode json = second.toSpectrumJson(AnalyzerLoad.Total.of(second));
         assertFalse(json.get("keepingUp").asBoolean());
         assertEquals(10.0, json.get("epochsPerCheckpoint").asDouble(), 1e-12);
         assertEquals(2, json.get("checkpoints").asInt());
@@ -39,7 +39,7 @@ class RunPaceTest {
         assertEquals(1.0, p.intervalSeconds(), 1e-12);
         assertEquals(10.0, p.epochsPerCheckpoint(), 1e-12);
         assertEquals(2.5, p.load(), 1e-12);
-        assertEquals(25, p.epochsPerCheckpointToKeepUp());
+        assertEquals(25, p.epochsPerCheckpointToKeepUp(AnalyzerLoad.Total.of(p)));
     }
 
     @Test
@@ -56,36 +56,62 @@ class RunPaceTest {
         }
         assertEquals(0.5, p.intervalSeconds(), 2e-3);
         assertEquals(0.5, p.load(), 5e-3);
-        assertTrue(p.toSpectrumJson().get("keepingUp").asBoolean());
-        assertEquals(0.0, p.lagGrowthSecondsPerCheckpoint());
+        assertTrue(p.toSpectrumJson(AnalyzerLoad.Total.of(p)).get("keepingUp").asBoolean());
+        assertEquals(0.0, p.lagGrowthSecondsPerCheckpoint(AnalyzerLoad.Total.of(p)));
     }
 
     @Test
     void anExactMultipleIsNotRoundedUp() {
         // Load 2 at 10 epochs per checkpoint: every 20 epochs keeps up exactly.
         RunPace p = RunPace.first(T0, 0).next(T0 + 100, 10, 0, 0.2);
-        assertEquals(20, p.epochsPerCheckpointToKeepUp());
+        assertEquals(20, p.epochsPerCheckpointToKeepUp(AnalyzerLoad.Total.of(p)));
     }
 
     @Test
-    void behindIsReportedOutsideAMarginAroundOne() {
-        RunPace p = RunPace.first(T0, 0).next(T0 + 1000, 10, 0, 1.05);
+    void behindIsJudgedOutsideAMarginAroundOne() {
+        RunPace p = judgedAlone(RunPace.first(T0, 0).next(T0 + 1000, 10, 0, 1.05));
         assertFalse(p.behind(), "within the margin above 1");
-        p = RunPace.first(T0, 0).next(T0 + 1000, 10, 0, 1.5);
+        p = judgedAlone(RunPace.first(T0, 0).next(T0 + 1000, 10, 0, 1.5));
         assertTrue(p.behind());
         // Back under 1 but within the margin: still behind until the load drops below 1 - margin.
         long t = T0 + 1000;
         while (p.load() > 0.95) {
             t += 1000;
-            p = p.next(t, 10, 0, 0.95);
+            p = judgedAlone(p.next(t, 10, 0, 0.95));
         }
         assertTrue(p.behind(), "load " + p.load());
         for (int i = 0; i < 20 && p.behind(); i++) {
             t += 1000;
-            p = p.next(t, 10, 0, 0.5);
+            p = judgedAlone(p.next(t, 10, 0, 0.5));
         }
         assertFalse(p.behind());
         assertTrue(p.load() < 1 - RunPace.MARGIN);
+    }
+
+    @Test
+    void runsSharingTheAnalyzerAreJudgedByTheirSum() {
+        // Two runs at 0.6 each: neither outpaces the analyzer alone, together they do.
+        RunPace a = RunPace.first(T0, 0).next(T0 + 1000, 10, 0, 0.6);
+        AnalyzerLoad.Total both = new AnalyzerLoad.Total(1.2, 2);
+        RunPace judged = a.judged(both);
+        assertTrue(judged.behind());
+        ObjectNode json = judged.toSpectrumJson(both);
+        assertEquals(0.6, json.get("load").asDouble(), 1e-12);
+        assertEquals(1.2, json.get("analyzerLoad").asDouble(), 1e-12);
+        assertEquals(2, json.get("runsSharingTheAnalyzer").asInt());
+        assertFalse(json.get("keepingUp").asBoolean());
+        // In one of its 1 s intervals the analyzer has 1.2 s of work: its lag grows by 0.2 s per checkpoint.
+        assertEquals(0.2, json.get("lagGrowthSecondsPerCheckpoint").asDouble(), 1e-12);
+        // Both spacing their checkpoints out 1.2x: every 12 epochs.
+        assertEquals(12, json.get("epochsPerCheckpointToKeepUp").asLong());
+        String line = judged.describe(Backlog.ALL, both);
+        assertTrue(line.contains("2 runs share the analyzer, total load 1.20") && line.contains("every 12 epochs")
+                && line.contains("if the other runs space theirs out as much"), line);
+        assertFalse(a.judged(AnalyzerLoad.Total.of(a)).behind(), "alone it keeps up");
+    }
+
+    private static RunPace judgedAlone(RunPace p) {
+        return p.judged(AnalyzerLoad.Total.of(p));
     }
 
     @Test
@@ -109,19 +135,20 @@ class RunPaceTest {
     @Test
     void aRunWithoutEpochsGetsNoEpochAdvice() {
         RunPace p = RunPace.first(T0, 0).next(T0 + 100, 0, 0, 0.5);
-        assertEquals(0, p.epochsPerCheckpointToKeepUp());
-        assertFalse(p.toSpectrumJson().has("epochsPerCheckpointToKeepUp"));
-        assertFalse(p.describe(Backlog.ALL).contains("epochs"));
+        assertEquals(0, p.epochsPerCheckpointToKeepUp(AnalyzerLoad.Total.of(p)));
+        assertFalse(p.toSpectrumJson(AnalyzerLoad.Total.of(p)).has("epochsPerCheckpointToKeepUp"));
+        assertFalse(p.describe(Backlog.ALL, AnalyzerLoad.Total.of(p)).contains("epochs"));
     }
 
     @Test
     void theLogLineSaysWhatEachBacklogDoesAndHowToKeepUp() {
         RunPace p = RunPace.first(T0, 0).next(T0 + 700, 10, 0, 3.08);
-        String all = p.describe(Backlog.ALL);
+        String all = p.describe(Backlog.ALL, AnalyzerLoad.Total.of(p));
         assertTrue(all.contains("lag grows by 2.38 s per checkpoint") && all.contains("every 44 epochs"), all);
-        String latest = p.describe(Backlog.LATEST);
+        String latest = p.describe(Backlog.LATEST, AnalyzerLoad.Total.of(p));
         assertTrue(latest.contains("about 77% of checkpoints will be superseded"), latest);
-        String keepingUp = RunPace.first(T0, 0).next(T0 + 4000, 10, 0, 2.0).describe(Backlog.ALL);
+        RunPace slow = RunPace.first(T0, 0).next(T0 + 4000, 10, 0, 2.0);
+        String keepingUp = slow.describe(Backlog.ALL, AnalyzerLoad.Total.of(slow));
         assertTrue(keepingUp.contains("load 0.50") && !keepingUp.contains("lag grows"), keepingUp);
     }
 

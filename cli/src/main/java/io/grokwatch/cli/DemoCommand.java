@@ -163,10 +163,12 @@ final class DemoCommand implements Callable<Integer> {
 
     /** The summary's line on whether the analyzer kept up, from a spectrum's {@code pace} field. */
     static String paceLine(JsonNode pace) {
-        double load = pace.path("load").asDouble();
+        int sharing = pace.path("runsSharingTheAnalyzer").asInt(1);
         String line = String.format("pace (recent checkpoints): the analyzer spent %.2f s per checkpoint, the trainer "
-                        + "produced one every %.2f s (load %.2f)", pace.path("serviceSeconds").asDouble(),
-                pace.path("checkpointIntervalSeconds").asDouble(), load);
+                        + "produced one every %.2f s (load %.2f%s)", pace.path("serviceSeconds").asDouble(),
+                pace.path("checkpointIntervalSeconds").asDouble(), pace.path("load").asDouble(), sharing <= 1 ? ""
+                        : String.format("; with the %d other runs it serves, %.2f", sharing - 1,
+                        pace.path("analyzerLoad").asDouble()));
         if (pace.path("keepingUp").asBoolean()) {
             return line + ": the analyzer kept up";
         }

@@ -308,6 +308,13 @@ class CliTest {
                 """));
         assertTrue(outpaced.contains("outpaced the analyzer by 2.38 s per checkpoint"), outpaced);
         assertTrue(outpaced.contains("every 44 epochs or more") && outpaced.contains("--epoch-ms 308"), outpaced);
+        String shared = DemoCommand.paceLine(json.readTree("""
+                {"checkpointIntervalSeconds": 0.4, "serviceSeconds": 0.3, "load": 0.75, "analyzerLoad": 1.4,
+                 "runsSharingTheAnalyzer": 3, "keepingUp": false, "lagGrowthSecondsPerCheckpoint": 0.16,
+                 "epochsPerCheckpoint": 10, "epochsPerCheckpointToKeepUp": 14}
+                """));
+        assertTrue(shared.contains("(load 0.75; with the 2 other runs it serves, 1.40)")
+                && shared.contains("every 14 epochs"), shared);
     }
 
     @Test

@@ -65,7 +65,7 @@ class PrometheusScrapeIT {
     /** Rules that only fire on a fault, and what they watch. */
     private static final Map<String, String> FAULT_ONLY = Map.of(
             "AnalyzerLagging", "p99 checkpoint-to-spectrum latency",
-            "AnalyzerOutpaced", "the run's analysis load",
+            "AnalyzerOutpaced", "the analyzer's summed load",
             "DeadLettersRising", "dead letters by reason",
             "AnalyzerDown", "the analyzer's up series",
             "TrainerDown", "the trainer's up series");
