@@ -163,22 +163,29 @@ final class DemoCommand implements Callable<Integer> {
 
     /** The summary's line on whether the analyzer kept up, from a spectrum's {@code pace} field. */
     static String paceLine(JsonNode pace) {
-        int sharing = pace.path("runsSharingTheAnalyzer").asInt(1);
+        int others = pace.path("runsSharingTheAnalyzer").asInt(1) - 1;
+        double interval = pace.path("checkpointIntervalSeconds").asDouble();
+        double total = pace.path("analyzerLoad").asDouble(pace.path("load").asDouble());
         String line = String.format("pace (recent checkpoints): the analyzer spent %.2f s per checkpoint, the trainer "
-                        + "produced one every %.2f s (load %.2f%s)", pace.path("serviceSeconds").asDouble(),
-                pace.path("checkpointIntervalSeconds").asDouble(), pace.path("load").asDouble(), sharing <= 1 ? ""
-                        : String.format("; with the %d other runs it serves, %.2f", sharing - 1,
-                        pace.path("analyzerLoad").asDouble()));
+                        + "produced one every %.2f s (load %.2f%s)", pace.path("serviceSeconds").asDouble(), interval,
+                pace.path("load").asDouble(), others <= 0 ? "" : String.format("; with the other run%s it serves, %.2f",
+                        others == 1 ? "" : "s", total));
         if (pace.path("keepingUp").asBoolean()) {
             return line + ": the analyzer kept up";
         }
-        line += String.format(": the trainer outpaced the analyzer by %.2f s per checkpoint",
+        line += String.format(": the analyzer fell behind by %.2f s per checkpoint",
                 pace.path("lagGrowthSecondsPerCheckpoint").asDouble());
-        return pace.has("epochsPerCheckpointToKeepUp") ? line + String.format("; it keeps up with a checkpoint every "
-                + "%d epochs or more (--checkpoint-every), or with --epoch-ms %.0f at this checkpoint spacing",
-                pace.path("epochsPerCheckpointToKeepUp").asLong(),
-                Math.ceil(1e3 * pace.path("serviceSeconds").asDouble() / pace.path("epochsPerCheckpoint").asDouble()))
-                : line;
+        if (!pace.has("epochsPerCheckpointToKeepUp")) {
+            return line;
+        }
+        // The epoch time at which this run's checkpoints, at their spacing, would bring the total load to 1.
+        // Rounded before the ceiling, so that an exact figure is not pushed up by rounding error.
+        double epochMs = Math.ceil(Math.round(1e9 * interval * total / pace.path("epochsPerCheckpoint").asDouble())
+                / 1e6);
+        return line + String.format("; it keeps up with a checkpoint every %d epochs or more (--checkpoint-every), or "
+                        + "with --epoch-ms %.0f at this checkpoint spacing%s",
+                pace.path("epochsPerCheckpointToKeepUp").asLong(), epochMs,
+                others <= 0 ? "" : others == 1 ? ", if the other run slows as much" : ", if the other runs slow as much");
     }
 
     /** Console narration: one line per analysed checkpoint, the moments that matter, the latency at the end. */
