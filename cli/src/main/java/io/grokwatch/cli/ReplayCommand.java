@@ -37,6 +37,8 @@ final class ReplayCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Replayer replayer = new Replayer(bootstrapServers, Topics.defaults());
+        // Clusters that create no topic on first use (the embedded broker among them) would time out the first send.
+        io.grokwatch.kafka.TopicAdmin.ensureSpectraTopic(bootstrapServers, toTopic);
         int[] n = {0};
         JsonNode[] pace = {null};
         try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(

@@ -70,13 +70,36 @@ public final class TopicAdmin {
             short replication, Duration checkpointRetention) {
         requireBootstrap(bootstrapServers);
         List<NewTopic> wanted = newTopics(topics, partitions, replication, checkpointRetention);
+        try (Admin admin = admin(bootstrapServers)) {
+            return ensureTopics(admin, wanted);
+        }
+    }
+
+    /**
+     * Creates a topic for spectra (zstd, like {@link Topics#spectra()}) named {@code name} if it is missing, with the
+     * cluster's default partitions and replication: e.g. replay's output topic, on clusters that create no topic on
+     * first use.
+     *
+     * @return whether this call created it
+     */
+    public static boolean ensureSpectraTopic(String bootstrapServers, String name) {
+        requireBootstrap(bootstrapServers);
+        if (name == null || name.isBlank()) {
+            throw new IllegalArgumentException("topic name must not be blank");
+        }
+        NewTopic topic = new NewTopic(name, java.util.Optional.empty(), java.util.Optional.empty())
+                .configs(Map.of(TopicConfig.COMPRESSION_TYPE_CONFIG, ZSTD));
+        try (Admin admin = admin(bootstrapServers)) {
+            return !ensureTopics(admin, List.of(topic)).isEmpty();
+        }
+    }
+
+    private static Admin admin(String bootstrapServers) {
         Properties props = new Properties();
         props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         props.put(AdminClientConfig.CLIENT_ID_CONFIG, "grokwatch-topic-admin");
         props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) ADMIN_TIMEOUT.toMillis());
-        try (Admin admin = Admin.create(props)) {
-            return ensureTopics(admin, wanted);
-        }
+        return Admin.create(props);
     }
 
     /**
