@@ -35,8 +35,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * whole-model kernel, else a parameter group), {@code grokwatch_cliff_overlap{cliff,family}},
  * {@code grokwatch_gap_ratio{gap}}, {@code grokwatch_epoch}, {@code grokwatch_step}, the reported losses and
  * accuracies, {@code grokwatch_phase}, {@code grokwatch_alerts_total{type}},
- * {@code grokwatch_alert_epoch{type}}, {@code grokwatch_analysis_load} and
- * {@code grokwatch_checkpoint_interval_seconds} (see {@link RunPace}). Every label takes values from a bounded set: ranks 1..{@value #RANKS},
+ * {@code grokwatch_alert_epoch{type}}, {@code grokwatch_analysis_load},
+ * {@code grokwatch_analyzer_load_for_run} and {@code grokwatch_checkpoint_interval_seconds} (see {@link RunPace}). Every label takes values from a bounded set: ranks 1..{@value #RANKS},
  * the model's parameter groups, the analysis' cliffs, families and gaps, the three detectors.
  */
 public final class PrometheusAnalyzerMetrics implements AnalyzerMetrics {
@@ -183,6 +183,9 @@ public final class PrometheusAnalyzerMetrics implements AnalyzerMetrics {
         set(runId, "grokwatch.analysis.load", "Time the analyzer spends per checkpoint of the run over the time "
                 + "between its checkpoints (moving averages; the runs one analyzer serves add up, see "
                 + "grokwatch_analyzer_load; NaN on the run's first checkpoint)", pace.path("load"));
+        set(runId, "grokwatch.analyzer.load.for.run", "The summed load of the analyzer serving the run, as of the "
+                + "run's latest spectrum: above 1 its spectra fall behind (NaN on the run's first checkpoint)",
+                pace.path("analyzerLoad"));
         if (pace.path("analyzerLoad").isNumber()) {
             analyzerLoad.set(LoadReading.of(pace, clock.wallTime()));
         }

@@ -74,7 +74,8 @@ class PrometheusAnalyzerMetricsTest {
                 "grokwatch_eigenspace_drift{layer=\"net.0\",run=\"run-a\"} NaN",
                 "grokwatch_analysis_load{run=\"run-a\"} NaN",
                 "grokwatch_checkpoint_interval_seconds{run=\"run-a\"} NaN",
-                "grokwatch_analyzer_load NaN");
+                "grokwatch_analyzer_load NaN",
+                "grokwatch_analyzer_load_for_run{run=\"run-a\"} NaN");
         metrics.spectrum("run-a", spectrum("run-a", 90, true));
         metrics.alert("run-a", new Alert("grokking-onset", 60, 60, 0.5, JsonNodeFactory.instance.objectNode()));
         assertContains(metrics.scrape(),
@@ -96,6 +97,7 @@ class PrometheusAnalyzerMetricsTest {
                 "grokwatch_epoch{run=\"run-a\"} 90.0",
                 "grokwatch_analysis_load{run=\"run-a\"} 4.4",
                 "grokwatch_analyzer_load 5.1",
+                "grokwatch_analyzer_load_for_run{run=\"run-a\"} 5.1",
                 "grokwatch_checkpoint_interval_seconds{run=\"run-a\"} 0.7",
                 "grokwatch_step{run=\"run-a\"} 90.0",
                 "grokwatch_train_loss{run=\"run-a\"} 0.01",
