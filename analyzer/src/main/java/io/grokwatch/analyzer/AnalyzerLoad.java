@@ -16,9 +16,14 @@ final class AnalyzerLoad {
     /** A run stays in the sum at least this long after its last analysed checkpoint. */
     static final Duration MIN_ACTIVE = Duration.ofSeconds(10);
 
+    /** How long after its last analysed checkpoint a run with this checkpoint interval still counts, in ms. */
+    static long activeForMs(double intervalSeconds) {
+        return (long) Math.max(MIN_ACTIVE.toMillis(), 3e3 * intervalSeconds);
+    }
+
     private record Run(double load, double intervalSeconds, long analysedAtMs) {
         boolean activeAt(long nowMs) {
-            return nowMs - analysedAtMs <= Math.max(MIN_ACTIVE.toMillis(), 3e3 * intervalSeconds);
+            return nowMs - analysedAtMs <= activeForMs(intervalSeconds);
         }
     }
 

@@ -75,9 +75,8 @@ public final class PrometheusAnalyzerMetrics implements AnalyzerMetrics {
      */
     private record LoadReading(double load, long validUntilMs) {
         static LoadReading of(JsonNode pace, long nowMs) {
-            double window = Math.max(AnalyzerLoad.MIN_ACTIVE.toMillis(),
-                    3e3 * pace.path("checkpointIntervalSeconds").asDouble(0));
-            return new LoadReading(pace.path("analyzerLoad").asDouble(), nowMs + (long) window);
+            return new LoadReading(pace.path("analyzerLoad").asDouble(),
+                    nowMs + AnalyzerLoad.activeForMs(pace.path("checkpointIntervalSeconds").asDouble(0)));
         }
 
         double at(long nowMs) {

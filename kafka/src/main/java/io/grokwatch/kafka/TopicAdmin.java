@@ -49,6 +49,8 @@ public final class TopicAdmin {
     public static final Duration ADMIN_TIMEOUT = Duration.ofSeconds(30);
 
     private static final String ZSTD = "zstd";
+    /** Spectra (and alerts): small JSON records, compressed. */
+    private static final Map<String, String> SPECTRA_CONFIGS = Map.of(TopicConfig.COMPRESSION_TYPE_CONFIG, ZSTD);
 
     private TopicAdmin() {
     }
@@ -88,7 +90,7 @@ public final class TopicAdmin {
             throw new IllegalArgumentException("topic name must not be blank");
         }
         NewTopic topic = new NewTopic(name, java.util.Optional.empty(), java.util.Optional.empty())
-                .configs(Map.of(TopicConfig.COMPRESSION_TYPE_CONFIG, ZSTD));
+                .configs(SPECTRA_CONFIGS);
         try (Admin admin = admin(bootstrapServers)) {
             return !ensureTopics(admin, List.of(topic)).isEmpty();
         }
@@ -166,10 +168,8 @@ public final class TopicAdmin {
                         TopicConfig.COMPRESSION_TYPE_CONFIG, ZSTD,
                         TopicConfig.MAX_MESSAGE_BYTES_CONFIG, maxBytes,
                         TopicConfig.RETENTION_MS_CONFIG, Long.toString(checkpointRetention.toMillis()))),
-                new NewTopic(topics.spectra(), partitions, replication).configs(Map.of(
-                        TopicConfig.COMPRESSION_TYPE_CONFIG, ZSTD)),
-                new NewTopic(topics.alerts(), partitions, replication).configs(Map.of(
-                        TopicConfig.COMPRESSION_TYPE_CONFIG, ZSTD)),
+                new NewTopic(topics.spectra(), partitions, replication).configs(SPECTRA_CONFIGS),
+                new NewTopic(topics.alerts(), partitions, replication).configs(SPECTRA_CONFIGS),
                 new NewTopic(topics.deadLetter(), partitions, replication).configs(Map.of(
                         TopicConfig.COMPRESSION_TYPE_CONFIG, ZSTD,
                         TopicConfig.MAX_MESSAGE_BYTES_CONFIG, maxBytes)));
