@@ -291,6 +291,41 @@ class CliTest {
             assertTrue(methods.containsAll(List.of("dense", "cold", "previous basis", "warm", "lobpcg cold",
                     "lobpcg warm", "analysis cold", "analysis warm")), c + ": " + methods);
         }
+        drawsTheBenchPicture(out, root);
+    }
+
+    /** The README's picture script reads what the bench wrote: every case, and its products per wanted pair. */
+    private void drawsTheBenchPicture(Path bench, JsonNode root) throws Exception {
+        Path script = Path.of("..", "docs", "plot_bench.py");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.exists(script), "run from the cli module");
+        Path svg = dir.resolve("bench.svg");
+        Process python;
+        try {
+            python = new ProcessBuilder("python3", script.toString(), bench.toString(), svg.toString())
+                    .redirectErrorStream(true).start();
+        } catch (IOException noPython) {
+            org.junit.jupiter.api.Assumptions.abort("python3 is not installed: " + noPython.getMessage());
+            return;
+        }
+        String log = new String(python.getInputStream().readAllBytes());
+        assertEquals(0, python.waitFor(), log);
+        String drawn = Files.readString(svg);
+        assertTrue(drawn.startsWith("<svg"), drawn);
+        for (String c : List.of("p17", "tms-m4")) {
+            JsonNode rows = root.get(c);
+            assertTrue(drawn.contains(rows.get(0).get("case").asText()), c);
+            int k = rows.get(0).get("k").asInt();
+            List<Double> cold = new java.util.ArrayList<>();
+            rows.forEach(row -> {
+                if (row.get("method").asText().equals("cold")) {
+                    cold.add(row.get("products").asDouble() / k);
+                }
+            });
+            java.util.Collections.sort(cold);
+            double median = cold.size() % 2 == 1 ? cold.get(cold.size() / 2)
+                    : (cold.get(cold.size() / 2 - 1) + cold.get(cold.size() / 2)) / 2;
+            assertTrue(drawn.contains(String.format(java.util.Locale.ROOT, ">%.2f<", median)), c + " " + median);
+        }
     }
 
     @Test
