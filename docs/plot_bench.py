@@ -14,7 +14,14 @@ METHODS = [("dense", "dense (LAPACK)", "#7f7f7f"), ("cold", "Lanczos cold", "#1f
 
 
 def cases(d):
-    return [(name, rows) for name, rows in d.items() if isinstance(rows, list) and rows]
+    return [(name, rows) for name, rows in d.items() if isinstance(rows, list) and rows]  # "summary" is a dict
+
+
+def warm_speedup(rows):
+    """Median over checkpoints of cold time / warm time on the same checkpoint (as the bench's summary)."""
+    cold = {r["checkpoint"]: r["ms"] for r in rows if r["method"] == "cold"}
+    ratios = [cold[r["checkpoint"]] / r["ms"] for r in rows if r["method"] == "warm" and r["checkpoint"] in cold]
+    return statistics.median(ratios) if ratios else None
 
 
 def header(y, title, note):
@@ -79,7 +86,9 @@ def products(y0, d):
         cold = [r["products"] / k for r in rows if r["method"] == "cold" and "products" in r]
         warm = [r["products"] / k for r in rows if r["method"] == "warm" and "products" in r]
         if cold and warm:
-            groups.append((rows[0]["case"], statistics.median(cold), statistics.median(warm)))
+            gain = d.get("summary", {}).get(name, {}).get("warmSpeedup") or warm_speedup(rows)
+            label = rows[0]["case"] + (f" (warm {gain:.1f}x in time)" if gain else "")
+            groups.append((label, statistics.median(cold), statistics.median(warm)))
     if not groups:
         return [], y0
     hi = math.ceil(max(max(c, w) for _, c, w in groups))

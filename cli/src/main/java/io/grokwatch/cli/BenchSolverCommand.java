@@ -139,12 +139,14 @@ final class BenchSolverCommand implements Callable<Integer> {
         System.out.println("machine: " + kernels.describe());
         root.put("machine", kernels.describe());
         List<String> summary = new ArrayList<>();
+        ObjectNode medians = JsonFiles.object();
         for (int p : moduli) {
-            summary.add(modularAddition(p, t, root.putArray("p" + p)));
+            summary.add(modularAddition(p, t, root.putArray("p" + p), medians.putObject("p" + p)));
         }
         for (int m : tmsHidden) {
-            summary.add(tms(m, t, root.putArray("tms-m" + m)));
+            summary.add(tms(m, t, root.putArray("tms-m" + m), medians.putObject("tms-m" + m)));
         }
+        root.set("summary", medians);
         System.out.print(t.render());
         summary.forEach(System.out::println);
         System.out.println("max rel. eig diff: against the dense decomposition of the same kernel, or (marked ~) the "
@@ -155,7 +157,8 @@ final class BenchSolverCommand implements Callable<Integer> {
         return 0;
     }
 
-    private String modularAddition(int p, Table t, com.fasterxml.jackson.databind.node.ArrayNode json) {
+    private String modularAddition(int p, Table t, com.fasterxml.jackson.databind.node.ArrayNode json,
+                                   ObjectNode summary) {
         ModularAdditionTask task = ModularAdditionTask.create(new ModularAdditionTask.Config(p, width, 0.7, 0.05, 0.01,
                 trainEpochs + every * (checkpoints - 1), 0));
         List<Parameters> snapshots = new ArrayList<>();
@@ -240,11 +243,12 @@ final class BenchSolverCommand implements Callable<Integer> {
                 }
             }
         }
+        summarise(summary, coldMs, warmMs, paired, analysisCold, analysisWarm);
         return String.format("p=%d: whole-model solve median cold %.0f ms, warm %.0f ms, %s", p,
                 median(coldMs), median(warmMs), warmGain(paired)) + analysisSummary(analysisCold, analysisWarm, singleCold, singleWarm);
     }
 
-    private String tms(int m, Table t, com.fasterxml.jackson.databind.node.ArrayNode json) {
+    private String tms(int m, Table t, com.fasterxml.jackson.databind.node.ArrayNode json, ObjectNode summary) {
         int last = tmsEpochs + every * (checkpoints - 1);
         TmsTask task = TmsTask.create(new TmsTask.Config(50, m, 0.9, 0.8, 500, last, 1e-3, 0));
         List<Parameters> snapshots = new ArrayList<>();
@@ -340,6 +344,8 @@ final class BenchSolverCommand implements Callable<Integer> {
                 }
             }
         }
+        summarise(summary, coldMs, warmMs, paired, analysisCold, analysisWarm);
+        summary.put("dualGramMedianMs", median(gramMs));
         return String.format("tms m=%d: dual Gram median %.0f ms; solve median cold %.0f ms, warm %.0f ms, %s",
                 m, median(gramMs), median(coldMs), median(warmMs), warmGain(paired)) + analysisSummary(analysisCold, analysisWarm, singleCold, singleWarm);
     }
@@ -446,6 +452,26 @@ final class BenchSolverCommand implements Callable<Integer> {
                     median(warm) / median(singleWarm));
         }
         return s;
+    }
+
+    /**
+     * The summary line's figures for {@code --out}: medians, and the warm gains as {@link #warmGain} computes them (null
+     * without a warm solve or without analyses).
+     */
+    private static void summarise(ObjectNode s, List<Double> coldMs, List<Double> warmMs, List<double[]> paired,
+                                  List<Double> analysisCold, List<Double> analysisWarm) {
+        s.put("coldMedianMs", median(coldMs)).put("warmMedianMs", median(warmMs));
+        if (paired.isEmpty()) {
+            s.putNull("warmSpeedup").putNull("warmProductRatio");
+        } else {
+            s.put("warmSpeedup", ModularAdditionExperiment.median(paired.stream().mapToDouble(q -> q[0] / q[1])
+                    .toArray()));
+            s.put("warmProductRatio", ModularAdditionExperiment.median(paired.stream().mapToDouble(q -> q[2] / q[3])
+                    .toArray()));
+        }
+        if (!analysisCold.isEmpty()) {
+            s.put("analysisColdMedianMs", median(analysisCold)).put("analysisWarmMedianMs", median(analysisWarm));
+        }
     }
 
     /**

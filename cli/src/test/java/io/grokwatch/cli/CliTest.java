@@ -291,6 +291,26 @@ class CliTest {
             assertTrue(methods.containsAll(List.of("dense", "cold", "previous basis", "warm", "lobpcg cold",
                     "lobpcg warm", "analysis cold", "analysis warm")), c + ": " + methods);
         }
+        for (String c : List.of("p17", "tms-m4")) {
+            // The summary line's figures, for scripts: the warm speed-up is the median of per-checkpoint ratios.
+            JsonNode s = root.get("summary").get(c);
+            List<Double> ratios = new java.util.ArrayList<>();
+            JsonNode rows = root.get(c);
+            for (JsonNode warm : rows) {
+                if (warm.get("method").asText().equals("warm")) {
+                    for (JsonNode cold : rows) {
+                        if (cold.get("method").asText().equals("cold")
+                                && cold.get("checkpoint").equals(warm.get("checkpoint"))) {
+                            ratios.add(cold.get("products").asDouble() / warm.get("products").asDouble());
+                        }
+                    }
+                }
+            }
+            assertEquals(1, ratios.size(), c);
+            assertEquals(ratios.get(0), s.get("warmProductRatio").asDouble(), 1e-12, c);
+            assertTrue(s.get("warmSpeedup").asDouble() > 0 && s.get("coldMedianMs").asDouble() > 0
+                    && s.get("analysisWarmMedianMs").asDouble() > 0, s.toString());
+        }
         drawsTheBenchPicture(out, root);
     }
 
