@@ -33,12 +33,16 @@ public final class SpectrumSolver {
     /** Block steps a float32 solve may take before it reports what it reached (a float64 one stops at 2,000). */
     static final int FLOAT32_MAX_BLOCK_STEPS = 300;
     /**
-     * Block size of a solve with gap values. The vectors before the gap converge early; what is left is the top of a
-     * flat bulk, which a narrower block reaches with fewer products and a smaller basis to orthogonalise against
-     * (layer-1 kernels, 202-254 pairs at p = 101-127: 0.36-0.82 s in blocks of 16 against 0.87-1.30 s in blocks of
-     * 32, 25-30% fewer products).
+     * Block size of a layer kernel's solve ({@link #iterative(SymmetricOperator, int, int, int, Matrix, Precision)}).
+     * Its wanted spectrum runs past the first cliff into a flat bulk (top-k beyond 2(p-1) below p = 101, the gap value
+     * after it above): the vectors before the cliff converge early, and what is left, the top of that bulk, a narrower
+     * block reaches with fewer products and a smaller basis to orthogonalise against. Layer-1 kernels, measured per
+     * solve: 202-254 pairs at p = 101-127, 0.36-0.82 s in blocks of 16 against 0.87-1.30 s in blocks of 32 (25-30%
+     * fewer products); 200 pairs at p = 59, 0.39-0.44 s warm against 0.47-0.59 s (products 960-1,024 against
+     * 1,152-1,280), and at p = 97, 0.41 s against 0.55-0.63 s. (The whole-model kernel's products are dearer and
+     * its basis larger: at p = 113 blocks of 16 took 1.9 s warm against 1.5-2.0 s, so it keeps 32.)
      */
-    static final int GAP_VALUE_BLOCK = 16;
+    static final int LAYER_BLOCK = 16;
 
     private SpectrumSolver() {
     }
@@ -90,13 +94,15 @@ public final class SpectrumSolver {
 
     /** As {@link #iterative(SymmetricOperator, int, int, Matrix)}, with products in the given precision. */
     public static Solve iterative(SymmetricOperator op, int values, int vectors, Matrix warm, Precision precision) {
-        return iterative(op, values, vectors, Math.max(values, vectors), warm, precision);
+        int k = Math.min(op.size(), Math.max(values, vectors));
+        return solve(op, values, vectors, k, warm, precision, lanczosBlock(k));
     }
 
     /**
-     * As {@link #iterative(SymmetricOperator, int, int, Matrix)}, but only the leading {@code certified} eigenvalues
-     * (and every wanted vector) need the residual {@link #TOLERANCE}; the eigenvalues after them are read only in a
-     * gap ratio and need {@link #GAP_VALUE_TOLERANCE}, which bounds their relative error (block Lanczos only).
+     * A layer kernel's solve: as {@link #iterative(SymmetricOperator, int, int, Matrix)} in blocks of
+     * {@link #LAYER_BLOCK}, and only the leading {@code certified} eigenvalues (and every wanted vector) need the
+     * residual {@link #TOLERANCE}; the eigenvalues after them are read only in a gap ratio and need
+     * {@link #GAP_VALUE_TOLERANCE}, which bounds their relative error (block Lanczos only).
      */
     public static Solve iterative(SymmetricOperator op, int values, int vectors, int certified, Matrix warm) {
         return iterative(op, values, vectors, certified, warm, Precision.FLOAT64);
@@ -111,6 +117,12 @@ public final class SpectrumSolver {
      */
     public static Solve iterative(SymmetricOperator op, int values, int vectors, int certified, Matrix warm,
                                   Precision precision) {
+        int k = Math.min(op.size(), Math.max(values, vectors));
+        return solve(op, values, vectors, certified, warm, precision, Math.min(lanczosBlock(k), LAYER_BLOCK));
+    }
+
+    private static Solve solve(SymmetricOperator op, int values, int vectors, int certified, Matrix warm,
+                               Precision precision, int block) {
         long t0 = System.nanoTime();
         int n = op.size();
         int k = Math.min(n, Math.max(values, vectors));
@@ -120,7 +132,7 @@ public final class SpectrumSolver {
         double tolerance = single.isPresent() ? FLOAT32_TOLERANCE : TOLERANCE;
         BlockLanczos.Options lanczos = BlockLanczos.Options.DEFAULT.withTolerance(tolerance)
                 .withValueTolerance(Math.max(tolerance, GAP_VALUE_TOLERANCE))
-                .withBlockSize(exact < k ? Math.min(lanczosBlock(k), GAP_VALUE_BLOCK) : lanczosBlock(k));
+                .withBlockSize(block);
         if (single.isPresent()) {
             // Unit roundoff of float32: a kernel more ill-conditioned than p = 113's stops at its products' floor.
             lanczos = lanczos.withMaxBlockSteps(FLOAT32_MAX_BLOCK_STEPS).withProductRoundoff(0x1p-24);
