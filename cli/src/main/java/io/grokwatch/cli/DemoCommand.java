@@ -56,6 +56,11 @@ final class DemoCommand implements Callable<Integer> {
                     + "Default: ${DEFAULT-VALUE}.")
     io.grokwatch.analyzer.Backlog backlog = io.grokwatch.analyzer.Backlog.LATEST;
 
+    @Option(names = "--out", paramLabel = "FILE", description = "Also write the run's spectra, alerts and dead "
+            + "letters to this file as they arrive, one JSON object per line with \"kind\": spectrum, alert or "
+            + "deadLetter (for a notebook, or python3 docs/plot_latency.py).")
+    Path out;
+
     /** Epochs of the trainer's warm-up (0.4-0.7 s at p = 29 on two cores). */
     static final int TRAINER_WARM_UP_EPOCHS = 60;
 
@@ -99,7 +104,8 @@ final class DemoCommand implements Callable<Integer> {
              KafkaConsumer<String, byte[]> consumer = spectraConsumer(bootstrap, id, topics);
              io.grokwatch.observability.MetricsServer server = metricsOptions.start(metrics, analyzer);
              io.grokwatch.notify.WebhookDispatcher hooks = webhooks.start(bootstrap, topics, metrics.registry(),
-                     deliveries)) {
+                     deliveries);
+             RecordLog log = RecordLog.open(out)) {
             System.out.printf("broker %s, analyzer running (%.1f s); training run %s: %s, %d checkpoints%n", bootstrap,
                     (System.nanoTime() - started) / 1e9, id, publication.descriptor().task(), publication.checkpoints());
             if (!exitWhenDone) {
@@ -131,10 +137,14 @@ final class DemoCommand implements Callable<Integer> {
                     JsonNode value = JsonFiles.MAPPER.readTree(r.value());
                     if (r.topic().equals(topics.alerts())) {
                         narrator.alert(value);
+                        log.write("alert", value);
                     } else {
-                        narrator.accept(r.topic().equals(topics.spectra()), value);
+                        boolean spectrum = r.topic().equals(topics.spectra());
+                        narrator.accept(spectrum, value);
+                        log.write(spectrum ? "spectrum" : "deadLetter", value);
                     }
                 }
+                log.flush();
             }
             stopping.set(true);
             trainer.join(10_000);
@@ -151,6 +161,54 @@ final class DemoCommand implements Callable<Integer> {
         }
         narrator.summary();
         return narrator.failed() ? 1 : 0;
+    }
+
+    /** {@code --out}: the records the demo narrates, as JSON lines; does nothing without a file. */
+    static final class RecordLog implements AutoCloseable {
+        private final java.io.BufferedWriter writer;
+
+        private RecordLog(java.io.BufferedWriter writer) {
+            this.writer = writer;
+        }
+
+        static RecordLog open(Path file) throws java.io.IOException {
+            if (file == null) {
+                return new RecordLog(null);
+            }
+            Path parent = file.toAbsolutePath().getParent();
+            if (parent != null) {
+                java.nio.file.Files.createDirectories(parent);
+            }
+            return new RecordLog(java.nio.file.Files.newBufferedWriter(file));
+        }
+
+        void write(String kind, JsonNode value) throws java.io.IOException {
+            if (writer == null) {
+                return;
+            }
+            com.fasterxml.jackson.databind.node.ObjectNode line = JsonFiles.MAPPER.createObjectNode();
+            line.put("kind", kind);
+            if (value instanceof com.fasterxml.jackson.databind.node.ObjectNode o) {
+                line.setAll(o);
+            } else {
+                line.set("value", value);
+            }
+            writer.write(JsonFiles.MAPPER.writeValueAsString(line));
+            writer.newLine();
+        }
+
+        void flush() throws java.io.IOException {
+            if (writer != null) {
+                writer.flush();
+            }
+        }
+
+        @Override
+        public void close() throws java.io.IOException {
+            if (writer != null) {
+                writer.close();
+            }
+        }
     }
 
     private static KafkaConsumer<String, byte[]> spectraConsumer(String bootstrap, String runId, Topics topics) {

@@ -57,7 +57,8 @@ class WebhookDemoIT {
             System.setOut(new PrintStream(new Tee(original, captured), true, StandardCharsets.UTF_8));
             code = Main.commandLine().execute("demo", "--exit-when-done", "--data-dir", dir.toString(),
                     "--metrics-port", "-1", "--epochs", "110", "--run-id", "hooked",
-                    "--webhook-url", "http://" + receiver + "/alerts?token=t", "--webhook-secret", "demo-secret");
+                    "--webhook-url", "http://" + receiver + "/alerts?token=t", "--webhook-secret", "demo-secret",
+                    "--out", dir.resolve("records").resolve("hooked.jsonl").toString());
         } finally {
             System.setOut(original);
             server.stop(0);
@@ -95,6 +96,37 @@ class WebhookDemoIT {
         }).collect(Collectors.toSet());
         long narrated = console.lines().filter(l -> l.startsWith(">>> ALERT ")).count();
         assertEquals(narrated, keys.size(), "every alert the demo narrated was delivered: " + console);
+
+        // --out: every narrated spectrum and alert, as JSON lines, in the order they arrived.
+        List<JsonNode> records = new java.util.ArrayList<>();
+        for (String line : java.nio.file.Files.readAllLines(dir.resolve("records").resolve("hooked.jsonl"))) {
+            records.add(JsonFiles.MAPPER.readTree(line));
+        }
+        List<JsonNode> spectra = records.stream().filter(r -> r.get("kind").asText().equals("spectrum")).toList();
+        assertEquals(console.lines().filter(l -> l.startsWith("epoch ")).count(), spectra.size(), console);
+        long previousEpoch = -1;
+        for (JsonNode s : spectra) {
+            assertEquals("hooked", s.get("runId").asText());
+            assertTrue(s.get("epoch").asLong() > previousEpoch, s.toString());
+            previousEpoch = s.get("epoch").asLong();
+            assertTrue(s.get("timings").get("producedToResultSeconds").asDouble() >= 0, s.toString());
+        }
+        Set<String> logged = records.stream().filter(r -> r.get("kind").asText().equals("alert"))
+                .map(r -> r.get("type").asText()).collect(Collectors.toSet());
+        assertEquals(types, logged);
+
+        // The README's latency picture reads that file: one line through every spectrum of the run.
+        Path script = Path.of("..", "docs", "plot_latency.py");
+        Path svg = dir.resolve("latency.svg");
+        Process python = new ProcessBuilder("python3", script.toString(), svg.toString(),
+                "demo=" + dir.resolve("records").resolve("hooked.jsonl")).redirectErrorStream(true).start();
+        String log = new String(python.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, python.waitFor(), log);
+        String drawn = java.nio.file.Files.readString(svg);
+        java.util.regex.Matcher line = java.util.regex.Pattern.compile("<polyline [^>]*points=\"([^\"]*)\"")
+                .matcher(drawn);
+        assertTrue(line.find(), drawn);
+        assertEquals(spectra.size(), line.group(1).trim().split(" ").length, drawn);
     }
 
     /** Writes to the console and to a buffer. */
