@@ -56,6 +56,8 @@ final class DemoCommand implements Callable<Integer> {
                     + "Default: ${DEFAULT-VALUE}.")
     io.grokwatch.analyzer.Backlog backlog = io.grokwatch.analyzer.Backlog.LATEST;
 
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
     @Option(names = "--out", paramLabel = "FILE", description = "Also write the run's spectra, alerts and dead "
             + "letters to this file as they arrive, one JSON object per line with \"kind\": spectrum, alert or "
             + "deadLetter (for a notebook, or python3 docs/plot_latency.py).")
@@ -69,6 +71,13 @@ final class DemoCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         String id = runId != null ? runId : task.defaultRunId();
         webhooks.config(); // a bad --webhook-url fails before the broker starts
+        RecordLog log; // and so does an --out that cannot be written
+        try {
+            log = RecordLog.open(out);
+        } catch (java.io.IOException e) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--out: cannot write " + out + " ("
+                    + e.getClass().getSimpleName() + ": " + e.getMessage() + ")");
+        }
         TrainingPublication publication = new TrainingPublication(task, id);
         // The trainer shares this JVM (and its cores) with the broker and the analyzer: it compiles its training
         // step while they start rather than next to the first checkpoints' analyses.
@@ -96,7 +105,8 @@ final class DemoCommand implements Callable<Integer> {
         io.grokwatch.trainer.TrainerMetrics trainerMetrics = metricsOptions.trainerMetrics(metrics.registry());
         WebhookOptions.Narration deliveries = new WebhookOptions.Narration();
         AtomicBoolean stopping = new AtomicBoolean();
-        try (EmbeddedKafka ownedBroker = broker;
+        try (RecordLog records = log;
+             EmbeddedKafka ownedBroker = broker;
              AnalyzerService analyzer = AnalyzerService.start(new AnalyzerService.Config(bootstrap,
                      AnalyzerService.Config.DEFAULT_APPLICATION_ID, dataDir.resolve("analyzer-state"), topics,
                      broker != null ? 1 : 4, broker != null, Runtime.getRuntime().availableProcessors(), backlog),
@@ -104,8 +114,7 @@ final class DemoCommand implements Callable<Integer> {
              KafkaConsumer<String, byte[]> consumer = spectraConsumer(bootstrap, id, topics);
              io.grokwatch.observability.MetricsServer server = metricsOptions.start(metrics, analyzer);
              io.grokwatch.notify.WebhookDispatcher hooks = webhooks.start(bootstrap, topics, metrics.registry(),
-                     deliveries);
-             RecordLog log = RecordLog.open(out)) {
+                     deliveries)) {
             System.out.printf("broker %s, analyzer running (%.1f s); training run %s: %s, %d checkpoints%n", bootstrap,
                     (System.nanoTime() - started) / 1e9, id, publication.descriptor().task(), publication.checkpoints());
             if (!exitWhenDone) {
@@ -137,14 +146,14 @@ final class DemoCommand implements Callable<Integer> {
                     JsonNode value = JsonFiles.MAPPER.readTree(r.value());
                     if (r.topic().equals(topics.alerts())) {
                         narrator.alert(value);
-                        log.write("alert", value);
+                        records.write("alert", value);
                     } else {
                         boolean spectrum = r.topic().equals(topics.spectra());
                         narrator.accept(spectrum, value);
-                        log.write(spectrum ? "spectrum" : "deadLetter", value);
+                        records.write(spectrum ? "spectrum" : "deadLetter", value);
                     }
                 }
-                log.flush();
+                records.flush();
             }
             stopping.set(true);
             trainer.join(10_000);

@@ -71,6 +71,16 @@ class CliTest {
     }
 
     @Test
+    void aDemoOutputFileThatCannotBeWrittenIsRefusedBeforeTheBrokerStarts() throws Exception {
+        Path file = Files.writeString(dir.resolve("not-a-directory"), "");
+        Run r = run("demo", "--data-dir", dir.resolve("demo").toString(), "--metrics-port", "-1", "--out",
+                file.resolve("run.jsonl").toString());
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("--out: cannot write") && r.err().contains("run.jsonl"), r.err());
+        assertFalse(Files.exists(dir.resolve("demo")), "nothing started");
+    }
+
+    @Test
     void entkOnANumpyReferenceCheckpointMatchesNumpyToOneInAMillion() throws Exception {
         Path model = resource("ma_p29_seed0_epoch100.model.json");
         Path ckpt = resource("ma_p29_seed0_epoch100.safetensors");
