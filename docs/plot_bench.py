@@ -7,6 +7,8 @@ certifying its residuals needs, and the count a warm solve 3x cheaper than the c
 """
 import json, math, statistics, sys
 
+import svgpage
+
 W, PAD_L, PAD_R, ROW, GROUP_GAP, PANEL_GAP = 900, 190, 40, 15, 12, 46
 METHODS = [("dense", "dense (LAPACK)", "#7f7f7f"), ("cold", "Lanczos cold", "#1f77b4"),
            ("warm", "Lanczos warm", "#ff7f0e"), ("analysis cold", "analysis cold", "#9ecae1"),
@@ -128,10 +130,7 @@ def main():
     body += more
     machine = d.get("machine", "").split(" (")[0]
     body.append(f'<text x="10" y="{y + 10}" font-size="11" fill="#555">grokwatch bench solver on {machine}</text>')
-    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{y + 20}" '
-           f'font-family="Helvetica, Arial, sans-serif"><rect width="100%" height="100%" fill="white"/>'
-           + "\n".join(body) + "</svg>\n")
-    open(sys.argv[2], "w").write(svg)
+    svgpage.write(sys.argv[2], W, y + 20, body)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,8 @@ end-of-second-cliff gap.
 """
 import json, math, sys
 
+import svgpage
+
 W, H, PAD_L, PAD_R, PAD_T, PAD_B, GAP = 880, 190, 62, 150, 26, 34, 18
 COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"]
 
@@ -72,10 +74,7 @@ def main():
     body.append(f'<text x="{PAD_L}" y="{total - 8}" font-size="11" fill="#555">epoch (dashed line: test accuracy '
                 f'first >= 0.5); modular addition p={p}, H={d["config"]["width"]}, alpha={d["config"]["alpha"]}, '
                 f'seed {d["config"]["seed"]}</text>')
-    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{total}" '
-           f'font-family="Helvetica, Arial, sans-serif"><rect width="100%" height="100%" fill="white"/>'
-           + "\n".join(body) + "</svg>\n")
-    open(sys.argv[2], "w").write(svg)
+    svgpage.write(sys.argv[2], W, total, body)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,8 @@ checkpoint over the time between checkpoints, summed over the runs it serves), w
 """
 import json, math, sys
 
+import svgpage
+
 W, H, PAD_L, PAD_R, PAD_T, PAD_B, GAP = 900, 210, 62, 250, 26, 34, 18
 COLORS = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"]
 
@@ -87,10 +89,7 @@ def main():
     total = 2 * (H + GAP) + 24
     body.append(f'<text x="{PAD_L}" y="{total - 8}" font-size="11" fill="#555">epoch of the checkpoint; from '
                 f'grokwatch demo --out (every checkpoint analysed: --backlog all)</text>')
-    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{total}" '
-           f'font-family="Helvetica, Arial, sans-serif"><rect width="100%" height="100%" fill="white"/>'
-           + "\n".join(body) + "</svg>\n")
-    open(sys.argv[1], "w").write(svg)
+    svgpage.write(sys.argv[1], W, total, body)
 
 
 if __name__ == "__main__":

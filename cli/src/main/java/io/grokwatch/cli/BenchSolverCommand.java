@@ -455,19 +455,17 @@ final class BenchSolverCommand implements Callable<Integer> {
     }
 
     /**
-     * The summary line's figures for {@code --out}: medians, and the warm gains as {@link #warmGain} computes them (null
-     * without a warm solve or without analyses).
+     * The summary line's figures for {@code --out}: medians, and the {@link WarmGain} (null without a warm solve; the
+     * analysis medians only with analyses).
      */
     private static void summarise(ObjectNode s, List<Double> coldMs, List<Double> warmMs, List<double[]> paired,
                                   List<Double> analysisCold, List<Double> analysisWarm) {
         s.put("coldMedianMs", median(coldMs)).put("warmMedianMs", median(warmMs));
-        if (paired.isEmpty()) {
+        WarmGain gain = WarmGain.of(paired);
+        if (gain == null) {
             s.putNull("warmSpeedup").putNull("warmProductRatio");
         } else {
-            s.put("warmSpeedup", ModularAdditionExperiment.median(paired.stream().mapToDouble(q -> q[0] / q[1])
-                    .toArray()));
-            s.put("warmProductRatio", ModularAdditionExperiment.median(paired.stream().mapToDouble(q -> q[2] / q[3])
-                    .toArray()));
+            s.put("warmSpeedup", gain.time()).put("warmProductRatio", gain.products());
         }
         if (!analysisCold.isEmpty()) {
             s.put("analysisColdMedianMs", median(analysisCold)).put("analysisWarmMedianMs", median(analysisWarm));
@@ -479,14 +477,22 @@ final class BenchSolverCommand implements Callable<Integer> {
      * JIT's warm-up, so the ratio of the two medians would flatter the warm start): the median of the per-checkpoint
      * time ratios, and of the operator-product ratios, which do not depend on the machine's noise.
      */
-    static String warmGain(List<double[]> paired) {
-        if (paired.isEmpty()) {
-            return "no warm solves";
+    record WarmGain(double time, double products) {
+        /** @param paired per checkpoint: cold ms, warm ms, cold products, warm products; null when empty */
+        static WarmGain of(List<double[]> paired) {
+            if (paired.isEmpty()) {
+                return null;
+            }
+            double[] time = paired.stream().mapToDouble(q -> q[0] / q[1]).toArray();
+            double[] products = paired.stream().mapToDouble(q -> q[2] / q[3]).toArray();
+            return new WarmGain(ModularAdditionExperiment.median(time), ModularAdditionExperiment.median(products));
         }
-        double[] time = paired.stream().mapToDouble(q -> q[0] / q[1]).toArray();
-        double[] products = paired.stream().mapToDouble(q -> q[2] / q[3]).toArray();
-        return String.format("warm speed-up %.1fx on the same checkpoints (operator products %.2fx)",
-                ModularAdditionExperiment.median(time), ModularAdditionExperiment.median(products));
+    }
+
+    static String warmGain(List<double[]> paired) {
+        WarmGain gain = WarmGain.of(paired);
+        return gain == null ? "no warm solves" : String.format(
+                "warm speed-up %.1fx on the same checkpoints (operator products %.2fx)", gain.time(), gain.products());
     }
 
     private static double median(List<Double> values) {
