@@ -55,14 +55,16 @@ final class BenchSolverCommand implements Callable<Integer> {
     List<Integer> moduli = new ArrayList<>(List.of(29, 59, 113));
     @Option(names = "--width", description = "Hidden width. Default: ${DEFAULT-VALUE}.")
     int width = 512;
-    @Option(names = "--train-epochs", description = "Modular addition: epochs before the first timed checkpoint. "
-            + "Default: ${DEFAULT-VALUE}.")
-    int trainEpochs = 60;
+    @Option(names = "--train-epochs", split = ",", description = "Modular addition: epochs before the first timed "
+            + "checkpoint; several values time several windows of --checkpoints consecutive checkpoints through one "
+            + "run (e.g. 60,300,1500: onset, memorised, generalised), each a case of its own. Default: ${DEFAULT-VALUE}.")
+    List<Integer> trainEpochs = new ArrayList<>(List.of(60));
     @Option(names = "--tms-hidden", split = ",", description = "TMS hidden sizes m. "
             + "Default: ${DEFAULT-VALUE}.")
     List<Integer> tmsHidden = new ArrayList<>(List.of(10, 40));
-    @Option(names = "--tms-epochs", description = "TMS: epochs before the first timed checkpoint. Default: ${DEFAULT-VALUE}.")
-    int tmsEpochs = 1000;
+    @Option(names = "--tms-epochs", split = ",", description = "TMS: epochs before the first timed checkpoint; several "
+            + "values time several windows, as --train-epochs. Default: ${DEFAULT-VALUE}.")
+    List<Integer> tmsEpochs = new ArrayList<>(List.of(1000));
     @Option(names = "--every", description = "Epochs between consecutive checkpoints. Default: ${DEFAULT-VALUE}.")
     int every = 1;
     @Option(names = "--checkpoints", description = "Consecutive checkpoints timed (the first only cold). Default: ${DEFAULT-VALUE}.")
@@ -103,15 +105,24 @@ final class BenchSolverCommand implements Callable<Integer> {
     @Option(names = "--lobpcg", negatable = true, description = "Also time LOBPCG (the solver block Lanczos replaced; "
             + "slow above p = 59). Default: ${DEFAULT-VALUE}.")
     boolean lobpcg = false;
-    @Option(names = "--out", description = "Optional JSON file with every measurement.")
+    @Option(names = "--out", description = "Optional JSON file with every measurement: one array of rows per case "
+            + "(p113, tms-m40; with several windows p113-epoch300), and summary.<case> with firstEpoch, the cold and "
+            + "warm medians, warmSpeedup, warmProductRatio and previousBasisMedianResidual (how far the warm start "
+            + "was). docs/plot_bench.py and docs/plot_warm.py draw it.")
     Path out;
 
     @Override
     public Integer call() throws java.io.IOException {
-        if (checkpoints < 2 || every < 1 || trainEpochs < 0 || tmsEpochs < 0) {
-            throw new IllegalArgumentException("--checkpoints must be >= 2, --every >= 1, --train-epochs and "
-                    + "--tms-epochs >= 0");
+        if (checkpoints < 2 || every < 1) {
+            throw new IllegalArgumentException("--checkpoints must be >= 2 and --every >= 1");
         }
+        if (trainEpochs.isEmpty() || tmsEpochs.isEmpty() || trainEpochs.stream().anyMatch(e -> e < 0)
+                || tmsEpochs.stream().anyMatch(e -> e < 0)) {
+            throw new IllegalArgumentException("--train-epochs and --tms-epochs must be one or more epochs >= 0, got "
+                    + trainEpochs + " and " + tmsEpochs);
+        }
+        trainEpochs = trainEpochs.stream().distinct().sorted().toList();
+        tmsEpochs = tmsEpochs.stream().distinct().sorted().toList();
         if (warmUp < 0) {
             throw new IllegalArgumentException("--warm-up must be >= 0, got " + warmUp);
         }
@@ -137,14 +148,14 @@ final class BenchSolverCommand implements Callable<Integer> {
         // Timings depend on the BLAS kernels as much as on the code: say which ones ran.
         io.grokwatch.linalg.BlasKernels kernels = io.grokwatch.linalg.BlasKernels.current();
         System.out.println("machine: " + kernels.describe());
-        root.put("machine", kernels.describe());
+        root.put("machine", kernels.describe()).put("tolerance", tolerance);
         List<String> summary = new ArrayList<>();
         ObjectNode medians = JsonFiles.object();
         for (int p : moduli) {
-            summary.add(modularAddition(p, t, root.putArray("p" + p), medians.putObject("p" + p)));
+            summary.addAll(modularAddition(p, t, root, medians));
         }
         for (int m : tmsHidden) {
-            summary.add(tms(m, t, root.putArray("tms-m" + m), medians.putObject("tms-m" + m)));
+            summary.addAll(tms(m, t, root, medians));
         }
         root.set("summary", medians);
         System.out.print(t.render());
@@ -157,24 +168,44 @@ final class BenchSolverCommand implements Callable<Integer> {
         return 0;
     }
 
-    private String modularAddition(int p, Table t, com.fasterxml.jackson.databind.node.ArrayNode json,
-                                   ObjectNode summary) {
+    /**
+     * One run per modulus, trained once to the end of the last window; each window of consecutive checkpoints is a
+     * case of its own.
+     */
+    private List<String> modularAddition(int p, Table t, ObjectNode root, ObjectNode medians) {
+        int last = windowEnd(trainEpochs.get(trainEpochs.size() - 1));
         ModularAdditionTask task = ModularAdditionTask.create(new ModularAdditionTask.Config(p, width, 0.7, 0.05, 0.01,
-                trainEpochs + every * (checkpoints - 1), 0));
-        List<Parameters> snapshots = new ArrayList<>();
-        int last = trainEpochs + every * (checkpoints - 1);
+                last, 0));
+        Map<Integer, Parameters> snapshots = new java.util.TreeMap<>();
         try (ProgressBar bar = new ProgressBar("training p=" + p, last)) {
             task.run(1, (epoch, step, params, metrics) -> {
                 bar.update(epoch, "");
-                if (epoch >= trainEpochs && (epoch - trainEpochs) % every == 0) {
-                    snapshots.add(params.copy());
+                if (inWindow(epoch, trainEpochs)) {
+                    snapshots.put(epoch, params.copy());
                 }
                 return true;
             });
         }
+        List<String> lines = new ArrayList<>();
+        int threads = Runtime.getRuntime().availableProcessors();
+        try (ModularAdditionAnalyzer analyzer = new ModularAdditionAnalyzer(p, topK, true);
+             ModularAdditionAnalyzer single = new ModularAdditionAnalyzer(p, topK, true, threads, Precision.FLOAT32)) {
+            for (int start : trainEpochs) {
+                String key = caseKey("p" + p, start, trainEpochs);
+                lines.add(modularAdditionWindow(p, caseName("p=" + p, start, trainEpochs), task,
+                        window(snapshots, start), start, start == trainEpochs.get(0), analyzer, single, t,
+                        root.putArray(key), medians.putObject(key)));
+            }
+        }
+        return lines;
+    }
+
+    private String modularAdditionWindow(int p, String name, ModularAdditionTask task, List<Parameters> snapshots,
+                                         int firstEpoch, boolean firstWindow, ModularAdditionAnalyzer analyzer,
+                                         ModularAdditionAnalyzer single, Table t,
+                                         com.fasterxml.jackson.databind.node.ArrayNode json, ObjectNode summary) {
         Matrix probes = ModularAddition.inputs(p);
         int k = Math.max(topK, Cliffs.modularAddition(p).second().last() + 2);
-        String name = "p=" + p;
         List<Double> warmMs = new ArrayList<>();
         List<Double> coldMs = new ArrayList<>();
         List<double[]> paired = new ArrayList<>();
@@ -185,18 +216,18 @@ final class BenchSolverCommand implements Callable<Integer> {
         Map<String, Matrix> previousSingle = null;
         List<Double> singleCold = new ArrayList<>();
         List<Double> singleWarm = new ArrayList<>();
-        int threads = Runtime.getRuntime().availableProcessors();
-        try (ModularAdditionAnalyzer analyzer = new ModularAdditionAnalyzer(p, topK, true);
-             ModularAdditionAnalyzer single = new ModularAdditionAnalyzer(p, topK, true, threads, Precision.FLOAT32)) {
+        {
             Network first = new Network(task.description(), snapshots.get(0));
-            warmUp(name, new Entk(first, probes).classMeanOperator(Entk.ALL).orElseThrow(), k,
-                    () -> analyzer.analyze(first, analyzer.analyze(first).bases()));
+            if (firstWindow) {
+                warmUp(name, new Entk(first, probes).classMeanOperator(Entk.ALL).orElseThrow(), k,
+                        () -> analyzer.analyze(first, analyzer.analyze(first).bases()));
+            }
             for (int c = 0; c < snapshots.size(); c++) {
                 Network net = new Network(task.description(), snapshots.get(c));
                 Entk entk = new Entk(net, probes);
                 SymmetricOperator op = entk.classMeanOperator(Entk.ALL).orElseThrow();
                 int n = op.size();
-                String label = "epoch " + (trainEpochs + c * every);
+                String label = "epoch " + (firstEpoch + c * every);
                 double[] reference = null;
                 if (n <= denseMaxSide) {
                     Matrix kk = entk.classMean(Entk.ALL);
@@ -243,29 +274,41 @@ final class BenchSolverCommand implements Callable<Integer> {
                 }
             }
         }
-        summarise(summary, coldMs, warmMs, paired, analysisCold, analysisWarm);
-        return String.format("p=%d: whole-model solve median cold %.0f ms, warm %.0f ms, %s", p,
+        summarise(summary, firstEpoch, coldMs, warmMs, paired, analysisCold, analysisWarm);
+        return String.format("%s: whole-model solve median cold %.0f ms, warm %.0f ms, %s", name,
                 median(coldMs), median(warmMs), warmGain(paired)) + analysisSummary(analysisCold, analysisWarm, singleCold, singleWarm);
     }
 
-    private String tms(int m, Table t, com.fasterxml.jackson.databind.node.ArrayNode json, ObjectNode summary) {
-        int last = tmsEpochs + every * (checkpoints - 1);
+    /** One TMS run per hidden size, trained once to the end of the last window; each window is a case. */
+    private List<String> tms(int m, Table t, ObjectNode root, ObjectNode medians) {
+        int last = windowEnd(tmsEpochs.get(tmsEpochs.size() - 1));
         TmsTask task = TmsTask.create(new TmsTask.Config(50, m, 0.9, 0.8, 500, last, 1e-3, 0));
-        List<Parameters> snapshots = new ArrayList<>();
+        Map<Integer, Parameters> snapshots = new java.util.TreeMap<>();
         try (ProgressBar bar = new ProgressBar("training tms m=" + m, last)) {
             task.run(1, (epoch, step, params, metrics) -> {
                 if (epoch % 50 == 0 || epoch == last) {
                     bar.update(epoch, "");
                 }
-                if (epoch >= tmsEpochs && (epoch - tmsEpochs) % every == 0) {
-                    snapshots.add(params.copy());
+                if (inWindow(epoch, tmsEpochs)) {
+                    snapshots.put(epoch, params.copy());
                 }
                 return true;
             });
         }
+        List<String> lines = new ArrayList<>();
+        for (int start : tmsEpochs) {
+            String key = caseKey("tms-m" + m, start, tmsEpochs);
+            lines.add(tmsWindow(caseName("tms m=" + m, start, tmsEpochs), task, window(snapshots, start), start,
+                    start == tmsEpochs.get(0), t, root.putArray(key), medians.putObject(key)));
+        }
+        return lines;
+    }
+
+    private String tmsWindow(String name, TmsTask task, List<Parameters> snapshots, int firstEpoch,
+                             boolean firstWindow,
+                             Table t, com.fasterxml.jackson.databind.node.ArrayNode json, ObjectNode summary) {
         double[] scale = Entk.importanceScale(task.importances(), 0.33);
         int k = RunDescriptors.TMS_TOP_K;
-        String name = "tms m=" + m;
         List<Double> warmMs = new ArrayList<>();
         List<Double> coldMs = new ArrayList<>();
         List<double[]> paired = new ArrayList<>();
@@ -280,9 +323,11 @@ final class BenchSolverCommand implements Callable<Integer> {
         Network first = new Network(task.description(), snapshots.get(0));
         Matrix firstGram = new Entk(first, task.dataset()).dualGram(Entk.ALL, scale);
         KernelSpectra.Options analysed = new KernelSpectra.Options(io.grokwatch.entk.KernelKind.FLATTENED, k, scale, 0);
-        warmUp(name, SymmetricOperator.of(firstGram), Math.min(k, firstGram.rows() / 4), () -> KernelSpectra.analyze(
-                first, task.dataset(), java.util.Optional.empty(), analysed, bases(KernelSpectra.analyze(first,
-                        task.dataset(), java.util.Optional.empty(), analysed, Map.of(), false)), false));
+        if (firstWindow) {
+            warmUp(name, SymmetricOperator.of(firstGram), Math.min(k, firstGram.rows() / 4), () -> KernelSpectra.analyze(
+                    first, task.dataset(), java.util.Optional.empty(), analysed, bases(KernelSpectra.analyze(first,
+                            task.dataset(), java.util.Optional.empty(), analysed, Map.of(), false)), false));
+        }
         for (int c = 0; c < snapshots.size(); c++) {
             Entk entk = new Entk(new Network(task.description(), snapshots.get(c)), task.dataset());
             Measured<Matrix> gram = measure(() -> entk.dualGram(Entk.ALL, scale));
@@ -290,7 +335,7 @@ final class BenchSolverCommand implements Callable<Integer> {
             Matrix g = gram.value;
             int n = g.rows();
             int kk = Math.min(k, n / 4);
-            String label = "epoch " + (tmsEpochs + c * every);
+            String label = "epoch " + (firstEpoch + c * every);
             row(t, json, name, n, kk, label, "dual Gram", gram, 0, Double.NaN, Double.NaN);
             Measured<Eigenpairs> d = measure(() -> SymmetricEigen.top(g, kk, kk));
             row(t, json, name, n, kk, label, "dense", d, 0, SymmetricEigen.residual(g, d.value.values(),
@@ -344,10 +389,10 @@ final class BenchSolverCommand implements Callable<Integer> {
                 }
             }
         }
-        summarise(summary, coldMs, warmMs, paired, analysisCold, analysisWarm);
+        summarise(summary, firstEpoch, coldMs, warmMs, paired, analysisCold, analysisWarm);
         summary.put("dualGramMedianMs", median(gramMs));
-        return String.format("tms m=%d: dual Gram median %.0f ms; solve median cold %.0f ms, warm %.0f ms, %s",
-                m, median(gramMs), median(coldMs), median(warmMs), warmGain(paired)) + analysisSummary(analysisCold, analysisWarm, singleCold, singleWarm);
+        return String.format("%s: dual Gram median %.0f ms; solve median cold %.0f ms, warm %.0f ms, %s",
+                name, median(gramMs), median(coldMs), median(warmMs), warmGain(paired)) + analysisSummary(analysisCold, analysisWarm, singleCold, singleWarm);
     }
 
     /**
@@ -377,7 +422,7 @@ final class BenchSolverCommand implements Callable<Integer> {
                 Measured<TopEigenSolver.Solution> warm = measure(() -> BlockLanczos.solve(op, k, start, lo));
                 warmMs.add(warm.seconds * 1e3);
                 paired.add(new double[] {cold.seconds, warm.seconds, cold.value.report().products(),
-                        warm.value.report().products()});
+                        warm.value.report().products(), rr.value.medianResidual()});
                 solveRow(t, json, name, n, k, label, warm.value.report().fellBack() ? "warm->cold" : "warm", warm,
                         reference);
                 next = warm.value.basis();
@@ -398,6 +443,32 @@ final class BenchSolverCommand implements Callable<Integer> {
             }
         }
         return next;
+    }
+
+    /** Last epoch of the window of consecutive checkpoints that starts at {@code start}. */
+    private int windowEnd(int start) {
+        return start + every * (checkpoints - 1);
+    }
+
+    private boolean inWindow(int epoch, List<Integer> starts) {
+        return starts.stream().anyMatch(s -> epoch >= s && epoch <= windowEnd(s) && (epoch - s) % every == 0);
+    }
+
+    private List<Parameters> window(Map<Integer, Parameters> snapshots, int start) {
+        List<Parameters> w = new ArrayList<>();
+        for (int c = 0; c < checkpoints; c++) {
+            w.add(snapshots.get(start + c * every));
+        }
+        return w;
+    }
+
+    /** The JSON key of a case: the run's alone with one window (as before windows), else suffixed with the start. */
+    private static String caseKey(String run, int start, List<Integer> starts) {
+        return starts.size() == 1 ? run : run + "-epoch" + start;
+    }
+
+    private static String caseName(String run, int start, List<Integer> starts) {
+        return starts.size() == 1 ? run : run + " @" + start;
     }
 
     private BlockLanczos.Options lanczosOptions(int k) {
@@ -458,14 +529,15 @@ final class BenchSolverCommand implements Callable<Integer> {
      * The summary line's figures for {@code --out}: medians, and the {@link WarmGain} (null without a warm solve; the
      * analysis medians only with analyses).
      */
-    private static void summarise(ObjectNode s, List<Double> coldMs, List<Double> warmMs, List<double[]> paired,
-                                  List<Double> analysisCold, List<Double> analysisWarm) {
-        s.put("coldMedianMs", median(coldMs)).put("warmMedianMs", median(warmMs));
+    private static void summarise(ObjectNode s, int firstEpoch, List<Double> coldMs, List<Double> warmMs,
+                                  List<double[]> paired, List<Double> analysisCold, List<Double> analysisWarm) {
+        s.put("firstEpoch", firstEpoch).put("coldMedianMs", median(coldMs)).put("warmMedianMs", median(warmMs));
         WarmGain gain = WarmGain.of(paired);
         if (gain == null) {
-            s.putNull("warmSpeedup").putNull("warmProductRatio");
+            s.putNull("warmSpeedup").putNull("warmProductRatio").putNull("previousBasisMedianResidual");
         } else {
-            s.put("warmSpeedup", gain.time()).put("warmProductRatio", gain.products());
+            s.put("warmSpeedup", gain.time()).put("warmProductRatio", gain.products())
+                    .put("previousBasisMedianResidual", gain.startResidual());
         }
         if (!analysisCold.isEmpty()) {
             s.put("analysisColdMedianMs", median(analysisCold)).put("analysisWarmMedianMs", median(analysisWarm));
@@ -477,22 +549,29 @@ final class BenchSolverCommand implements Callable<Integer> {
      * JIT's warm-up, so the ratio of the two medians would flatter the warm start): the median of the per-checkpoint
      * time ratios, and of the operator-product ratios, which do not depend on the machine's noise.
      */
-    record WarmGain(double time, double products) {
-        /** @param paired per checkpoint: cold ms, warm ms, cold products, warm products; null when empty */
+    record WarmGain(double time, double products, double startResidual) {
+        /**
+         * @param paired per checkpoint: cold ms, warm ms, cold products, warm products, and the median residual of
+         *               the previous basis's Ritz pairs on this checkpoint's kernel (how far the warm start is from
+         *               the answer); null when empty
+         */
         static WarmGain of(List<double[]> paired) {
             if (paired.isEmpty()) {
                 return null;
             }
             double[] time = paired.stream().mapToDouble(q -> q[0] / q[1]).toArray();
             double[] products = paired.stream().mapToDouble(q -> q[2] / q[3]).toArray();
-            return new WarmGain(ModularAdditionExperiment.median(time), ModularAdditionExperiment.median(products));
+            double[] start = paired.stream().mapToDouble(q -> q[4]).toArray();
+            return new WarmGain(ModularAdditionExperiment.median(time), ModularAdditionExperiment.median(products),
+                    ModularAdditionExperiment.median(start));
         }
     }
 
     static String warmGain(List<double[]> paired) {
         WarmGain gain = WarmGain.of(paired);
         return gain == null ? "no warm solves" : String.format(
-                "warm speed-up %.1fx on the same checkpoints (operator products %.2fx)", gain.time(), gain.products());
+                "warm speed-up %.1fx on the same checkpoints (operator products %.2fx; previous basis's median "
+                        + "residual %.1e)", gain.time(), gain.products(), gain.startResidual());
     }
 
     private static double median(List<Double> values) {

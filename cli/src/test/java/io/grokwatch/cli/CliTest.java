@@ -17,6 +17,7 @@ import java.util.List;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The commands end to end, in process: options, JSON fields, one-line errors. */
@@ -267,6 +268,70 @@ class CliTest {
         Run r = run("bench", "solver", "--p", "17", "--warm-up", "-1");
         assertNotEquals(0, r.code());
         assertTrue(r.err().contains("--warm-up must be >= 0"), r.err());
+    }
+
+    @Test
+    void benchSolverRefusesANegativeWindowStart() {
+        Run r = run("bench", "solver", "--p", "17", "--train-epochs", "5,-1");
+        assertNotEquals(0, r.code());
+        assertTrue(r.err().contains("--train-epochs and --tms-epochs must be one or more epochs >= 0"), r.err());
+    }
+
+    @Test
+    void benchSolverTimesSeveralWindowsOfOneRunAndDrawsTheWarmGainAgainstTheStart() throws Exception {
+        Path out = dir.resolve("windows.json");
+        Run r = run("bench", "solver", "--p", "17", "--width", "16", "--train-epochs", "6,2", "--tms-hidden", "4",
+                "--tms-epochs", "3,9", "--checkpoints", "2", "--every", "2", "--top-k", "20", "--no-analysis",
+                "--warm-up", "0", "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        JsonNode root = new ObjectMapper().readTree(out.toFile());
+        assertEquals(1e-6, root.get("tolerance").asDouble(), 0.0);
+        // Windows sorted by start, each a case of its own, keyed and labelled by its first epoch.
+        java.util.Map<String, List<String>> expected = java.util.Map.of("p17-epoch2", List.of("epoch 2", "epoch 4"),
+                "p17-epoch6", List.of("epoch 6", "epoch 8"), "tms-m4-epoch3", List.of("epoch 3", "epoch 5"),
+                "tms-m4-epoch9", List.of("epoch 9", "epoch 11"));
+        int warmCheckpoints = 0;
+        for (var e : expected.entrySet()) {
+            JsonNode rows = root.get(e.getKey());
+            assertNotNull(rows, e.getKey() + " in " + root.fieldNames());
+            java.util.Set<String> labels = new java.util.TreeSet<>();
+            JsonNode previous = null;
+            for (JsonNode row : rows) {
+                labels.add(row.get("checkpoint").asText());
+                assertTrue(row.get("case").asText().endsWith(" @" + e.getValue().get(0).substring(6)), row.toString());
+                if (row.get("method").asText().equals("previous basis")) {
+                    previous = row;
+                }
+            }
+            assertEquals(new java.util.TreeSet<>(e.getValue()), labels, e.getKey());
+            JsonNode s = root.get("summary").get(e.getKey());
+            assertEquals(Integer.parseInt(e.getValue().get(0).substring(6)), s.get("firstEpoch").asInt(), s.toString());
+            // One warm checkpoint per window: the summary's start is that checkpoint's previous-basis residual.
+            assertNotNull(previous, e.getKey());
+            assertEquals(previous.get("medianResidual").asDouble(), s.get("previousBasisMedianResidual").asDouble(),
+                    0.0, s.toString());
+            warmCheckpoints++;
+        }
+        Path script = Path.of("..", "docs", "plot_warm.py");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.exists(script), "run from the cli module");
+        Path svg = dir.resolve("warm.svg");
+        Process python;
+        try {
+            python = new ProcessBuilder("python3", script.toString(), svg.toString(), out.toString())
+                    .redirectErrorStream(true).start();
+        } catch (IOException noPython) {
+            org.junit.jupiter.api.Assumptions.abort("python3 is not installed: " + noPython.getMessage());
+            return;
+        }
+        String log = new String(python.getInputStream().readAllBytes());
+        assertEquals(0, python.waitFor(), log);
+        String drawn = Files.readString(svg);
+        // A filled (time) and a hollow (products) point per warm checkpoint, and each run with its windows.
+        assertEquals(warmCheckpoints, java.util.regex.Pattern.compile("<circle[^>]*fill=\"none\"").matcher(drawn)
+                .results().count(), drawn);
+        assertEquals(2L * warmCheckpoints, java.util.regex.Pattern.compile("<circle").matcher(drawn).results().count());
+        assertTrue(drawn.contains("p=17 (epochs 2, 6)") && drawn.contains("tms m=4 (epochs 3, 9)"), drawn);
+        assertTrue(drawn.contains("tolerance 1e-06"), drawn);
     }
 
     @Test

@@ -41,8 +41,18 @@ public final class BlockLanczos {
      * scale is projected against the basis a third time (amplified rounding would exceed 1e-12 otherwise).
      */
     private static final double REPROJECT_BELOW = 1e-8;
-    /** Basis vectors per wanted pair before the first convergence check. */
+    /** Basis vectors per wanted pair before the first convergence check of a cold solve. */
     private static final double FIRST_CHECK_PER_PAIR = 2.0;
+    /**
+     * The same for a warm solve: late in a run, where the kernel has settled, warm solves converge at 1.5-1.6 vectors
+     * per pair (p = 113 at epoch 1,500: 22-23 block steps, where a first look at 2.0 held them to 29).
+     */
+    private static final double WARM_FIRST_CHECK_PER_PAIR = 1.5;
+    /**
+     * Residual decades a warm solve gains per block step near convergence (measured on eNTK spectra: 0.45-0.65), which
+     * times the look after a warm solve's first look, when there is no earlier look to extrapolate from.
+     */
+    private static final double WARM_DECADES_PER_STEP = 0.5;
     /** A residual this many product roundoffs of {@code lambda_max / lambda_j} is at the products' noise floor. */
     static final double PRODUCT_FLOOR = 10;
     /** Most block steps between two convergence checks (restarts force one anyway). */
@@ -290,14 +300,18 @@ public final class BlockLanczos {
             Ritz ritz = null;
             int sinceCheck = 0;
             int checkAfter = CHECK_EVERY;
-            // A Krylov basis needs at least 2 vectors per wanted pair before the last wanted pairs converge (measured
-            // on eNTK spectra: 2.0-4.1 products per pair, warm or cold; warm starts late in a run reach 2.0: p = 59 at
-            // epoch 450 in 15 block steps, TMS m = 10 at epoch 5,000 in 10 of 16), so there is nothing to look at before
-            // that (or before the first restart, after which the kept Ritz vectors can converge at any step). A look at
-            // a thousand-vector basis costs as much as several block steps; looking from 1.2 or 1.5 vectors per pair
-            // found the same steps and cost 10-20% in the extra looks, looking from 2.3 (as before) held p = 127 warm
-            // solves to 37 steps where 34 reach the tolerance.
-            int firstCheck = Math.min(Math.max(k + b, (int) Math.ceil(FIRST_CHECK_PER_PAIR * k)), mMax);
+            // A cold Krylov basis needs about 2 vectors per wanted pair before the last wanted pairs converge (measured
+            // on eNTK spectra: 2.0-4.1 products per pair), so there is nothing to look at before that (or before the
+            // first restart, after which the kept Ritz vectors can converge at any step). A look at a thousand-vector
+            // basis costs as much as one to two block steps (p = 113: 33 ms at 704 vectors, 80 ms at 928, against 40
+            // ms a step), so early looks are not free: from 1.2 or 1.5 vectors per pair they cost cold solves 10-20%.
+            // Warm solves late in a run converge sooner (1.5-1.6 vectors per pair: p = 59 at epoch 1,500 in 11 block
+            // steps, p = 113 at epoch 1,500 in 22), so they look first at 1.5 and then wait at their usual pace; early
+            // in a run, where they need 2.4-3.8, the one early look costs 2-5%.
+            int coldFirstCheck = Math.min(Math.max(k + b, (int) Math.ceil(FIRST_CHECK_PER_PAIR * k)), mMax);
+            int firstCheck = warmStart ? Math.min(Math.max(k + b, (int) Math.ceil(WARM_FIRST_CHECK_PER_PAIR * k)), mMax)
+                    : coldFirstCheck;
+            int looks = 0;
             CheckSchedule schedule = new CheckSchedule(options.tolerance());
             while (true) {
                 int blk = size - processed;
@@ -307,6 +321,7 @@ public final class BlockLanczos {
                     // The first block's products are spent; the rest of the solve runs from a random block.
                     warmStart = false;
                     fellBack = true;
+                    firstCheck = coldFirstCheck;
                     size = seedRandom(b, 0);
                     continue;
                 }
@@ -346,6 +361,14 @@ public final class BlockLanczos {
                         return finish(ritz, processed);
                     }
                     checkAfter = schedule.stepsUntilNextCheck(steps, ritz.lag(options), full);
+                    if (++looks == 1 && warmStart && !full) {
+                        // A warm solve looks early; with one look only, wait for the decades still to go at the
+                        // usual pace, but no longer than a cold solve would have waited for its first look.
+                        int untilCold = (int) Math.ceil((coldFirstCheck - processed) / (double) b);
+                        int paced = (int) Math.ceil(Math.log10(ritz.lag(options) / options.tolerance())
+                                / WARM_DECADES_PER_STEP);
+                        checkAfter = Math.max(CHECK_EVERY, Math.min(untilCold, paced));
+                    }
                     if (full) {
                         int keep = ritz.values.length;
                         restart(ritz, processed, keep, lastR, next, lastBlockRows);
