@@ -312,20 +312,8 @@ class CliTest {
                     0.0, s.toString());
             warmCheckpoints++;
         }
-        Path script = Path.of("..", "docs", "plot_warm.py");
-        org.junit.jupiter.api.Assumptions.assumeTrue(Files.exists(script), "run from the cli module");
         Path svg = dir.resolve("warm.svg");
-        Process python;
-        try {
-            python = new ProcessBuilder("python3", script.toString(), svg.toString(), out.toString())
-                    .redirectErrorStream(true).start();
-        } catch (IOException noPython) {
-            org.junit.jupiter.api.Assumptions.abort("python3 is not installed: " + noPython.getMessage());
-            return;
-        }
-        String log = new String(python.getInputStream().readAllBytes());
-        assertEquals(0, python.waitFor(), log);
-        String drawn = Files.readString(svg);
+        String drawn = draw(svg, "plot_warm.py", svg.toString(), out.toString());
         // A filled (time) and a hollow (products) point per warm checkpoint, and each run with its windows.
         assertEquals(warmCheckpoints, java.util.regex.Pattern.compile("<circle[^>]*fill=\"none\"").matcher(drawn)
                 .results().count(), drawn);
@@ -389,22 +377,31 @@ class CliTest {
         drawsTheBenchPicture(out, root);
     }
 
-    /** The README's picture script reads what the bench wrote: every case, and its products per wanted pair. */
-    private void drawsTheBenchPicture(Path bench, JsonNode root) throws Exception {
-        Path script = Path.of("..", "docs", "plot_bench.py");
-        org.junit.jupiter.api.Assumptions.assumeTrue(Files.exists(script), "run from the cli module");
-        Path svg = dir.resolve("bench.svg");
+    /**
+     * Runs one of the README's picture scripts (docs/, python3 standard library) and returns the SVG it wrote to
+     * {@code svg}; skipped where python3 is missing or the tests do not run from the cli module.
+     */
+    private static String draw(Path svg, String script, String... args) throws Exception {
+        Path path = Path.of("..", "docs", script);
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.exists(path), "run from the cli module");
+        List<String> command = new java.util.ArrayList<>(List.of("python3", path.toString()));
+        command.addAll(List.of(args));
         Process python;
         try {
-            python = new ProcessBuilder("python3", script.toString(), bench.toString(), svg.toString())
-                    .redirectErrorStream(true).start();
+            python = new ProcessBuilder(command).redirectErrorStream(true).start();
         } catch (IOException noPython) {
             org.junit.jupiter.api.Assumptions.abort("python3 is not installed: " + noPython.getMessage());
-            return;
+            throw noPython;
         }
         String log = new String(python.getInputStream().readAllBytes());
         assertEquals(0, python.waitFor(), log);
-        String drawn = Files.readString(svg);
+        return Files.readString(svg);
+    }
+
+    /** The README's picture script reads what the bench wrote: every case, and its products per wanted pair. */
+    private void drawsTheBenchPicture(Path bench, JsonNode root) throws Exception {
+        Path svg = dir.resolve("bench.svg");
+        String drawn = draw(svg, "plot_bench.py", bench.toString(), svg.toString());
         assertTrue(drawn.startsWith("<svg"), drawn);
         for (String c : List.of("p17", "tms-m4")) {
             JsonNode rows = root.get(c);
