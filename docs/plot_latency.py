@@ -23,9 +23,10 @@ def read(path):
 
 
 def ticks(lo, hi):
-    step = 10 ** math.floor(math.log10(max(hi - lo, 1e-9)))
-    while (hi - lo) / step > 6:
-        step *= 2
+    """Round values from lo to hi, 1, 2 or 5 times a power of ten apart: the finest such step with at most 6 gaps."""
+    span = max(hi - lo, 1e-9)
+    decade = 10 ** math.floor(math.log10(span))
+    step = next(m * d for d in (decade / 10, decade) for m in (1, 2, 5) if span / (m * d) <= 6)
     t = math.floor(lo / step) * step
     out = []
     while t <= hi + 1e-9:
