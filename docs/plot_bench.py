@@ -9,7 +9,10 @@ import json, math, statistics, sys
 
 import svgpage
 
-W, PAD_L, PAD_R, ROW, GROUP_GAP, PANEL_GAP = 900, 190, 40, 15, 12, 46
+PLOT_W, PAD_R, ROW, GROUP_GAP, PANEL_GAP = 710, 40, 15, 12, 46
+# Widened in main() to the longest case label (12 px text is about 7 px a character).
+W, PAD_L = 900, 190
+CHAR_W = 7
 METHODS = [("dense", "dense (LAPACK)", "#7f7f7f"), ("cold", "Lanczos cold", "#1f77b4"),
            ("warm", "Lanczos warm", "#ff7f0e"), ("analysis cold", "analysis cold", "#9ecae1"),
            ("analysis warm", "analysis warm", "#fdae6b")]
@@ -123,8 +126,20 @@ def products(y0, d):
     return out, y + 34
 
 
+def fit_labels(d):
+    """Left margin wide enough for the longest case label of either panel (window cases have long names)."""
+    global W, PAD_L
+    longest = max((len(f"{rows[0]['case']} (n={rows[0]['n']:,}, k={rows[0]['k']})") for _, rows in cases(d)),
+                  default=0)
+    longest = max(longest, max((len(rows[0]["case"]) + len(" (warm 0.0x in time)") for _, rows in cases(d)),
+                               default=0))
+    PAD_L = max(190, 18 + CHAR_W * longest)
+    W = PAD_L + PLOT_W
+
+
 def main():
     d = json.load(open(sys.argv[1]))
+    fit_labels(d)
     body, y = timings(0, d)
     more, y = products(y + PANEL_GAP - 34, d)
     body += more
