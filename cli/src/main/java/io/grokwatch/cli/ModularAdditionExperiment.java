@@ -101,7 +101,7 @@ final class ModularAdditionExperiment implements Callable<Integer> {
                         analyzers.set(a);
                         created.add(a);
                     }
-                    return a.analyze(net);
+                    return slim(a.analyze(net), epoch == epochs);
                 }));
                 trainStart[0] = System.nanoTime();
                 return true;
@@ -157,6 +157,16 @@ final class ModularAdditionExperiment implements Callable<Integer> {
         }
         System.out.printf("wrote %s (%d checkpoints) in %.1f s%n", out, rows.size(), wall);
         return 0;
+    }
+
+    /**
+     * What a row keeps of a checkpoint's result: its summaries, and the cliff vectors only for the last checkpoint,
+     * the one rotated. A p = 113 result also holds 12,769 x 450 cliff vectors and every kernel's basis (~100 MB),
+     * which for every checkpoint of a run would not fit the heap (71 checkpoints ran out of 6 GB).
+     */
+    static ModularAdditionAnalyzer.Result slim(ModularAdditionAnalyzer.Result r, boolean keepVectors) {
+        return keepVectors ? r : new ModularAdditionAnalyzer.Result(r.all(), r.layers(), null, null, Map.of(),
+                r.kernelSeconds(), r.eigenSeconds(), r.layerSeconds());
     }
 
     private static ModularAdditionAnalyzer.Result get(Future<ModularAdditionAnalyzer.Result> f) throws Exception {

@@ -18,6 +18,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The commands end to end, in process: options, JSON fields, one-line errors. */
@@ -207,6 +209,28 @@ class CliTest {
             }
         }
         assertTrue(root.get("final").get("rotation").has("firstCliff"));
+    }
+
+    @Test
+    void experimentRowsKeepCliffVectorsAndBasesOnlyForTheCheckpointTheyRotate() {
+        io.grokwatch.trainer.ModularAdditionTask task = io.grokwatch.trainer.ModularAdditionTask.create(
+                new io.grokwatch.trainer.ModularAdditionTask.Config(7, 16, 0.7, 0.05, 0.01, 1, 0));
+        try (io.grokwatch.analysis.ModularAdditionAnalyzer a = new io.grokwatch.analysis.ModularAdditionAnalyzer(7, 20,
+                true)) {
+            io.grokwatch.analysis.ModularAdditionAnalyzer.Result full = a.analyze(
+                    new io.grokwatch.model.Network(task.description(), task.parameters()));
+            assertTrue(full.firstCliffVectors() != null && !full.bases().isEmpty());
+            var kept = ModularAdditionExperiment.slim(full, true);
+            assertSame(full, kept);
+            var slim = ModularAdditionExperiment.slim(full, false);
+            assertNull(slim.firstCliffVectors());
+            assertNull(slim.secondCliffVectors());
+            assertTrue(slim.bases().isEmpty());
+            assertSame(full.all(), slim.all());
+            assertEquals(full.layers(), slim.layers());
+            assertEquals(full.kernelSeconds() + full.eigenSeconds() + full.layerSeconds(),
+                    slim.kernelSeconds() + slim.eigenSeconds() + slim.layerSeconds());
+        }
     }
 
     @Test
