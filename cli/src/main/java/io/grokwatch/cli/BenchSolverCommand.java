@@ -216,60 +216,58 @@ final class BenchSolverCommand implements Callable<Integer> {
         Map<String, Matrix> previousSingle = null;
         List<Double> singleCold = new ArrayList<>();
         List<Double> singleWarm = new ArrayList<>();
-        {
-            Network first = new Network(task.description(), snapshots.get(0));
-            if (firstWindow) {
-                warmUp(name, new Entk(first, probes).classMeanOperator(Entk.ALL).orElseThrow(), k,
-                        () -> analyzer.analyze(first, analyzer.analyze(first).bases()));
+        Network first = new Network(task.description(), snapshots.get(0));
+        if (firstWindow) {
+            warmUp(name, new Entk(first, probes).classMeanOperator(Entk.ALL).orElseThrow(), k,
+                    () -> analyzer.analyze(first, analyzer.analyze(first).bases()));
+        }
+        for (int c = 0; c < snapshots.size(); c++) {
+            Network net = new Network(task.description(), snapshots.get(c));
+            Entk entk = new Entk(net, probes);
+            SymmetricOperator op = entk.classMeanOperator(Entk.ALL).orElseThrow();
+            int n = op.size();
+            String label = "epoch " + (firstEpoch + c * every);
+            double[] reference = null;
+            if (n <= denseMaxSide) {
+                Matrix kk = entk.classMean(Entk.ALL);
+                Measured<Eigenpairs> d = measure(() -> SymmetricEigen.top(kk, k, k));
+                reference = d.value.values();
+                row(t, json, name, n, k, label, "dense", d, 0, SymmetricEigen.residual(kk, d.value.values(),
+                        d.value.vectors()), 0);
             }
-            for (int c = 0; c < snapshots.size(); c++) {
-                Network net = new Network(task.description(), snapshots.get(c));
-                Entk entk = new Entk(net, probes);
-                SymmetricOperator op = entk.classMeanOperator(Entk.ALL).orElseThrow();
-                int n = op.size();
-                String label = "epoch " + (firstEpoch + c * every);
-                double[] reference = null;
-                if (n <= denseMaxSide) {
-                    Matrix kk = entk.classMean(Entk.ALL);
-                    Measured<Eigenpairs> d = measure(() -> SymmetricEigen.top(kk, k, k));
-                    reference = d.value.values();
-                    row(t, json, name, n, k, label, "dense", d, 0, SymmetricEigen.residual(kk, d.value.values(),
-                            d.value.vectors()), 0);
+            previous = solves(t, json, name, op, k, label, reference, previous, coldMs, warmMs, paired);
+            if (analysis) {
+                Measured<ModularAdditionAnalyzer.Result> cold = measure(() -> analyzer.analyze(net));
+                analysisCold.add(cold.seconds * 1e3);
+                row(t, json, name, n, k, label, "analysis cold", cold, cold.value.all().solve().iterations(),
+                        cold.value.all().residual(), Double.NaN);
+                Measured<ModularAdditionAnalyzer.Result> warm = null;
+                if (previousBases != null) {
+                    Map<String, Matrix> start = previousBases;
+                    warm = measure(() -> analyzer.analyze(net, start));
+                    analysisWarm.add(warm.seconds * 1e3);
+                    row(t, json, name, n, k, label, "analysis warm", warm, warm.value.all().solve().iterations(),
+                            warm.value.all().residual(), Double.NaN);
+                    previousBases = warm.value.bases();
+                } else {
+                    previousBases = cold.value.bases();
                 }
-                previous = solves(t, json, name, op, k, label, reference, previous, coldMs, warmMs, paired);
-                if (analysis) {
-                    Measured<ModularAdditionAnalyzer.Result> cold = measure(() -> analyzer.analyze(net));
-                    analysisCold.add(cold.seconds * 1e3);
-                    row(t, json, name, n, k, label, "analysis cold", cold, cold.value.all().solve().iterations(),
-                            cold.value.all().residual(), Double.NaN);
-                    Measured<ModularAdditionAnalyzer.Result> warm = null;
-                    if (previousBases != null) {
-                        Map<String, Matrix> start = previousBases;
-                        warm = measure(() -> analyzer.analyze(net, start));
-                        analysisWarm.add(warm.seconds * 1e3);
-                        row(t, json, name, n, k, label, "analysis warm", warm, warm.value.all().solve().iterations(),
-                                warm.value.all().residual(), Double.NaN);
-                        previousBases = warm.value.bases();
+                if (float32) {
+                    Measured<ModularAdditionAnalyzer.Result> c32 = measure(() -> single.analyze(net));
+                    singleCold.add(c32.seconds * 1e3);
+                    row(t, json, name, n, k, label, "f32 analysis cold", c32, c32.value.all().solve().iterations(),
+                            c32.value.all().residual(), maxRelativeDifference(cold.value.all().eigenvalues(),
+                                    c32.value.all().eigenvalues()));
+                    if (previousSingle != null && warm != null) {
+                        Map<String, Matrix> start = previousSingle;
+                        Measured<ModularAdditionAnalyzer.Result> w32 = measure(() -> single.analyze(net, start));
+                        singleWarm.add(w32.seconds * 1e3);
+                        row(t, json, name, n, k, label, "f32 analysis warm", w32,
+                                w32.value.all().solve().iterations(), w32.value.all().residual(),
+                                maxRelativeDifference(warm.value.all().eigenvalues(), w32.value.all().eigenvalues()));
+                        previousSingle = w32.value.bases();
                     } else {
-                        previousBases = cold.value.bases();
-                    }
-                    if (float32) {
-                        Measured<ModularAdditionAnalyzer.Result> c32 = measure(() -> single.analyze(net));
-                        singleCold.add(c32.seconds * 1e3);
-                        row(t, json, name, n, k, label, "f32 analysis cold", c32, c32.value.all().solve().iterations(),
-                                c32.value.all().residual(), maxRelativeDifference(cold.value.all().eigenvalues(),
-                                        c32.value.all().eigenvalues()));
-                        if (previousSingle != null && warm != null) {
-                            Map<String, Matrix> start = previousSingle;
-                            Measured<ModularAdditionAnalyzer.Result> w32 = measure(() -> single.analyze(net, start));
-                            singleWarm.add(w32.seconds * 1e3);
-                            row(t, json, name, n, k, label, "f32 analysis warm", w32,
-                                    w32.value.all().solve().iterations(), w32.value.all().residual(),
-                                    maxRelativeDifference(warm.value.all().eigenvalues(), w32.value.all().eigenvalues()));
-                            previousSingle = w32.value.bases();
-                        } else {
-                            previousSingle = c32.value.bases();
-                        }
+                        previousSingle = c32.value.bases();
                     }
                 }
             }

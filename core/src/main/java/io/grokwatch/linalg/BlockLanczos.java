@@ -308,9 +308,8 @@ public final class BlockLanczos {
             // Warm solves late in a run converge sooner (1.5-1.6 vectors per pair: p = 59 at epoch 1,500 in 11 block
             // steps, p = 113 at epoch 1,500 in 22), so they look first at 1.5 and then wait at their usual pace; early
             // in a run, where they need 2.4-3.8, the one early look costs 2-5%.
-            int coldFirstCheck = Math.min(Math.max(k + b, (int) Math.ceil(FIRST_CHECK_PER_PAIR * k)), mMax);
-            int firstCheck = warmStart ? Math.min(Math.max(k + b, (int) Math.ceil(WARM_FIRST_CHECK_PER_PAIR * k)), mMax)
-                    : coldFirstCheck;
+            int coldFirstCheck = firstCheckAt(FIRST_CHECK_PER_PAIR);
+            int firstCheck = warmStart ? firstCheckAt(WARM_FIRST_CHECK_PER_PAIR) : coldFirstCheck;
             int looks = 0;
             CheckSchedule schedule = new CheckSchedule(options.tolerance());
             while (true) {
@@ -384,6 +383,11 @@ public final class BlockLanczos {
                 }
                 size = processed + next;
             }
+        }
+
+        /** Basis size of the first convergence check at {@code perPair} vectors per wanted pair (within the basis). */
+        private int firstCheckAt(double perPair) {
+            return Math.min(Math.max(k + b, (int) Math.ceil(perPair * k)), mMax);
         }
 
         /** Applies A to basis rows [from, from+blk) and orthogonalises the images against rows [0, size) twice. */
