@@ -1,0 +1,254 @@
+package io.grokwatch.graph;
+
+import io.grokwatch.model.ModelFormatException;
+
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A {@link Graph} bound to parameter values: forward pass over a batch, and exact Jacobian products with
+ * respect to the parameters for one probe, in reverse mode (all outputs at once: the per-class gradients
+ * the eNTK is built from) and in forward mode. Values that do not depend on the probes (constants, shape
+ * arithmetic on them, transposed weights) are computed once at binding.
+ */
+public final class GraphNetwork {
+    private final Graph graph;
+    private final Map<String, NdArray> parameters;
+    /** Values that do not depend on the graph input, computed at binding. */
+    private final Map<String, NdArray> fixed = new HashMap<>();
+    /** Nodes that read the graph input, directly or not, in order. */
+    private final List<Node> perProbe;
+    /** Values through which a derivative with respect to the parameters can flow. */
+    private final Set<String> active = new HashSet<>();
+
+    public GraphNetwork(Graph graph, Map<String, NdArray> parameters) {
+        this.graph = graph;
+        this.parameters = new LinkedHashMap<>();
+        for (Map.Entry<String, int[]> p : graph.parameterShapes().entrySet()) {
+            NdArray v = parameters.get(p.getKey());
+            if (v == null) {
+                throw new ModelFormatException("parameter '" + p.getKey() + "' of the graph is missing from the checkpoint");
+            }
+            if (!Arrays.equals(v.dims(), p.getValue())) {
+                throw new ModelFormatException("parameter '" + p.getKey() + "' has shape " + Shapes.text(v.dims())
+                        + " in the checkpoint, the graph expects " + Shapes.text(p.getValue()));
+            }
+            this.parameters.put(p.getKey(), v);
+        }
+        fixed.putAll(graph.initializers());
+        fixed.putAll(this.parameters);
+        active.addAll(this.parameters.keySet());
+        Set<String> dependsOnInput = new HashSet<>();
+        dependsOnInput.add(graph.input().name());
+        java.util.List<Node> rest = new java.util.ArrayList<>();
+        for (Node n : graph.nodes()) {
+            GraphOp op = Ops.get(n);
+            boolean fromInput = false;
+            boolean fromActive = false;
+            for (int i = 0; i < n.inputs().size(); i++) {
+                String in = n.inputs().get(i);
+                fromInput |= dependsOnInput.contains(in);
+                fromActive |= active.contains(in) && op.differentiable(n, i);
+            }
+            if (fromActive) {
+                active.addAll(n.outputs());
+            }
+            if (fromInput) {
+                dependsOnInput.addAll(n.outputs());
+                rest.add(n);
+            } else {
+                store(fixed, n, run(op, n, fixed));
+            }
+        }
+        this.perProbe = List.copyOf(rest);
+    }
+
+    public Graph graph() {
+        return graph;
+    }
+
+    public Map<String, NdArray> parameters() {
+        return java.util.Collections.unmodifiableMap(parameters);
+    }
+
+    private static NdArray[] inputsOf(Node n, Map<String, NdArray> values) {
+        NdArray[] in = new NdArray[n.inputs().size()];
+        for (int i = 0; i < in.length; i++) {
+            String name = n.inputs().get(i);
+            in[i] = name.isEmpty() ? null : values.get(name);
+        }
+        return in;
+    }
+
+    private static NdArray[] run(GraphOp op, Node n, Map<String, NdArray> values) {
+        try {
+            return op.forward(n, inputsOf(n, values));
+        } catch (ModelFormatException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            String msg = e.getMessage() == null ? e.toString() : e.getMessage();
+            throw new ModelFormatException(msg.startsWith("node '") ? msg : n.label() + ": " + msg, e);
+        }
+    }
+
+    private static void store(Map<String, NdArray> values, Node n, NdArray[] out) {
+        for (int i = 0; i < n.outputs().size() && i < out.length; i++) {
+            if (!n.outputs().get(i).isEmpty() && out[i] != null) {
+                values.put(n.outputs().get(i), out[i]);
+            }
+        }
+    }
+
+    /** Checks a batch against the graph input: rank, fixed dimensions, integer or float. */
+    private NdArray checkInput(NdArray x) {
+        long[] dims = graph.input().dims();
+        if (dims.length != x.rank()) {
+            throw new ModelFormatException("the graph input '" + graph.input().name() + "' has rank " + dims.length
+                    + " (" + Arrays.toString(dims) + "), the probes give " + Shapes.text(x.dims()));
+        }
+        for (int i = 1; i < dims.length; i++) {
+            if (dims[i] >= 0 && dims[i] != x.dim(i)) {
+                throw new ModelFormatException("the graph input '" + graph.input().name() + "' expects shape "
+                        + Arrays.toString(dims) + ", the probes give " + Shapes.text(x.dims()));
+            }
+        }
+        return x.asInteger(graph.input().integer());
+    }
+
+    /** All values of one forward pass over a batch (graph input first axis). */
+    public Map<String, NdArray> evaluate(NdArray x) {
+        Map<String, NdArray> values = new HashMap<>(fixed);
+        values.put(graph.input().name(), checkInput(x));
+        for (Node n : perProbe) {
+            store(values, n, run(Ops.get(n), n, values));
+        }
+        return values;
+    }
+
+    /** The graph output for a batch. */
+    public NdArray forward(NdArray x) {
+        NdArray y = evaluate(x).get(graph.output().name());
+        if (y == null) {
+            throw new ModelFormatException("graph output '" + graph.output().name() + "' was not computed");
+        }
+        return y;
+    }
+
+    /**
+     * Reverse mode for one probe ({@code x} with a batch of 1): the gradient of each of the C outputs with
+     * respect to every parameter, as {@code [C, ...parameter shape]} per parameter name.
+     */
+    public Map<String, NdArray> outputGradients(NdArray x) {
+        if (x.dim(0) != 1) {
+            throw new IllegalArgumentException("one probe at a time, got a batch of " + x.dim(0));
+        }
+        Map<String, NdArray> values = evaluate(x);
+        NdArray y = values.get(graph.output().name());
+        int c = y.size();
+        double[] seed = new double[c * c];
+        for (int i = 0; i < c; i++) {
+            seed[i * c + i] = 1;
+        }
+        Map<String, NdArray> cot = new HashMap<>();
+        cot.put(graph.output().name(), new NdArray(Shapes.prepend(c, y.dims()), seed));
+        List<Node> nodes = graph.nodes();
+        for (int idx = nodes.size() - 1; idx >= 0; idx--) {
+            Node n = nodes.get(idx);
+            NdArray[] g = new NdArray[n.outputs().size()];
+            boolean any = false;
+            for (int o = 0; o < g.length; o++) {
+                g[o] = cot.remove(n.outputs().get(o));
+                any |= g[o] != null;
+            }
+            if (!any) {
+                continue;
+            }
+            GraphOp op = Ops.get(n);
+            boolean[] need = new boolean[n.inputs().size()];
+            boolean needAny = false;
+            for (int i = 0; i < need.length; i++) {
+                String in = n.inputs().get(i);
+                need[i] = !in.isEmpty() && active.contains(in) && op.differentiable(n, i)
+                        && !values.get(in).integer();
+                needAny |= need[i];
+            }
+            if (!needAny) {
+                continue;
+            }
+            NdArray[] out = new NdArray[g.length];
+            for (int o = 0; o < g.length; o++) {
+                out[o] = values.get(n.outputs().get(o));
+            }
+            NdArray[] gin;
+            try {
+                gin = op.vjp(n, inputsOf(n, values), out, g, need, c);
+            } catch (RuntimeException e) {
+                throw new ModelFormatException(n.label() + ": reverse mode failed: " + e.getMessage(), e);
+            }
+            for (int i = 0; i < need.length; i++) {
+                if (need[i] && gin[i] != null) {
+                    cot.merge(n.inputs().get(i), gin[i], LinearAlgebraOps::add);
+                }
+            }
+        }
+        Map<String, NdArray> grads = new LinkedHashMap<>();
+        for (Map.Entry<String, NdArray> p : parameters.entrySet()) {
+            NdArray g = cot.get(p.getKey());
+            grads.put(p.getKey(), g != null ? g : NdArray.zeros(Shapes.prepend(c, p.getValue().dims())));
+        }
+        return grads;
+    }
+
+    /**
+     * Forward mode for one or more probes: the output tangent {@code [K, ...output shape]} for K parameter
+     * directions ({@code [K, ...parameter shape]} per parameter; a missing parameter does not move).
+     */
+    public NdArray outputTangent(NdArray x, Map<String, NdArray> directions, int k) {
+        Map<String, NdArray> values = evaluate(x);
+        Map<String, NdArray> tan = new HashMap<>();
+        for (Map.Entry<String, NdArray> d : directions.entrySet()) {
+            if (!parameters.containsKey(d.getKey())) {
+                throw new IllegalArgumentException("no parameter '" + d.getKey() + "'");
+            }
+            tan.put(d.getKey(), d.getValue());
+        }
+        for (Node n : graph.nodes()) {
+            GraphOp op = Ops.get(n);
+            NdArray[] t = new NdArray[n.inputs().size()];
+            boolean any = false;
+            for (int i = 0; i < t.length; i++) {
+                String in = n.inputs().get(i);
+                if (!in.isEmpty() && op.differentiable(n, i) && tan.containsKey(in)) {
+                    t[i] = tan.get(in);
+                    any = true;
+                }
+            }
+            if (!any) {
+                continue;
+            }
+            NdArray[] out = new NdArray[n.outputs().size()];
+            for (int o = 0; o < out.length; o++) {
+                out[o] = values.get(n.outputs().get(o));
+            }
+            NdArray[] r;
+            try {
+                r = op.jvp(n, inputsOf(n, values), out, t, k);
+            } catch (RuntimeException e) {
+                throw new ModelFormatException(n.label() + ": forward mode failed: " + e.getMessage(), e);
+            }
+            for (int o = 0; o < out.length; o++) {
+                if (r[o] != null && out[o] != null && !out[o].integer()) {
+                    tan.put(n.outputs().get(o), r[o]);
+                }
+            }
+        }
+        NdArray y = values.get(graph.output().name());
+        NdArray ty = tan.get(graph.output().name());
+        return ty != null ? ty : NdArray.zeros(Shapes.prepend(k, y.dims()));
+    }
+}
