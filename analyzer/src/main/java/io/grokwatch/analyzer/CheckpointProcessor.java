@@ -49,9 +49,9 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
     static final Duration PENDING_INTERVAL = Duration.ofMillis(1);
     /**
      * Under {@link Backlog#LATEST}, a checkpoint produced at most this long before it is taken up is analysed at once
-     * (loopback delivery takes ~5-30 ms); an older one waits until the input has drained, in case a newer one of its
-     * run is queued behind it. Clock skew between producer and analyzer only moves checkpoints from one path to the
-     * other.
+     * (above what loopback delivery takes; docs/benchmarks.md); an older one waits until the input has drained, in case
+     * a newer one of its run is queued behind it. Clock skew between producer and analyzer only moves checkpoints from
+     * one path to the other.
      */
     static final Duration FRESH = Duration.ofMillis(50);
     /**

@@ -51,9 +51,9 @@ import java.util.stream.Collectors;
  * read_committed consumer. So every path a checkpoint takes from the trainer to its spectrum has run before the
  * first real one: the broker appending and serving a ~350 KB zstd batch, the Streams consumer, the processor,
  * the stores' RocksDB puts and changelog sends (the eigenbases are ~1 MB per checkpoint), the exactly-once
- * commits with their offsets, the spectrum's JSON. Without it the first real checkpoints paid for the first use
- * of each (the first commit alone took ~350 ms) while the JIT compiled them next to the analysis, and a queue
- * built up that the later checkpoints inherited.
+ * commits with their offsets, the spectrum's JSON. Without it the first real checkpoints paid for the first use of each
+ * (the first commit alone took several times as long as later ones) while the JIT compiled them next to the analysis,
+ * and a queue built up that the later checkpoints inherited.
  *
  * <p>Everything it creates is named {@code <application id>-warm-up-<random>}: prefixed ACLs on the application
  * id, which Streams' internal topics, group and transactional ids need anyway, cover it; two analyzers starting
@@ -69,8 +69,9 @@ final class PipelineWarmUp {
     /** The synthetic run's id inside the warm-up's own topics. */
     static final String RUN_ID = "warm-up";
     /**
-     * Checkpoints sent through: the first transactions are the slow ones (90-250 ms to commit, then 30-60 ms
-     * from the third on); the analysis itself is warmed up in-process before ({@link AnalyzerService#warmUp(int)}).
+     * Checkpoints sent through: the first transactions are the slow ones (several times slower to commit than those
+     * from the third on; docs/benchmarks.md); the analysis itself is warmed up in-process before
+     * ({@link AnalyzerService#warmUp(int)}).
      */
     static final int CHECKPOINTS = 3;
     /** Longest any one step (start, a checkpoint's round trip, the clean-up) may take before it gives up. */

@@ -582,10 +582,10 @@ final class BenchSolverCommand implements Callable<Integer> {
 
     /**
      * Each measurement starts from a collected heap, so that its peak is its own. A full collection also lets the JVM
-     * give memory back to the OS (above 70% free by default), which the next measurement then faults in again, page
-     * by page: a running analyzer never pays that (measured at p = 113: 4.4-5.0 s per analysis after a collection
-     * against 3.5-3.6 s without, and 3.5-3.8 s after one that keeps the heap). So the bench keeps what it committed;
-     * the option is manageable, set here and not by the launcher, which serves long-running services too.
+     * give memory back to the OS (above 70% free by default), which the next measurement then faults in again, page by
+     * page: a running analyzer never pays that (measured at p = 113: analyses markedly slower after such a collection
+     * than without or after one that keeps the heap; docs/benchmarks.md). So the bench keeps what it committed; the
+     * option is manageable, set here and not by the launcher, which serves long-running services too.
      */
     private static void keepCommittedHeap() {
         try {

@@ -63,7 +63,7 @@ final class DemoCommand implements Callable<Integer> {
             + "deadLetter (for a notebook, or python3 docs/plot_latency.py).")
     Path out;
 
-    /** Epochs of the trainer's warm-up (0.4-0.7 s at p = 29 on two cores). */
+    /** Epochs of the trainer's warm-up (well under a second at p = 29 on two cores; docs/benchmarks.md). */
     static final int TRAINER_WARM_UP_EPOCHS = 60;
 
     @Override

@@ -161,8 +161,8 @@ final class ModularAdditionExperiment implements Callable<Integer> {
 
     /**
      * What a row keeps of a checkpoint's result: its summaries, and the cliff vectors only for the last checkpoint,
-     * the one rotated. A p = 113 result also holds 12,769 x 450 cliff vectors and every kernel's basis (~100 MB),
-     * which for every checkpoint of a run would not fit the heap (71 checkpoints ran out of 6 GB).
+     * the one rotated. A p = 113 result also holds 12,769 x 450 cliff vectors and every kernel's basis, which for
+     * every checkpoint of a run would not fit the heap (measured: docs/benchmarks.md).
      */
     static ModularAdditionAnalyzer.Result slim(ModularAdditionAnalyzer.Result r, boolean keepVectors) {
         return keepVectors ? r : new ModularAdditionAnalyzer.Result(r.all(), r.layers(), null, null, Map.of(),

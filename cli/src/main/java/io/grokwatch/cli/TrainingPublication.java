@@ -51,11 +51,11 @@ final class TrainingPublication {
     }
 
     /**
-     * Trains a throwaway copy of the task for {@code epochs} epochs, encoding its checkpoints without sending them,
-     * so that the JIT has compiled the training step before the run starts. For a trainer that shares its JVM with
-     * the analyzer (the demo): there the step's first compilation (about 0.75 s of compiler time for modular
-     * addition at p = 29) otherwise lands on the first checkpoints' analyses. The run is not affected: the copy is
-     * a task of its own, from the same options.
+     * Trains a throwaway copy of the task for {@code epochs} epochs, encoding its checkpoints without sending them, so
+     * that the JIT has compiled the training step before the run starts. For a trainer that shares its JVM with the
+     * analyzer (the demo): there the step's first compilation (most of a second of compiler time for modular addition
+     * at p = 29; docs/benchmarks.md) otherwise lands on the first checkpoints' analyses. The run is not affected: the
+     * copy is a task of its own, from the same options.
      *
      * @return how the copy's training ended ({@code epochs} epochs, unless the task has fewer)
      */

@@ -402,7 +402,7 @@ class CliTest {
     }
 
     /**
-     * Runs one of the README's picture scripts (docs/, python3 standard library) and returns the SVG it wrote to
+     * Runs one of the docs' picture scripts (docs/, python3 standard library) and returns the SVG it wrote to
      * {@code svg}; skipped where python3 is missing or the tests do not run from the cli module.
      */
     private static String draw(Path svg, String script, String... args) throws Exception {
@@ -422,7 +422,7 @@ class CliTest {
         return Files.readString(svg);
     }
 
-    /** The README's picture script reads what the bench wrote: every case, and its products per wanted pair. */
+    /** docs/plot_bench.py reads what the bench wrote: every case, and its products per wanted pair. */
     private void drawsTheBenchPicture(Path bench, JsonNode root) throws Exception {
         Path svg = dir.resolve("bench.svg");
         String drawn = draw(svg, "plot_bench.py", bench.toString(), svg.toString());

@@ -22,8 +22,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The paper's results, reproduced end to end by training and analysing real models (SCIENCE.md gives the
- * numpy reference's numbers; our random streams differ, so these are bands, not bits).
+ * The paper's results, reproduced end to end by training and analysing real models (docs/science.md gives
+ * an independent numpy implementation's numbers; our random streams differ, so these are bands, not bits).
  */
 class PaperReproductionIT {
 
@@ -85,7 +85,7 @@ class PaperReproductionIT {
     }
 
     /**
-     * Reference recovery counts at tau=0.33 over seeds 0/1/2 (SCIENCE.md): 42/30/38, 49/47/49, 34/31/33. Band:
+     * Reference recovery counts at tau=0.33 over seeds 0/1/2 (docs/science.md): 42/30/38, 49/47/49, 34/31/33. Band:
      * the reference's range widened by 3 on each side (different random streams, one seed here).
      */
     @ParameterizedTest(name = "TMS m={0} S={1}")

@@ -115,7 +115,7 @@ class WebhookDemoIT {
                 .map(r -> r.get("type").asText()).collect(Collectors.toSet());
         assertEquals(types, logged);
 
-        // The README's latency picture reads that file: one line through every spectrum of the run.
+        // The latency picture of docs/benchmarks.md reads that file: one line through every spectrum of the run.
         Path script = Path.of("..", "docs", "plot_latency.py");
         Path svg = dir.resolve("latency.svg");
         Process python = new ProcessBuilder("python3", script.toString(), svg.toString(),

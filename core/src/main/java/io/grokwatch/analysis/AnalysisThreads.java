@@ -9,7 +9,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * Process-wide pools of analysis threads, one per size, shared by every analyzer. The threads keep their
  * native BLAS scratch buffers between checkpoints and between runs, so a new run's first checkpoint does not
- * pay for allocating and faulting in megabytes of native memory (measured: 150-250 ms on p = 29). Daemon threads:
+ * pay for allocating and faulting in megabytes of native memory (measured: docs/benchmarks.md). Daemon threads:
  * they never keep the JVM alive, and no analyzer shuts them down.
  */
 final class AnalysisThreads {

@@ -26,8 +26,8 @@ public final class SpectrumSolver {
     public static final double GAP_VALUE_TOLERANCE = 1e-3;
     /**
      * Residual of an iterative solve on float32 products: they carry errors of about 1e-7 of the kernel's norm, which
-     * is up to a few hundred times its 450th eigenvalue at p = 113 (measured: 4.7e-5 on the float64 kernel, eigenvalues
-     * within 4e-8 of a float64 solve).
+     * is up to a few hundred times its 450th eigenvalue at p = 113 (what such solves reach on the float64 kernel:
+     * docs/benchmarks.md).
      */
     public static final double FLOAT32_TOLERANCE = 1e-4;
     /** Block steps a float32 solve may take before it reports what it reached (a float64 one stops at 2,000). */
@@ -36,11 +36,9 @@ public final class SpectrumSolver {
      * Block size of a layer kernel's solve ({@link #iterative(SymmetricOperator, int, int, int, Matrix, Precision)}).
      * Its wanted spectrum runs past the first cliff into a flat bulk (top-k beyond 2(p-1) below p = 101, the gap value
      * after it above): the vectors before the cliff converge early, and what is left, the top of that bulk, a narrower
-     * block reaches with fewer products and a smaller basis to orthogonalise against. Layer-1 kernels, measured per
-     * solve: 202-254 pairs at p = 101-127, 0.36-0.82 s in blocks of 16 against 0.87-1.30 s in blocks of 32 (25-30%
-     * fewer products); 200 pairs at p = 59, 0.39-0.44 s warm against 0.47-0.59 s (products 960-1,024 against
-     * 1,152-1,280), and at p = 97, 0.41 s against 0.55-0.63 s. (The whole-model kernel's products are dearer and
-     * its basis larger: at p = 113 blocks of 16 took 1.9 s warm against 1.5-2.0 s, so it keeps 32.)
+     * block reaches with fewer products and a smaller basis to orthogonalise against: layer-1 kernels solve faster in
+     * blocks of 16 than of 32 at every p measured (docs/benchmarks.md). The whole-model kernel's products are dearer
+     * and its basis larger: blocks of 16 gained nothing there at p = 113, so it keeps 32.
      */
     static final int LAYER_BLOCK = 16;
 
@@ -78,7 +76,7 @@ public final class SpectrumSolver {
 
     /**
      * Block size for {@code k} wanted pairs: 32 for hundreds of pairs, smaller for fewer, where a wide block mostly
-     * buys products the solve does not need (TMS dual, 80 pairs: blocks of 16 take 200 ms against 320 ms).
+     * buys products the solve does not need (TMS dual, 80 pairs: measured faster in blocks of 16).
      */
     public static int lanczosBlock(int k) {
         return Math.max(8, Math.min(BlockLanczos.Options.DEFAULT.blockSize(), k / 5));

@@ -18,7 +18,7 @@ public final class GrokkingOnsetDetector implements Detector {
 
     /**
      * @param overlapThreshold {@code onset.overlap-threshold}, default 0.5: mean of the second cliff's sum and
-     *                         diff overlaps. Memorisation-only controls stay below 0.22 (SCIENCE.md: five
+     *                         diff overlaps. Memorisation-only controls stay below 0.22 (docs/science.md: five
      *                         controls, alpha 0.2-0.3); grokking runs cross 0.5 while test accuracy is still
      *                         near zero and go on to 0.85-0.95.
      * @param minRise          {@code onset.min-rise}, default 0.15: the overlap must have risen at least this much

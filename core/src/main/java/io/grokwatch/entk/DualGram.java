@@ -116,7 +116,7 @@ public final class DualGram {
             double dav = s.activation(v).cols();
             // Multiply-adds of either route; the non-zero output-gradient pairs bound both GEMMs' widths. The probe-first
             // route also fills and scans two probe-by-outer-product matrices (measured: the TMS read-out block with its
-            // 50 non-zero pairs takes 25 ms that way against 5-10 ms class-first, at about equal multiply-adds).
+            // 50 non-zero pairs takes several times longer that way than class-first, at about equal multiply-adds).
             double ddu = s.deltaWidth(u);
             double ddv = s.deltaWidth(v);
             double probeFirst = n * c * pairs.length + n * dau * dav * pairs.length + 2 * n * (dau * dav + ddu * ddv);

@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Disentangles a cliff into single Fourier modes by two-stage graph smoothness (SCIENCE.md). A cliff's
+ * Disentangles a cliff into single Fourier modes by two-stage graph smoothness (docs/science.md). A cliff's
  * eigenvectors span a feature subspace in an arbitrary basis, because the eigenvalues inside a plateau are
  * nearly equal. The first Laplacian splits the span into the family it cannot see (energy 0: the m modes under
  * {@code L_n}, the diff modes under {@code L_sum}) and the family it resolves by frequency; the second Laplacian

@@ -19,8 +19,8 @@ import java.util.Map;
 public final class FourierFamilies {
     private final int p;
     /**
-     * Both built on first use: the overlaps need neither (they use level sets, below), and at p = 113 they took
-     * 1.3 s and 0.1 s of every run analyzer's start.
+     * Both built on first use: the overlaps need neither (they use level sets, below), and at p = 113 building them
+     * took most of every run analyzer's start (docs/benchmarks.md).
      */
     private final Map<Family, Matrix> bases = new EnumMap<>(Family.class);
     private final Map<Family, Matrix[]> blocks = new EnumMap<>(Family.class);
@@ -128,7 +128,7 @@ public final class FourierFamilies {
      * mean-zero functions of {@code v(a, b)}, and every value of v is taken by p inputs, so projecting a column onto
      * the family replaces each entry by the mean over its level set of v, less the column's mean. That is
      * {@code sum_v S_v^2 / p - S^2 / N} per column (S_v its sum over a level set, S its total): N additions per
-     * column instead of a product with the N x (p-1) basis (p = 113, 224 columns: ~1 ms against ~18 ms per family).
+     * column instead of a product with the N x (p-1) basis (measured an order of magnitude faster at p = 113).
      */
     double capturedSquaredNorm(Matrix q, Family family) {
         if (q.rows() != p * p) {

@@ -1,7 +1,7 @@
 package io.grokwatch.features;
 
 /**
- * Where the cliffs of the modular-addition eNTK sit for prime {@code p} (SCIENCE.md): eigenvector 0 is
+ * Where the cliffs of the modular-addition eNTK sit for prime {@code p} (docs/science.md): eigenvector 0 is
  * constant-like, the first cliff {@code 1 .. 2(p-1)} holds the n and m modes, the second
  * {@code 2(p-1)+1 .. 4(p-1)} the sum and diff modes. Fixed ranges make overlaps comparable across checkpoints
  * even before the gaps have opened.
@@ -25,7 +25,7 @@ public record ModularAdditionCliffs(int p) {
 
     /**
      * {@code lambda_(4(p-1)) / lambda_(4(p-1)+1)}, the gap that opens at the end of the second cliff when the
-     * network groks (1.00 before, above 1.05 after; see SCIENCE.md). Needs {@code 4(p-1)+2} eigenvalues.
+     * network groks (1.00 before, above 1.05 after; see docs/science.md). Needs {@code 4(p-1)+2} eigenvalues.
      */
     /** {@code lambda_2(p-1) / lambda_2(p-1)+1}: the gap below the first cliff (the n/m modes). */
     public double endOfFirstCliffGap(double[] eigenvaluesDescending) {

@@ -6,7 +6,7 @@ import java.util.SortedSet;
 import java.util.TreeSet;
 
 /**
- * Feature x eigenvector heatmap of the Toy Models of Superposition experiment (SCIENCE.md): which input
+ * Feature x eigenvector heatmap of the Toy Models of Superposition experiment (docs/science.md): which input
  * feature each eigenvector of the flattened eNTK (rows in channel-major order {@code c D + x}) is about.
  * {@code H[j, i] = |z_j . u_i|} with {@code z_j} (feature j's values over the dataset, placed in output block j)
  * and {@code u_i} normalised, then each column of {@code H} normalised. {@code z_j} is non-zero only in block

@@ -7,8 +7,8 @@ import java.util.Optional;
 /**
  * Which OpenBLAS kernels this process gets, in words a benchmark or a log can carry. OpenBLAS picks its kernels for
  * the CPU unless {@code OPENBLAS_CORETYPE} names a core; a machine that sets it for older OpenBLAS builds (which
- * misread recent CPUs) can pin the bundled 0.3.31 to older kernels than the CPU runs (measured here: Haswell's AVX2
- * kernels make a p = 113 analysis about 1.3x slower than the AVX-512 ones OpenBLAS picks itself).
+ * misread recent CPUs) can pin the bundled 0.3.31 to older kernels than the CPU runs (measured: Haswell's AVX2
+ * kernels make a p = 113 analysis slower than the AVX-512 ones OpenBLAS picks itself; docs/benchmarks.md).
  *
  * @param coreType     {@code OPENBLAS_CORETYPE}, if set
  * @param avx512       the CPU reports AVX-512F (Linux {@code /proc/cpuinfo}); empty where that cannot be read

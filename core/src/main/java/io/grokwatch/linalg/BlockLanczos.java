@@ -44,12 +44,12 @@ public final class BlockLanczos {
     /** Basis vectors per wanted pair before the first convergence check of a cold solve. */
     private static final double FIRST_CHECK_PER_PAIR = 2.0;
     /**
-     * The same for a warm solve: late in a run, where the kernel has settled, warm solves converge at 1.5-1.6 vectors
-     * per pair (p = 113 at epoch 1,500: 22-23 block steps, where a first look at 2.0 held them to 29).
+     * The same for a warm solve: late in a run, where the kernel has settled, warm solves converge at about 1.5
+     * vectors per pair, so a first look at 2.0 would hold them back (docs/benchmarks.md).
      */
     private static final double WARM_FIRST_CHECK_PER_PAIR = 1.5;
     /**
-     * Residual decades a warm solve gains per block step near convergence (measured on eNTK spectra: 0.45-0.65), which
+     * Residual decades a warm solve gains per block step near convergence (about half, on eNTK spectra), which
      * times the look after a warm solve's first look, when there is no earlier look to extrapolate from.
      */
     private static final double WARM_DECADES_PER_STEP = 0.5;
@@ -133,11 +133,10 @@ public final class BlockLanczos {
         }
 
         /**
-         * The basis size used for {@code k} wanted pairs of an operator of side {@code n}. Warm solves of eNTK spectra
-         * converge at 2.3-2.4 basis vectors per pair, just past {@code 2 k + 4} blocks at p = 113 (450 pairs, 33-34
-         * steps of 32): six blocks let them finish before their first thick restart, whose rotation of the whole
-         * basis costs as much as three block steps (p = 113 warm: 1.9-2.6 s against 2.3-3.2 s, at epochs 20, 60 and
-         * 200; p = 59 and cold solves, which restart either way, unchanged).
+         * The basis size used for {@code k} wanted pairs of an operator of side {@code n}. Early in a run warm solves
+         * of eNTK spectra converge just past {@code 2 k + 4} blocks at p = 113: six blocks let them finish before their
+         * first thick restart, whose rotation of the whole basis costs as much as three block steps (measured faster
+         * for p = 113 warm solves; p = 59 and cold solves, which restart either way, unchanged; docs/benchmarks.md).
          */
         public int basisSize(int k, int n) {
             int m = maxBasis > 0 ? maxBasis : 2 * k + 6 * blockSize;
@@ -301,13 +300,12 @@ public final class BlockLanczos {
             int sinceCheck = 0;
             int checkAfter = CHECK_EVERY;
             // A cold Krylov basis needs about 2 vectors per wanted pair before the last wanted pairs converge (measured
-            // on eNTK spectra: 2.0-4.1 products per pair), so there is nothing to look at before that (or before the
-            // first restart, after which the kept Ritz vectors can converge at any step). A look at a thousand-vector
-            // basis costs as much as one to two block steps (p = 113: 33 ms at 704 vectors, 80 ms at 928, against 40
-            // ms a step), so early looks are not free: from 1.2 or 1.5 vectors per pair they cost cold solves 10-20%.
-            // Warm solves late in a run converge sooner (1.5-1.6 vectors per pair: p = 59 at epoch 1,500 in 11 block
-            // steps, p = 113 at epoch 1,500 in 22), so they look first at 1.5 and then wait at their usual pace; early
-            // in a run, where they need 2.4-3.8, the one early look costs 2-5%.
+            // on eNTK spectra: docs/benchmarks.md), so there is nothing to look at before that (or before the first
+            // restart, after which the kept Ritz vectors can converge at any step). A look at a thousand-vector basis
+            // costs as much as one to two block steps, so early looks are not free: from 1.2 or 1.5 vectors per pair
+            // they cost cold solves measurably. Warm solves late in a run converge sooner (about 1.5 vectors per pair),
+            // so they look first at 1.5 and then wait at their usual pace; early in a run, where they need more, the
+            // one early look costs little.
             int coldFirstCheck = firstCheckAt(FIRST_CHECK_PER_PAIR);
             int firstCheck = warmStart ? firstCheckAt(WARM_FIRST_CHECK_PER_PAIR) : coldFirstCheck;
             int looks = 0;
@@ -624,7 +622,7 @@ public final class BlockLanczos {
          * largest Ritz value of the warm rows is no larger than the random rows' largest Rayleigh quotient (random
          * directions average the whole spectrum; a leading eigenspace of a nearby operator sits far above that
          * average). Krylov iteration from such a start converges, but from further away than a random start
-         * (measured: 12-32% more products from trailing or middle eigenvectors).
+         * (measured: more products from trailing or middle eigenvectors; docs/benchmarks.md).
          *
          * @param c the first step's coefficients {@code Q^T A Q} (blk x blk, row-major with stride blk)
          */

@@ -6,16 +6,16 @@ import org.bytedeco.openblas.global.openblas;
 import static io.grokwatch.linalg.NativeBlocks.view;
 
 /**
- * {@code F F^T} from its n x r factor as an operator: two thin GEMMs per block over a native copy of F made once
- * and of its transpose
- * (a p = 113 read-out factor is 12,769 x 512, 52 MB; copying it into native memory for each of the two GEMMs of
- * every block cost a quarter of the product's time once the GEMMs ran on AVX-512 kernels), each split by rows of F
- * over two threads when a core is free ({@link TwoWay}: the whole-model solve outlasts the layer solves beside it).
+ * {@code F F^T} from its n x r factor as an operator: two thin GEMMs per block over a native copy of F made once and of
+ * its transpose (a p = 113 read-out factor is 12,769 x 512, 52 MB; copying it into native memory for each of the two
+ * GEMMs of every block cost a large share of the product's time once the GEMMs ran on AVX-512 kernels), each split by
+ * rows of F over two threads when a core is free ({@link TwoWay}: the whole-model solve outlasts the layer solves
+ * beside it).
  */
 final class LowRankOperator implements SymmetricOperator {
     private final Matrix f;
     private DoublePointer copy;
-    /** F^T (r x n): {@code F^T X} reads it untransposed, which OpenBLAS runs a third faster for thin X. */
+    /** F^T (r x n): {@code F^T X} reads it untransposed, which OpenBLAS runs faster for thin X (see the benchmarks). */
     private DoublePointer transposedCopy;
 
     LowRankOperator(Matrix f) {

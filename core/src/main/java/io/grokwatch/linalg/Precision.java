@@ -13,7 +13,7 @@ public enum Precision {
     /** Double precision throughout (the default). */
     FLOAT64("float64"),
     /**
-     * Single-precision reduction and back-transformation: about 1.7x faster on the dense solves; eigenvalues
+     * Single-precision reduction and back-transformation: faster on the dense solves (docs/benchmarks.md); eigenvalues
      * carry an absolute error of order {@code 1e-7 * lambda_max} (so small eigenvalues lose relative accuracy).
      */
     FLOAT32("float32");

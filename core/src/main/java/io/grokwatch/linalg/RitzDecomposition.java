@@ -48,8 +48,8 @@ final class RitzDecomposition {
                 tau));
         // Divide and conquer for all of T's eigenpairs rather than MRRR for the wanted ones: after a thick restart
         // T carries the kept Ritz values with couplings at the residual level, which divide and conquer deflates
-        // (measured per check: 120-145 ms against 200-230 ms on p = 113's 1,024-row projection, 2-3.5 ms against
-        // 4-8 ms on TMS m = 40's ~200 rows), and it has no trouble with (near-)exact multiplicities.
+        // (measured faster per check at p = 113 and TMS m = 40: docs/benchmarks.md), and it has no trouble with
+        // (near-)exact multiplicities.
         double[] all = new double[n * n];
         double[] dd = d.clone();
         SymmetricEigen.check("dstedc", openblas.LAPACKE_dstedc(openblas.LAPACK_COL_MAJOR, (byte) 'I', n, dd,

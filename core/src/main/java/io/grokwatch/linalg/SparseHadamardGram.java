@@ -100,8 +100,8 @@ public final class SparseHadamardGram implements SymmetricOperator {
         }
         int[][] idx = new int[d][];
         Matrix[] grams = new Matrix[d];
-        // The blocks are independent: half the columns on each core when one is free (p = 113: 226 Grams, ~110 ms
-        // in one thread, before any eigen-solve of the checkpoint can start).
+        // The blocks are independent: half the columns on each core when one is free (p = 113: 226 Grams, all before
+        // any eigen-solve of the checkpoint can start).
         int mid = TwoWay.worthSplitting((long) sparse) ? d / 2 : d;
         if (mid < d) {
             TwoWay.run(() -> blocks(f, a, count, 0, mid, idx, grams), () -> blocks(f, a, count, mid, d, idx, grams));

@@ -33,8 +33,8 @@ public final class TwoWay {
     /**
      * Runs {@code task}, which holds a core beside other work of the same analysis (a layer kernel's solve beside the
      * whole model's): while it runs, steps elsewhere split only onto cores still free. A half offered to a core that
-     * a concurrent task holds would be time-sliced against it, and the step would wait for its slower half (p = 113
-     * analyses on two cores: 2.95-3.29 s instead of 3.13-3.78 s, with 10% less CPU).
+     * a concurrent task holds would be time-sliced against it, and the step would wait for its slower half (measured
+     * faster and with less CPU at p = 113 on two cores; docs/benchmarks.md).
      */
     public static <T> T occupyingACore(java.util.function.Supplier<T> task) {
         OCCUPIED.incrementAndGet();

@@ -13,7 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The detectors on synthetic runs shaped like SCIENCE.md's: a grokking run, a memorisation control, replay. */
+/** The detectors on synthetic runs shaped like docs/science.md's: a grokking run, a memorisation control, replay. */
 class DetectorsTest {
 
     /** A checkpoint with the given second-cliff sum/diff overlap, end-of-second-cliff gap and accuracies. */

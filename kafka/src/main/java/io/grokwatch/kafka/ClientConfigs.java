@@ -127,15 +127,16 @@ public final class ClientConfigs {
         // Sized for the eigenbasis store's changelog records; the buffer is allocated as used, not up front.
         p.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG), MAX_STATE_RECORD_BYTES);
         // Uncompressed: nearly all its bytes are eigenbasis changelog records, float32 eigenvectors that zstd shrinks
-        // by 7% for ~50 ms of the stream thread per p = 113 checkpoint (57 MB), and the broker's as much again to
-        // check them. The spectra and alerts topics still store zstd (the broker compresses their small records).
+        // by a few percent for tens of milliseconds of the stream thread per p = 113 checkpoint, and the broker's as
+        // much again to check them (docs/benchmarks.md). The spectra and alerts topics still store zstd (the broker
+        // compresses their small records).
         p.put(StreamsConfig.producerPrefix(ProducerConfig.COMPRESSION_TYPE_CONFIG), "none");
         // Streams defaults its producer to 100 ms of batching; a spectrum is one record and should leave at once.
         p.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), LINGER_MS);
         p.put(StreamsConfig.producerPrefix(ProducerConfig.BUFFER_MEMORY_CONFIG), 2L * MAX_STATE_RECORD_BYTES);
         // A new producer's first transactional offset commit looks up the group coordinator and then sleeps
         // retry.backoff.ms before sending the commit (the request counts as a retry). At the default 100 ms the
-        // analyzer's first commit after every start took ~140 ms instead of ~40, and the first checkpoint, which
+        // analyzer's first commit after every start took over three times as long, and the first checkpoint, which
         // usually arrives during that commit (of its run's descriptor), waited for it.
         p.put(StreamsConfig.producerPrefix(ProducerConfig.RETRY_BACKOFF_MS_CONFIG), STREAMS_PRODUCER_RETRY_BACKOFF_MS);
         p.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG), MAX_CHECKPOINT_BYTES);

@@ -16,7 +16,7 @@ import java.util.Arrays;
  * p -= lr * (m / (1 - beta1^t)) / (sqrt(v / (1 - beta2^t)) + eps)
  * </pre>
  *
- * The arithmetic follows the numpy reference ({@code shared/reference/ma_reference.py}) operation by
+ * The arithmetic follows PyTorch's and the test fixtures' numpy ({@code adam_reference.py}) operation by
  * operation. The state (step count, first and second moments) is exposed as {@link Parameters} so that it can
  * be saved next to a checkpoint and {@linkplain #restore restored}.
  */

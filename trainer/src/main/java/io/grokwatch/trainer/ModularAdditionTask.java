@@ -13,7 +13,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * The grokking experiment (SCIENCE.md, experiment 1): {@code f(x) = (1/H) W2 ((W1 x / sqrt(2p))^2)} on all
+ * The grokking experiment (the paper's first; docs/science.md): {@code f(x) = (1/H) W2 ((W1 x / sqrt(2p))^2)} on all
  * {@code p^2} pairs {@code (a, b)}, a seeded random train/test split, MSE on one-hot targets (mean over all
  * {@code N_train * p} entries), full-batch AdamW with betas (0.9, 0.999) and eps 1e-8.
  *

@@ -10,9 +10,9 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * Toy Models of Superposition (SCIENCE.md, experiment 2): {@code y = ReLU(W^T W x + b)} with {@code W}
- * ({@code m x n}) Xavier-normal and {@code b} zero, trained full batch with Adam on a fixed dataset of
- * {@code D} sparse, L2-normalised inputs. Loss: mean over batch and features of {@code I_i (x_i - y_i)^2},
+ * Toy Models of Superposition (the paper's second experiment; docs/science.md): {@code y = ReLU(W^T W x + b)}
+ * with {@code W} ({@code m x n}) Xavier-normal and {@code b} zero, trained full batch with Adam on a fixed dataset
+ * of {@code D} sparse, L2-normalised inputs. Loss: mean over batch and features of {@code I_i (x_i - y_i)^2},
  * {@code I_i = I^i}.
  */
 public final class TmsTask extends FullBatchTask {

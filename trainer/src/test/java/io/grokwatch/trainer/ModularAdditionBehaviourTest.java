@@ -11,7 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The grokking behaviour of SCIENCE.md at the paper setting (p = 29, H = 512): with alpha = 0.7 the training
+ * The grokking behaviour of docs/science.md at the paper setting (p = 29, H = 512): with alpha = 0.7 the training
  * set is memorised early and test accuracy jumps around epochs 80-110; with alpha = 0.3 it never generalises
  * within 500 epochs. Seeds of this implementation differ from numpy's, so the bands are loose.
  */

@@ -5,10 +5,11 @@ Writes three files, one tensor per line: `name rows cols v0 v1 ...` (row-major, 
 
 - optimizer.txt: AdamW (lr 0.05, wd 0.01) and Adam (lr 1e-3) for 5 steps on fixed tensors and a fixed gradient
   sequence; isolates the update rule.
-- ma.txt: 5 full-batch training steps of the modular-addition MLP (p=5, H=8, alpha=0.7), transcribed from
-  shared/reference/ma_reference.py (forward, gradient, AdamW).
-- tms.txt: 5 full-batch Adam steps of the TMS model (n=6, m=3, D=20, S=0.5), transcribed from
-  shared/reference/tms_reference.py.
+- ma.txt: 5 full-batch training steps of the modular-addition MLP (p=5, H=8, alpha=0.7): forward pass, gradient
+  and AdamW written out in numpy from the experiment's definition (docs/science.md), independently of the Java code.
+- tms.txt: 5 full-batch Adam steps of the TMS model (n=6, m=3, D=20, S=0.5), likewise.
+
+Needs numpy only; the fixtures are checked in and no test runs this script.
 """
 import numpy as np
 
@@ -23,7 +24,7 @@ def write(path, tensors, header):
 
 
 def adamw(params, grads, m, v, t, lr, wd, b1=0.9, b2=0.999, eps=1e-8):
-    """The update of ma_reference.py, verbatim (t counts from 1)."""
+    """PyTorch's AdamW update with decoupled weight decay (t counts from 1)."""
     for i, (w, gw) in enumerate(zip(params, grads)):
         w *= (1 - lr * wd)
         m[i] = b1 * m[i] + (1 - b1) * gw; v[i] = b2 * v[i] + (1 - b2) * gw * gw
