@@ -3,6 +3,7 @@ package io.grokwatch.analysis;
 import io.grokwatch.entk.DualGram;
 import io.grokwatch.entk.Entk;
 import io.grokwatch.entk.KernelKind;
+import io.grokwatch.entk.KernelSource;
 import io.grokwatch.features.Cliffs;
 import io.grokwatch.features.EffectiveRank;
 import io.grokwatch.features.Family;
@@ -76,7 +77,17 @@ public final class KernelSpectra {
      */
     public static Map<String, KernelResult> analyze(Network net, Matrix probes, Optional<FourierFamilies> families,
                                                     Options o, Map<String, Matrix> previous, boolean layers) {
-        Entk entk = new Entk(net, probes);
+        return analyze(new Entk(net, probes), probes, net.inputs() == net.outputs(), families, o, previous, layers);
+    }
+
+    /**
+     * As {@link #analyze(Network, Matrix, Optional, Options, Map, boolean)} for any kernel source.
+     *
+     * @param autoencoder the model's outputs are its inputs (TMS): flattened kernels get the feature heatmap
+     */
+    public static Map<String, KernelResult> analyze(KernelSource entk, Matrix probes, boolean autoencoder,
+                                                    Optional<FourierFamilies> families, Options o,
+                                                    Map<String, Matrix> previous, boolean layers) {
         List<String> names = new ArrayList<>();
         names.add(Entk.ALL);
         if (layers) {
@@ -84,7 +95,7 @@ public final class KernelSpectra {
         }
         Optional<ModularAdditionCliffs> cliffs = families.map(f -> Cliffs.modularAddition(f.p()));
         boolean overlaps = cliffs.isPresent() && o.kind() != KernelKind.FLATTENED;
-        boolean heatmap = o.kind() == KernelKind.FLATTENED && net.inputs() == net.outputs();
+        boolean heatmap = o.kind() == KernelKind.FLATTENED && autoencoder;
         Map<String, KernelResult> out = new LinkedHashMap<>();
         for (String g : names) {
             long t0 = System.nanoTime();

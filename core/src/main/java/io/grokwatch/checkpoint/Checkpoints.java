@@ -37,6 +37,30 @@ public final class Checkpoints {
         return new Network(model, params);
     }
 
+    /**
+     * A graph bound to a checkpoint: every parameter present with the graph's shape, all finite; extra tensors
+     * (optimizer state, buffers) are ignored.
+     */
+    public static io.grokwatch.graph.GraphNetwork bind(io.grokwatch.graph.Graph graph, TensorFile file) {
+        Map<String, io.grokwatch.graph.NdArray> params = new HashMap<>();
+        for (String name : graph.parameters()) {
+            Tensor t = file.find(name).orElseThrow(() -> new ModelFormatException("parameter '" + name
+                    + "' of the graph is missing from the checkpoint (it has " + String.join(", ", file.names()) + ")"));
+            int[] shape = new int[t.rank()];
+            for (int i = 0; i < shape.length; i++) {
+                shape[i] = Math.toIntExact(t.shape()[i]);
+            }
+            double[] v = t.values().clone();
+            for (double d : v) {
+                if (!Double.isFinite(d)) {
+                    throw new ModelFormatException("checkpoint has non-finite weights: " + name);
+                }
+            }
+            params.put(name, new io.grokwatch.graph.NdArray(shape, v));
+        }
+        return new io.grokwatch.graph.GraphNetwork(graph, params);
+    }
+
     /** The network's parameters as float64 tensors with the given metadata. */
     public static TensorFile toTensorFile(Parameters params, Map<String, String> metadata) {
         TensorFile.Builder b = TensorFile.builder();

@@ -23,7 +23,7 @@ import java.util.Map;
  * <p>Kernels of different groups may be computed from different threads; per-op intermediate results are
  * cached and shared.
  */
-public final class Entk {
+public final class Entk implements KernelSource {
     /** The group name that stands for all parameters. */
     public static final String ALL = "all";
     /** Largest kernel side (rows of the N-side kernel or of the dual Gram) formed densely. */
@@ -40,20 +40,24 @@ public final class Entk {
         this.description = network.description();
     }
 
+    @Override
     public int samples() {
         return s.samples();
     }
 
+    @Override
     public int classes() {
         return s.classes();
     }
 
     /** Parameter groups in model order (without {@link #ALL}). */
+    @Override
     public List<String> groups() {
         return description.groups();
     }
 
     /** The parameters of a group, or of the whole model for {@link #ALL}. */
+    @Override
     public List<String> parameters(String group) {
         List<String> r = new ArrayList<>();
         for (String p : description.parameterNames()) {
@@ -68,6 +72,7 @@ public final class Entk {
         return r;
     }
 
+    @Override
     public long parameterCount(String group) {
         long n = 0;
         for (String p : parameters(group)) {
@@ -80,6 +85,7 @@ public final class Entk {
     // ---------------------------------------------------------------- class-mean
 
     /** {@code K(x,x') = (1/C) sum_c J_c(x) . J_c(x')} over the group's parameters, N x N. */
+    @Override
     public Matrix classMean(String group) {
         List<String> params = parameters(group);
         if (params.size() == 1) {
@@ -245,6 +251,7 @@ public final class Entk {
     }
 
     /** As {@link #classMeanTop(String, int, int)}, decomposing in the given precision. */
+    @Override
     public Eigenpairs classMeanTop(String group, int k, int vectors, Precision precision) {
         java.util.Optional<Matrix> factor = classMeanFactor(group);
         if (factor.isPresent() && factor.get().cols() < samples()) {
@@ -256,6 +263,7 @@ public final class Entk {
     // ---------------------------------------------------------------- per-class
 
     /** One block {@code J_c(x) . J_d(x')} over the group's parameters, N x N. */
+    @Override
     public Matrix perClass(String group, int c, int d) {
         checkClass(c);
         checkClass(d);
@@ -293,6 +301,7 @@ public final class Entk {
      * The flattened kernel {@code K[(c,x),(d,x')] = s_c s_d J_c(x) . J_d(x')} formed densely (NC x NC,
      * channel-major rows {@code c*N + x}). {@code scale} may be null for unweighted outputs.
      */
+    @Override
     public Matrix flattened(String group, double[] scale) {
         double[] sc = scales(scale);
         int n = s.samples();
@@ -328,6 +337,7 @@ public final class Entk {
     }
 
     /** As {@link #flattenedTop(String, double[], int, int)}, decomposing in the given precision. */
+    @Override
     public Eigenpairs flattenedTop(String group, double[] scale, int k, int vectors, Precision precision) {
         long nc = (long) s.samples() * s.classes();
         long p = parameterCount(group);
@@ -342,6 +352,7 @@ public final class Entk {
      * The flattened kernel's P x P dual when it is the smaller side (NC > P), for callers that choose their own
      * eigensolver (warm starts live in the dual's P-dimensional space); empty when the kernel itself is smaller.
      */
+    @Override
     public java.util.Optional<DualGram> flattenedDual(String group, double[] scale) {
         long nc = (long) s.samples() * s.classes();
         if (nc <= parameterCount(group)) {
@@ -354,6 +365,7 @@ public final class Entk {
      * The NC x NC flattened kernel {@code S J J^T S} as a matrix-free operator (a vector-Jacobian and a
      * Jacobian-vector product per block), for kernels too large to form.
      */
+    @Override
     public io.grokwatch.linalg.SymmetricOperator flattenedOperator(String group, double[] scale) {
         return new DualGram(s, parameters(group), scales(scale)).kernelOperator();
     }
