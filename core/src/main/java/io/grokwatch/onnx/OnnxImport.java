@@ -82,6 +82,7 @@ public final class OnnxImport {
             }
         }
         // Parameters in order of first use, so groups follow the model.
+        Map<String, int[]> aliasShapes = new HashMap<>();
         List<Node> nodes = new ArrayList<>();
         for (Onnx.NodeProto n : g.getNodeList()) {
             Node node = toNode(n);
@@ -90,13 +91,13 @@ public final class OnnxImport {
                 // A parameter merged by the exporter: its own tensor again, bound from the checkpoint.
                 String alias = node.outputs().get(0);
                 parameterNames.add(alias);
-                parameterShapes.putIfAbsent(node.inputs().get(0), dims(initializers.get(node.inputs().get(0))));
-                parameterShapes.put(alias, dims(initializers.get(node.inputs().get(0))));
+                aliasShapes.put(alias, dims(initializers.get(node.inputs().get(0))));
                 continue;
             }
             for (String in : node.inputs()) {
-                if (parameterNames.contains(in) && initializers.containsKey(in)) {
-                    parameterShapes.putIfAbsent(in, dims(initializers.get(in)));
+                if (parameterNames.contains(in)) {
+                    parameterShapes.putIfAbsent(in, initializers.containsKey(in) ? dims(initializers.get(in))
+                            : aliasShapes.get(in));
                 }
             }
             nodes.add(node);
