@@ -143,7 +143,7 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
                         + d.runId() + "'");
             }
             runs.put(runId, record.value());
-            LOG.info("run {} registered: model with {} ops, probes {}, kernel {}", runId, d.model().ops().size(),
+            LOG.info("run {} registered: {}, probes {}, kernel {}", runId, d.model().summary(),
                     d.probe().name(), d.analysis().kernel().id());
         } catch (RunFormatException e) {
             deadLetter(ReceivedRecord.of(record, context.recordMetadata()), DeadLetterReason.MALFORMED_DESCRIPTOR,

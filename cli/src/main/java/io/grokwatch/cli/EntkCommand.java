@@ -9,9 +9,13 @@ import io.grokwatch.features.FourierFamilies;
 import io.grokwatch.features.TmsHeatmap;
 import io.grokwatch.linalg.Matrix;
 import io.grokwatch.linalg.Precision;
-import io.grokwatch.model.ModelDescription;
+import io.grokwatch.entk.GraphEntk;
+import io.grokwatch.entk.KernelSource;
+import io.grokwatch.graph.GraphNetwork;
 import io.grokwatch.model.Network;
+import io.grokwatch.probe.ProbeSample;
 import io.grokwatch.probe.ProbeSet;
+import io.grokwatch.run.RunModel;
 import io.grokwatch.safetensors.Safetensors;
 import io.grokwatch.safetensors.Tensor;
 import io.grokwatch.safetensors.TensorFile;
@@ -27,11 +31,13 @@ import java.util.concurrent.Callable;
 /** {@code grokwatch entk}: one-shot eNTK analysis of any checkpoint file, e.g. one written by PyTorch. */
 @Command(name = "entk", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Compute the eNTK spectrum of one checkpoint (safetensors, e.g. a PyTorch state_dict) "
-                + "described by a grokwatch.model/v1 JSON file, for the whole model and each parameter group.",
-                "Example: grokwatch entk --model model.json --checkpoint step-500.safetensors "
-                        + "--probe modular-addition:p=29 --out entk.json"})
+                + "of a model given as ONNX (torch.onnx.export with do_constant_folding=False) or as a "
+                + "grokwatch.model/v1 JSON file, for the whole model and each parameter group.",
+                "Example: grokwatch entk --model model.onnx --checkpoint step-500.safetensors "
+                        + "--probe modular-addition:p=29,tokens --out entk.json"})
 final class EntkCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "Model description (grokwatch.model/v1 JSON).")
+    @Option(names = "--model", required = true, description = "The model: an ONNX file (.onnx) or a "
+            + "grokwatch.model/v1 JSON description.")
     Path model;
     @Option(names = "--checkpoint", required = true, description = "Weights as safetensors (state_dict names).")
     Path checkpoint;
@@ -42,7 +48,8 @@ final class EntkCommand implements Callable<Integer> {
     static final class Probe {
         @Option(names = "--probe", description = "Probe generator, e.g. modular-addition:p=29.")
         String spec;
-        @Option(names = "--probe-file", description = "Safetensors file with one tensor 'x' of shape N x inputs.")
+        @Option(names = "--probe-file", description = "Safetensors file with the probe tensor, named 'x' or as the "
+                + "ONNX graph's input: N x inputs (float), or N x ... (float or int64 token ids).")
         Path file;
     }
 
@@ -60,6 +67,11 @@ final class EntkCommand implements Callable<Integer> {
             + "products of iterative solves (kernels too large to form): float64 or float32. A float32 solve reports "
             + "the residual measured on the float64 kernel. Default: ${DEFAULT-VALUE}.")
     String precision = "float64";
+    @Option(names = "--probe-sample", description = "Analyse a uniform sample of this many probes (exact kernel "
+            + "on the sample) when the full probe set costs too much.")
+    Integer probeSample;
+    @Option(names = "--seed", description = "Seed of --probe-sample. Default: ${DEFAULT-VALUE}.")
+    long seed = 0;
     @Option(names = "--out", required = true, description = "JSON file to write.")
     Path out;
 
@@ -67,8 +79,8 @@ final class EntkCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         KernelKind kind = KernelKind.parse(kernel);
         Precision arithmetic = TaskOptions.parsePrecision(precision);
-        ModelDescription description = ModelDescription.read(model);
-        Network net = Checkpoints.bind(description, Safetensors.read(checkpoint));
+        RunModel runModel = RunModel.read(model);
+        TensorFile weights = Safetensors.read(checkpoint);
         Matrix x;
         String probeName;
         Optional<FourierFamilies> families = Optional.empty();
@@ -81,22 +93,53 @@ final class EntkCommand implements Callable<Integer> {
                 families = Optional.of(FourierFamilies.of(p));
             }
         } else {
-            x = readProbeFile(probe.file);
+            x = readProbeFile(probe.file, runModel instanceof RunModel.Onnx o ? o.graph().input().name() : "x");
             probeName = probe.file.toString();
         }
-        if (x.cols() != net.inputs()) {
-            throw new IllegalArgumentException("probe inputs have width " + x.cols() + " but the model takes "
-                    + net.inputs() + " inputs");
+        int allProbes = x.rows();
+        ProbeSample sample = null;
+        if (probeSample != null) {
+            sample = ProbeSample.of(probeSample, x.rows(), seed);
+            x = sample.select(x);
+            if (!sample.isAll()) {
+                // Feature families live on the whole probe grid.
+                families = Optional.empty();
+            }
         }
-        double[] scale = importance == null ? null : Entk.importanceScale(importance, net.outputs(), tau);
         long t0 = System.nanoTime();
-        Map<String, KernelSpectra.KernelResult> results = KernelSpectra.analyze(net, x, families,
-                new KernelSpectra.Options(kind, topK, scale, cls, arithmetic));
+        KernelSource source;
+        boolean autoencoder;
+        if (runModel instanceof RunModel.Sequential seq) {
+            Network net = Checkpoints.bind(seq.description(), weights);
+            if (x.cols() != net.inputs()) {
+                throw new IllegalArgumentException("probe inputs have width " + x.cols() + " but the model takes "
+                        + net.inputs() + " inputs");
+            }
+            source = new Entk(net, x);
+            autoencoder = net.inputs() == net.outputs();
+        } else {
+            GraphNetwork net = Checkpoints.bind(((RunModel.Onnx) runModel).graph(), weights);
+            GraphEntk g = new GraphEntk(net, x);
+            source = g;
+            autoencoder = g.classes() == x.cols();
+        }
+        double jacobianSeconds = (System.nanoTime() - t0) / 1e9;
+        double[] scale = importance == null ? null : Entk.importanceScale(importance, source.classes(), tau);
+        Map<String, KernelSpectra.KernelResult> results = KernelSpectra.analyze(source, x, autoencoder, families,
+                new KernelSpectra.Options(kind, topK, scale, cls, arithmetic), Map.of(), true);
         double seconds = (System.nanoTime() - t0) / 1e9;
 
         ObjectNode root = JsonFiles.object();
         root.put("model", model.toString()).put("checkpoint", checkpoint.toString()).put("probe", probeName)
                 .put("probes", x.rows()).put("kernel", kind.id()).put("precision", arithmetic.id());
+        ObjectNode computed = root.putObject("computed");
+        computed.put("method", "exact").put("probes", x.rows()).put("ofProbes", allProbes)
+                .put("outputs", source.classes()).put("parameters", source.parameterCount(Entk.ALL))
+                .put("model", runModel.summary()).put("jacobianSeconds", jacobianSeconds);
+        if (sample != null) {
+            computed.put("probeSample", sample.size()).put("seed", seed);
+            JsonFiles.array(computed, "probeRows", sample.rows());
+        }
         if (importance != null) {
             root.put("importance", importance).put("tau", tau);
         }
@@ -105,14 +148,13 @@ final class EntkCommand implements Callable<Integer> {
         }
         ObjectNode kernels = root.putObject("kernels");
         Table t = new Table("kernel", "parameters", "top eig", "2nd eig", "eff. rank", "cliffs", "seconds");
-        Entk entk = new Entk(net, x.rowRange(0, 1));
         for (var e : results.entrySet()) {
             ObjectNode k = e.getValue().spectrum().toJson();
             k.put("seconds", e.getValue().seconds());
             e.getValue().heatmap().ifPresent(h -> putHeatmap(k, h));
             kernels.set(e.getKey(), k);
             double[] ev = e.getValue().spectrum().eigenvalues();
-            t.row(e.getKey(), entk.parameterCount(e.getKey()), ev[0], ev.length > 1 ? ev[1] : Double.NaN,
+            t.row(e.getKey(), source.parameterCount(e.getKey()), ev[0], ev.length > 1 ? ev[1] : Double.NaN,
                     e.getValue().spectrum().effectiveRank(), e.getValue().spectrum().cliffs().size(),
                     e.getValue().seconds());
         }
@@ -130,12 +172,23 @@ final class EntkCommand implements Callable<Integer> {
     }
 
     static Matrix readProbeFile(Path file) throws java.io.IOException {
+        return readProbeFile(file, "x");
+    }
+
+    /**
+     * The probe tensor of a safetensors file: named as the graph input, or {@code x}; one probe per entry of
+     * its first axis (N x inputs, or N x ... for a graph input of higher rank; float or int64).
+     */
+    static Matrix readProbeFile(Path file, String inputName) throws java.io.IOException {
         TensorFile f = Safetensors.read(file);
-        Tensor t = f.find("x").orElseThrow(() -> new IllegalArgumentException(file
-                + ": probe file must hold a tensor named 'x' (N x inputs); it has " + f.names()));
-        if (t.rank() != 2) {
-            throw new IllegalArgumentException(file + ": probe tensor 'x' must be 2-D (N x inputs), got rank " + t.rank());
+        Tensor t = f.find(inputName).or(() -> f.find("x")).orElseThrow(() -> new IllegalArgumentException(file
+                + ": probe file must hold a tensor named '" + inputName + "'" + (inputName.equals("x") ? "" : " or 'x'")
+                + " (N x inputs); it has " + f.names()));
+        if (t.rank() < 2 || t.shape()[0] == 0) {
+            throw new IllegalArgumentException(file + ": probe tensor '" + t.name() + "' must have a probe axis first "
+                    + "(N x inputs), got shape " + java.util.Arrays.toString(t.shape()));
         }
-        return new Matrix(t.rows(), t.cols(), t.values().clone());
+        int n = (int) t.shape()[0];
+        return new Matrix(n, t.size() / n, t.values().clone());
     }
 }

@@ -3,9 +3,9 @@ package io.grokwatch.cli;
 import io.grokwatch.entk.KernelKind;
 import io.grokwatch.kafka.TopicAdmin;
 import io.grokwatch.kafka.Topics;
-import io.grokwatch.model.ModelDescription;
 import io.grokwatch.run.ProbeSource;
 import io.grokwatch.run.RunDescriptor;
+import io.grokwatch.run.RunModel;
 import io.grokwatch.safetensors.Safetensors;
 import io.grokwatch.trainer.CheckpointDirectory;
 import io.grokwatch.trainer.RunPublisher;
@@ -31,14 +31,16 @@ import java.util.regex.Pattern;
         description = {"Publish a run written by an external trainer: its descriptor (model description and probes), "
                 + "then safetensors checkpoints, given as files or followed in a directory where the trainer writes "
                 + "step-<n>.safetensors (each complete file once, in step order, across restarts of this command).",
-                "Example: grokwatch publish --run-id torch-1 --model model.json --probe modular-addition:p=29 "
-                        + "--bootstrap-servers localhost:9092 --watch ckpts/"})
+                "Example: grokwatch publish --run-id torch-1 --model ckpts/model.onnx "
+                        + "--probe modular-addition:p=113,tokens --bootstrap-servers localhost:9092 --watch ckpts/"})
 final class PublishCommand implements Callable<Integer> {
     private static final Pattern STEP_NAME = Pattern.compile("step-(\\d+)\\.safetensors");
 
     @Option(names = "--run-id", required = true, description = "Run id.")
     String runId;
-    @Option(names = "--model", required = true, description = "Model description (grokwatch.model/v1 JSON).")
+    @Option(names = "--model", required = true, description = "The model: an ONNX file (torch.onnx.export with "
+            + "do_constant_folding=False; its graph travels with the run, its weights come with each checkpoint) or "
+            + "a grokwatch.model/v1 JSON description.")
     Path model;
     @ArgGroup(exclusive = true, multiplicity = "1")
     EntkCommand.Probe probe;
@@ -69,9 +71,10 @@ final class PublishCommand implements Callable<Integer> {
         if ((watch == null) == files.isEmpty()) {
             throw new IllegalArgumentException("give checkpoint FILEs or --watch DIR (one of the two)");
         }
+        RunModel runModel = RunModel.read(model);
         ProbeSource probes = probe.spec != null ? ProbeSource.generator(probe.spec)
-                : ProbeSource.inline(Files.readAllBytes(probe.file));
-        RunDescriptor descriptor = new RunDescriptor(runId, ModelDescription.read(model), probes,
+                : ProbeSource.inline(probeFileBytes(runModel));
+        RunDescriptor descriptor = new RunDescriptor(runId, runModel, probes,
                 new RunDescriptor.AnalysisSettings(KernelKind.parse(kernel), topK, true, Optional.ofNullable(importance),
                         tau, 0, TaskOptions.parsePrecision(precision)), checkpointEvery,
                 Map.of("source", "external"));
@@ -86,6 +89,16 @@ final class PublishCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** The probe file as the descriptor carries it: one tensor 'x', renamed from the graph input's name. */
+    private byte[] probeFileBytes(RunModel runModel) throws java.io.IOException {
+        String input = runModel instanceof RunModel.Onnx o ? o.graph().input().name() : "x";
+        var file = Safetensors.read(Files.readAllBytes(probe.file));
+        var t = file.find(input).or(() -> file.find("x")).orElseThrow(() -> new IllegalArgumentException(probe.file
+                + ": probe file must hold a tensor named '" + input + "' or 'x'; it has " + file.names()));
+        return Safetensors.write(io.grokwatch.safetensors.TensorFile.of(
+                new io.grokwatch.safetensors.Tensor("x", t.dtype(), t.shape(), t.values())));
     }
 
     private void publishFiles(RunPublisher publisher) throws Exception {

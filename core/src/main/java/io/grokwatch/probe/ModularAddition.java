@@ -23,6 +23,21 @@ public final class ModularAddition {
         return x;
     }
 
+    /** The same pairs as token ids: row a*p + b is (a, b, p), token p standing for "=". */
+    public static Matrix tokens(int p) {
+        requirePositive(p);
+        Matrix x = new Matrix(p * p, 3);
+        for (int a = 0; a < p; a++) {
+            for (int b = 0; b < p; b++) {
+                int row = a * p + b;
+                x.set(row, 0, a);
+                x.set(row, 1, b);
+                x.set(row, 2, p);
+            }
+        }
+        return x;
+    }
+
     public static int[] labels(int p) {
         requirePositive(p);
         int[] y = new int[p * p];

@@ -39,7 +39,10 @@ public final class ProbeSource {
         }
     }
 
-    /** Probe inputs given as safetensors bytes holding tensor {@code x} of shape N x inputs. */
+    /**
+     * Probe inputs given as safetensors bytes holding tensor {@code x} of shape N x inputs (float, or int64
+     * token ids for a model with an embedding).
+     */
     public static ProbeSource inline(byte[] safetensors) {
         TensorFile f;
         try {
@@ -49,12 +52,15 @@ public final class ProbeSource {
         }
         Tensor x = f.find("x").orElseThrow(() -> new RunFormatException(
                 "\"probe.inline\" must hold a tensor named 'x' (N x inputs); it has " + f.names()));
-        if (x.rank() != 2 || x.rows() == 0) {
-            throw new RunFormatException("\"probe.inline\" tensor 'x' must be 2-D and non-empty, got shape "
+        if (x.rank() < 2 || x.shape()[0] == 0 || x.size() == 0) {
+            throw new RunFormatException("\"probe.inline\" tensor 'x' must be non-empty with a probe axis first "
+                    + "(N x inputs, or N x ... for a graph input of higher rank), got shape "
                     + java.util.Arrays.toString(x.shape()));
         }
+        int n = (int) x.shape()[0];
+        // One probe per row; a graph input of higher rank takes each row back in its own shape.
         return new ProbeSource(null, safetensors.clone(),
-                new ProbeSet("inline", new Matrix(x.rows(), x.cols(), x.values().clone())));
+                new ProbeSet("inline", new Matrix(n, x.size() / n, x.values().clone())));
     }
 
     public static ProbeSource inline(Matrix x) {

@@ -23,6 +23,7 @@ import java.util.Optional;
 public final class RunAnalyzer implements AutoCloseable {
     private final RunDescriptor descriptor;
     private final ModularAdditionAnalyzer modular;
+    private final int threads;
 
     public RunAnalyzer(RunDescriptor descriptor) {
         this(descriptor, Runtime.getRuntime().availableProcessors());
@@ -30,8 +31,10 @@ public final class RunAnalyzer implements AutoCloseable {
 
     public RunAnalyzer(RunDescriptor descriptor, int threads) {
         this.descriptor = descriptor;
+        this.threads = threads;
         Optional<Integer> p = descriptor.probe().modularAdditionP();
-        this.modular = p.isPresent() && descriptor.analysis().kernel() == KernelKind.CLASS_MEAN
+        this.modular = descriptor.model() instanceof RunModel.Sequential && p.isPresent()
+                && descriptor.analysis().kernel() == KernelKind.CLASS_MEAN
                 ? new ModularAdditionAnalyzer(p.get(), descriptor.analysis().topK(), descriptor.analysis().layers(),
                         threads, descriptor.analysis().precision())
                 : null;
@@ -66,10 +69,24 @@ public final class RunAnalyzer implements AutoCloseable {
      */
     public Analysis analyze(TensorFile weights, Map<String, io.grokwatch.linalg.Matrix> previous) {
         long t0 = System.nanoTime();
-        Network net = Checkpoints.bind(descriptor.model(), weights);
-        if (net.inputs() != descriptor.probe().inputs().cols()) {
-            throw new io.grokwatch.model.ModelFormatException("the model takes " + net.inputs()
-                    + " inputs but the run's probes have width " + descriptor.probe().inputs().cols());
+        io.grokwatch.entk.KernelSource kernels;
+        boolean autoencoder;
+        Network net = null;
+        io.grokwatch.linalg.Matrix probes = descriptor.probe().inputs();
+        if (descriptor.model() instanceof RunModel.Sequential seq) {
+            net = Checkpoints.bind(seq.description(), weights);
+            if (net.inputs() != probes.cols()) {
+                throw new io.grokwatch.model.ModelFormatException("the model takes " + net.inputs()
+                        + " inputs but the run's probes have width " + probes.cols());
+            }
+            kernels = null;
+            autoencoder = net.inputs() == net.outputs();
+        } else {
+            io.grokwatch.graph.GraphNetwork graph = Checkpoints.bind(((RunModel.Onnx) descriptor.model()).graph(), weights);
+            io.grokwatch.entk.GraphEntk g = new io.grokwatch.entk.GraphEntk(graph, probes, threads,
+                    io.grokwatch.entk.GraphEntk.DEFAULT_MAX_ENTRIES);
+            kernels = g;
+            autoencoder = g.classes() == probes.cols();
         }
         ObjectNode o = JsonNodeFactory.instance.objectNode();
         io.grokwatch.analysis.SpectrumSummary whole;
@@ -83,8 +100,10 @@ public final class RunAnalyzer implements AutoCloseable {
             whole = r.all();
         } else {
             RunDescriptor.AnalysisSettings a = descriptor.analysis();
-            double[] scale = a.importance().map(base -> Entk.importanceScale(base, net.outputs(), a.tau())).orElse(null);
-            Map<String, KernelSpectra.KernelResult> results = KernelSpectra.analyze(net, descriptor.probe().inputs(),
+            io.grokwatch.entk.KernelSource source = kernels != null ? kernels : new Entk(net, probes);
+            double[] scale = a.importance().map(base -> Entk.importanceScale(base, source.classes(), a.tau()))
+                    .orElse(null);
+            Map<String, KernelSpectra.KernelResult> results = KernelSpectra.analyze(source, probes, autoencoder,
                     descriptor.probe().families(), new KernelSpectra.Options(a.kernel(), a.topK(), scale, a.cls(),
                             a.precision()), previous, a.layers());
             Map<String, io.grokwatch.linalg.Matrix> kept = new java.util.LinkedHashMap<>();

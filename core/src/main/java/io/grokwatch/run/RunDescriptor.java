@@ -26,7 +26,7 @@ import java.util.regex.Pattern;
  *               "precision": "float64"},
  *  "checkpointEvery": 10, "task": {"name": "modular-addition", "p": "29"}}</pre>
  */
-public record RunDescriptor(String runId, ModelDescription model, ProbeSource probe, AnalysisSettings analysis,
+public record RunDescriptor(String runId, RunModel model, ProbeSource probe, AnalysisSettings analysis,
                             int checkpointEvery, Map<String, String> task) {
     public static final String FORMAT = "grokwatch.run/v1";
     private static final Pattern RUN_ID = Pattern.compile("[A-Za-z0-9._-]{1,200}");
@@ -41,6 +41,13 @@ public record RunDescriptor(String runId, ModelDescription model, ProbeSource pr
             throw new RunFormatException("\"checkpointEvery\" must be >= 1, got " + checkpointEvery);
         }
         task = Map.copyOf(task);
+        java.util.Objects.requireNonNull(model, "model");
+    }
+
+    /** A run of a sequential model. */
+    public RunDescriptor(String runId, ModelDescription model, ProbeSource probe, AnalysisSettings analysis,
+                         int checkpointEvery, Map<String, String> task) {
+        this(runId, RunModel.of(model), probe, analysis, checkpointEvery, task);
     }
 
     /**
@@ -115,11 +122,12 @@ public record RunDescriptor(String runId, ModelDescription model, ProbeSource pr
         String runId = root.path("runId").isTextual() ? root.get("runId").asText() : null;
         JsonNode modelNode = root.get("model");
         if (modelNode == null || !modelNode.isObject()) {
-            throw new RunFormatException("\"model\" must be a grokwatch.model/v1 object");
+            throw new RunFormatException("\"model\" must be a grokwatch.model/v1 object or an ONNX model "
+                    + "({\"format\": \"onnx\", \"onnx\": BASE64})");
         }
-        ModelDescription model;
+        RunModel model;
         try {
-            model = ModelDescription.fromJson(modelNode);
+            model = RunModel.fromJson(modelNode);
         } catch (ModelFormatException e) {
             throw new RunFormatException("\"model\": " + e.getMessage(), e);
         }

@@ -54,7 +54,7 @@ class WarmStartIT {
 
             // Independent check: the dense decomposition of the same whole-model kernel. A residual of 1e-6
             // bounds the eigenvalue error by ~1e-12 / relative gap; 1e-8 relative is asserted.
-            Entk entk = new Entk(new Network(d.model(), second), ModularAddition.inputs(P));
+            Entk entk = new Entk(new Network(((io.grokwatch.run.RunModel.Sequential) d.model()).description(), second), ModularAddition.inputs(P));
             Matrix k = entk.classMean("net.0").addInPlace(1.0, entk.classMean("net.3"));
             double[] dense = SymmetricEigen.top(k, 200, 0).values();
             double[] ours = warm.eigenvalues();
@@ -106,7 +106,7 @@ class WarmStartIT {
 
             // Independent check: the dense decomposition of the same dual Gram; 1e-8 relative as above.
             double[] scale = Entk.importanceScale(0.8, n, 0.33);
-            Matrix g = new Entk(new Network(d.model(), second), x).dualGram(Entk.ALL, scale);
+            Matrix g = new Entk(new Network(((io.grokwatch.run.RunModel.Sequential) d.model()).description(), second), x).dualGram(Entk.ALL, scale);
             double[] dense = SymmetricEigen.top(g, 80, 0).values();
             double[] ours = warm.eigenvalues();
             assertEquals(80, ours.length);
