@@ -8,6 +8,8 @@ import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.state.Stores;
 
+import java.time.InstantSource;
+
 /**
  * The analyzer's topology, separate from any running application so tests can drive it: run descriptors
  * and checkpoints (both keyed by run id, co-partitioned) flow into one processor with two stores; spectra,
@@ -48,12 +50,25 @@ public final class AnalyzerTopology {
     public static Topology build(String runsTopic, String checkpointsTopic, String spectraTopic, String alertsTopic,
                                  String deadLetterTopic, AnalyzerMetrics metrics, int analysisThreads,
                                  io.grokwatch.detect.DetectorSuite detectors, Backlog backlog) {
+        return build(runsTopic, checkpointsTopic, spectraTopic, alertsTopic, deadLetterTopic, metrics, analysisThreads,
+                detectors, backlog, InstantSource.system());
+    }
+
+    /**
+     * As above with the wall clock that checkpoints' timestamps are compared with (the system's, but in tests):
+     * whether a checkpoint is fresh under {@link Backlog#LATEST}, the latencies in spectra, the runs that count
+     * towards the analyzer's load. When a run's input has drained is the stream thread's time.
+     */
+    public static Topology build(String runsTopic, String checkpointsTopic, String spectraTopic, String alertsTopic,
+                                 String deadLetterTopic, AnalyzerMetrics metrics, int analysisThreads,
+                                 io.grokwatch.detect.DetectorSuite detectors, Backlog backlog, InstantSource clock) {
+        java.util.Objects.requireNonNull(clock, "clock");
         Topology t = new Topology();
         AnalyzerLoad load = new AnalyzerLoad();
         t.addSource("runs-in", new StringDeserializer(), new ByteArrayDeserializer(), runsTopic);
         t.addSource("checkpoints-in", new StringDeserializer(), new ByteArrayDeserializer(), checkpointsTopic);
         t.addProcessor("analyze", () -> new CheckpointProcessor(runsTopic, metrics, analysisThreads, detectors,
-                backlog, load),
+                backlog, load, clock),
                 "runs-in", "checkpoints-in");
         t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(RUNS_STORE), Serdes.String(),
                 Serdes.ByteArray()), "analyze");

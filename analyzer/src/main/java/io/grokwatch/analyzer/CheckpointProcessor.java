@@ -24,6 +24,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.time.Duration;
+import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
@@ -41,6 +42,12 @@ import java.util.Map;
  * <p>Under {@link Backlog#ALL} a checkpoint is analysed as it arrives. Under {@link Backlog#LATEST} it waits in the
  * changelogged pending store (one per run) until the input that arrived meanwhile has been admitted; a newer
  * checkpoint of the same run takes its place, and the newest is analysed.
+ *
+ * <p>Time comes from two clocks, both the system's in production. The stream thread's (the context's system time and
+ * its wall-clock punctuations) says when a run's input has drained. The injected wall clock, the one producers stamp
+ * checkpoints with, decides whether a checkpoint is fresh, which waiting one a newer checkpoint supersedes, the
+ * latencies a spectrum reports and which runs still count towards the analyzer's load. Only the service time of a
+ * checkpoint is measured with {@link System#nanoTime()}: it times the work itself.
  */
 final class CheckpointProcessor implements Processor<String, byte[], String, byte[]> {
     private static final Logger LOG = LoggerFactory.getLogger(CheckpointProcessor.class);
@@ -69,6 +76,8 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
     private final Backlog backlog;
     /** The summed load of the runs this analyzer serves, shared by all its tasks. */
     private final AnalyzerLoad load;
+    /** The wall clock that checkpoints' timestamps are compared with. */
+    private final InstantSource clock;
     /** The pending store's contents, so that admitting a checkpoint reads and decodes none of it. */
     private final Map<String, Waiting> waiting = new HashMap<>();
     private ProcessorContext<String, byte[]> context;
@@ -89,8 +98,9 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
     }
 
     CheckpointProcessor(String runsTopic, AnalyzerMetrics metrics, int analysisThreads, DetectorSuite detectors,
-                        Backlog backlog, AnalyzerLoad load) {
+                        Backlog backlog, AnalyzerLoad load, InstantSource clock) {
         this.load = java.util.Objects.requireNonNull(load, "load");
+        this.clock = java.util.Objects.requireNonNull(clock, "clock");
         this.detectors = detectors;
         this.backlog = java.util.Objects.requireNonNull(backlog, "backlog");
         this.runsTopic = runsTopic;
@@ -185,13 +195,13 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
             LOG.debug("run {}: step {} supersedes step {}, which was still waiting", runId, admitted.step(),
                     older.step());
         }
-        if (System.currentTimeMillis() - received.timestampMs() <= FRESH.toMillis()) {
+        if (clock.millis() - received.timestampMs() <= FRESH.toMillis()) {
             // Produced just now: nothing newer of this run can be queued behind it.
             analyse(admitted, decoded);
             return;
         }
         pending.put(runId, admitted.encode());
-        waiting.put(runId, new Waiting(admitted, context.currentSystemTimeMs(), System.currentTimeMillis()));
+        waiting.put(runId, new Waiting(admitted, context.currentSystemTimeMs(), clock.millis()));
     }
 
     /**
@@ -256,7 +266,7 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
         String runId = received.key();
         // From the checkpoint being produced to its analysis starting: the broker, the fetch, and any checkpoints
         // analysed before it. The rest of the produce-to-result latency is the analysis.
-        double queued = Math.max(0, (System.currentTimeMillis() - received.timestampMs()) / 1e3);
+        double queued = Math.max(0, (clock.millis() - received.timestampMs()) / 1e3);
         byte[] descriptorBytes = runs.get(runId);
         if (descriptorBytes == null) {
             deadLetter(received, DeadLetterReason.UNKNOWN_RUN, "run '" + runId + "' was deleted from " + runsTopic
@@ -282,7 +292,7 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
         ObjectNode out = SpectrumRecord.of(runId, meta, analysis, received.timestampMs());
         out.put("supersededCheckpoints", admitted.superseded());
         // Produce-to-result latency: from the checkpoint's timestamp to the moment its spectrum is emitted.
-        double lag = Math.max(0, (System.currentTimeMillis() - received.timestampMs()) / 1e3);
+        double lag = Math.max(0, (clock.millis() - received.timestampMs()) / 1e3);
         ((ObjectNode) out.get("timings")).put("producedToResultSeconds", lag).put("queuedSeconds", queued);
         io.grokwatch.detect.Observation observation = SpectrumRecord.observation(meta, analysis);
         DetectorSuite.Step detected = detectors.observe(previous == null || previous.detectors() == null
@@ -329,7 +339,7 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
         if (!next.known()) {
             return next;
         }
-        AnalyzerLoad.Total total = load.record(runId, next, System.currentTimeMillis());
+        AnalyzerLoad.Total total = load.record(runId, next, clock.millis());
         RunPace after = next.judged(total);
         spectrum.set("pace", after.toSpectrumJson(total));
         if (after.behind() && !before.behind()) {

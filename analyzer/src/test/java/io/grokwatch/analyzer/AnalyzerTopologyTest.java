@@ -47,14 +47,16 @@ class AnalyzerTopologyTest {
     private TestOutputTopic<String, byte[]> spectra;
     private TestOutputTopic<String, byte[]> deadLetters;
     private final AnalyzerMetrics.Counting metrics = new AnalyzerMetrics.Counting();
+    /** The analyzer's wall clock: it stands still unless a test moves it on. */
+    private final TestClock clock = new TestClock();
 
     @BeforeEach
     void start() {
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "analyzer-test");
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
-        driver = new TopologyTestDriver(AnalyzerTopology.build("runs", "checkpoints", "spectra", "alerts", "dlq", metrics, 1),
-                props);
+        driver = new TopologyTestDriver(AnalyzerTopology.build("runs", "checkpoints", "spectra", "alerts", "dlq", metrics, 1,
+                io.grokwatch.detect.DetectorSuite.defaults(), Backlog.ALL, clock), props, clock.instant());
         runs = driver.createInputTopic("runs", new StringSerializer(), new ByteArraySerializer());
         checkpoints = driver.createInputTopic("checkpoints", new StringSerializer(), new ByteArraySerializer());
         spectra = driver.createOutputTopic("spectra", new StringDeserializer(), new ByteArrayDeserializer());
@@ -192,6 +194,17 @@ class AnalyzerTopologyTest {
         long keepUp = outpaced.get("epochsPerCheckpointToKeepUp").asLong();
         double total = outpaced.get("analyzerLoad").asDouble();
         assertTrue(keepUp >= 10 * total - 1e-6 && keepUp < 10 * total + 1, keepUp + " for total load " + total);
+        // A run counts while it is active, on the analyzer's wall clock: once the paced run's last analysis is longer
+        // ago than AnalyzerLoad.MIN_ACTIVE (three of its intervals are less), the fast run has the analyzer alone.
+        clock.advance(AnalyzerLoad.MIN_ACTIVE);
+        checkpoints.pipeInput("fast", checkpoint(50, 4), t0);
+        JsonNode shared = read(spectra).get(0).get("pace");
+        assertEquals(2, shared.get("runsSharingTheAnalyzer").asInt(), "active for MIN_ACTIVE: " + shared);
+        clock.advance(java.time.Duration.ofMillis(1));
+        checkpoints.pipeInput("fast", checkpoint(60, 5), t0);
+        JsonNode alone = read(spectra).get(0).get("pace");
+        assertEquals(1, alone.get("runsSharingTheAnalyzer").asInt(), alone.toString());
+        assertEquals(alone.get("load").asDouble(), alone.get("analyzerLoad").asDouble(), 1e-12);
         // The pace is kept with the run's state, so a restarted analyzer goes on averaging.
         RunState stored = RunState.read(driver.<String, byte[]>getKeyValueStore(AnalyzerTopology.RUN_STATE_STORE)
                 .get("paced"));

@@ -35,8 +35,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * {@link Backlog#LATEST} driven record by record: a checkpoint taken up late waits, a newer one of its run supersedes
  * it, and once the input has drained (nothing new admitted for {@link CheckpointProcessor#QUIET}) the newest is
- * analysed. A checkpoint produced just now is analysed at once. The test driver's wall clock stands for the stream
- * thread's.
+ * analysed. A checkpoint produced just now is analysed at once. Time stands still unless a test moves it on
+ * ({@link #elapse}): the processor's wall clock is a {@link TestClock}, and the test driver's wall clock, which stands
+ * for the stream thread's, moves with it. No decision here depends on how fast the machine is.
  */
 class LatestBacklogTest {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -48,11 +49,13 @@ class LatestBacklogTest {
     private TestOutputTopic<String, byte[]> spectra;
     private TestOutputTopic<String, byte[]> deadLetters;
     private final AnalyzerMetrics.Counting metrics = new AnalyzerMetrics.Counting();
+    private final TestClock clock = new TestClock();
 
     @BeforeEach
     void start() {
         driver = new TopologyTestDriver(AnalyzerTopology.build("runs", "checkpoints", "spectra", "alerts", "dlq",
-                metrics, 1, io.grokwatch.detect.DetectorSuite.defaults(), Backlog.LATEST), props("latest-test"));
+                metrics, 1, io.grokwatch.detect.DetectorSuite.defaults(), Backlog.LATEST, clock), props("latest-test"),
+                clock.instant());
         TestInputTopic<String, byte[]> runs = driver.createInputTopic("runs", new StringSerializer(),
                 new ByteArraySerializer());
         checkpoints = driver.createInputTopic("checkpoints", new StringSerializer(), new ByteArraySerializer());
@@ -68,16 +71,22 @@ class LatestBacklogTest {
     }
 
     private void late(String run, byte[] checkpoint) {
-        checkpoints.pipeInput(run, checkpoint, Instant.now().minus(LATE));
+        checkpoints.pipeInput(run, checkpoint, clock.instant().minus(LATE));
     }
 
     private void fresh(String run, byte[] checkpoint) {
-        checkpoints.pipeInput(run, checkpoint, Instant.now());
+        checkpoints.pipeInput(run, checkpoint, clock.instant());
+    }
+
+    /** Time passes: on the wall clock and on the stream thread's, whose punctuations run. */
+    private void elapse(Duration d) {
+        clock.advance(d);
+        driver.advanceWallClockTime(d);
     }
 
     /** The stream thread's loop admitting nothing new for longer than {@link CheckpointProcessor#QUIET}. */
     private void idleTurn() {
-        driver.advanceWallClockTime(CheckpointProcessor.QUIET.plusMillis(10));
+        elapse(CheckpointProcessor.QUIET.plusMillis(10));
     }
 
     private List<JsonNode> read(TestOutputTopic<String, byte[]> topic) throws Exception {
@@ -98,13 +107,18 @@ class LatestBacklogTest {
         late("run-a", checkpoint(2, 2));
         late("run-a", checkpoint(3, 3));
         assertTrue(spectra.isEmpty(), "nothing is analysed while checkpoints are still being admitted");
-        driver.advanceWallClockTime(CheckpointProcessor.QUIET.minusMillis(10));
+        elapse(CheckpointProcessor.QUIET.minusMillis(1));
         assertTrue(spectra.isEmpty(), "a fetch may still be landing");
-        driver.advanceWallClockTime(Duration.ofMillis(20)); // quiet for longer than QUIET: the input has drained
+        elapse(Duration.ofMillis(1)); // quiet for QUIET: the input has drained
         List<JsonNode> out = read(spectra);
         assertEquals(1, out.size());
         assertEquals(3, out.get(0).get("step").asLong());
         assertEquals(2, out.get(0).get("supersededCheckpoints").asInt());
+        // Latencies on the wall clock: produced LATE before it was taken up, analysed QUIET after that (the analysis
+        // itself takes no time on a clock that stands still).
+        double waited = LATE.plus(CheckpointProcessor.QUIET).toMillis() / 1e3;
+        assertEquals(waited, out.get(0).get("timings").get("queuedSeconds").asDouble(), 1e-9);
+        assertEquals(waited, out.get(0).get("timings").get("producedToResultSeconds").asDouble(), 1e-9);
         assertEquals(2, metrics.supersededCount());
         assertEquals(1, metrics.analysedCount());
         assertEquals(3, runState("run-a").get("lastStep").asLong());
@@ -122,7 +136,8 @@ class LatestBacklogTest {
         assertEquals(1, out.size(), "no backlog: analysed as it arrives, as under 'all'");
         assertEquals(0, out.get(0).get("supersededCheckpoints").asInt());
         // Step 4 was produced (and in flight) before steps 2 and 3 were taken up, and reaches the analyzer promptly.
-        Instant inFlight = Instant.now();
+        Instant inFlight = clock.instant();
+        elapse(CheckpointProcessor.FRESH.dividedBy(2));
         late("run-a", checkpoint(2, 2));
         late("run-a", checkpoint(3, 3));
         checkpoints.pipeInput("run-a", checkpoint(4, 4), inFlight);
@@ -133,6 +148,23 @@ class LatestBacklogTest {
         idleTurn();
         idleTurn();
         assertTrue(spectra.isEmpty(), "nothing left waiting");
+    }
+
+    @Test
+    void aCheckpointIsFreshForFreshAfterItWasProducedAndWaitsOnceItIsOlder() throws Exception {
+        Instant produced = clock.instant();
+        elapse(CheckpointProcessor.FRESH);
+        checkpoints.pipeInput("run-a", checkpoint(1, 1), produced);
+        assertEquals(List.of(1L), read(spectra).stream().map(s -> s.get("step").asLong()).toList(),
+                "exactly FRESH old: analysed at once");
+        produced = clock.instant();
+        elapse(CheckpointProcessor.FRESH.plusMillis(1));
+        checkpoints.pipeInput("run-a", checkpoint(2, 2), produced);
+        assertTrue(spectra.isEmpty(), "a millisecond older: it waits, in case a newer one is queued behind it");
+        assertEquals(2, PendingCheckpoint.decode(driver.<String, byte[]>getKeyValueStore(AnalyzerTopology.PENDING_STORE)
+                .get("run-a")).step());
+        idleTurn();
+        assertEquals(List.of(2L), read(spectra).stream().map(s -> s.get("step").asLong()).toList());
     }
 
     @Test
@@ -174,10 +206,10 @@ class LatestBacklogTest {
     @Test
     void aCheckpointProducedAfterTheWaitingOneWasTakenUpDoesNotSupersedeIt() throws Exception {
         late("run-a", checkpoint(1, 1));
-        Thread.sleep(5);
-        // Produced after step 1 was taken up: not part of the backlog step 1 was the newest of.
+        elapse(Duration.ofMillis(1));
+        // Produced after step 1 was taken up: not part of the backlog step 1 was the newest of. Step 1 is analysed
+        // first, then step 2, fresh, at once.
         fresh("run-a", checkpoint(2, 2));
-        idleTurn(); // step 1's analysis may have made step 2 late; it is then analysed once the input drains
         List<JsonNode> out = read(spectra);
         assertEquals(List.of(1L, 2L), out.stream().map(s -> s.get("step").asLong()).toList());
         assertEquals(0, out.get(0).get("supersededCheckpoints").asInt());
@@ -249,7 +281,7 @@ class LatestBacklogTest {
     void aCheckpointWaitingWhenTheAnalyzerStoppedIsAnalysedAfterItStarts() throws Exception {
         org.apache.kafka.streams.processor.api.MockProcessorContext<String, byte[]> context =
                 new org.apache.kafka.streams.processor.api.MockProcessorContext<>(props("restart-test"));
-        context.setCurrentSystemTimeMs(System.currentTimeMillis());
+        context.setCurrentSystemTimeMs(clock.millis());
         for (String name : List.of(AnalyzerTopology.RUNS_STORE, AnalyzerTopology.RUN_STATE_STORE,
                 AnalyzerTopology.EIGENBASIS_STORE, AnalyzerTopology.PENDING_STORE)) {
             var store = org.apache.kafka.streams.state.Stores.keyValueStoreBuilder(
@@ -264,9 +296,9 @@ class LatestBacklogTest {
         byte[] waiting = checkpoint(7, 7);
         context.<org.apache.kafka.streams.state.KeyValueStore<String, byte[]>>getStateStore(
                 AnalyzerTopology.PENDING_STORE).put("run-a", new PendingCheckpoint(new ReceivedRecord("run-a", waiting,
-                System.currentTimeMillis() - LATE.toMillis(), "checkpoints", 0, 41), 7, 3).encode());
+                clock.millis() - LATE.toMillis(), "checkpoints", 0, 41), 7, 3).encode());
         CheckpointProcessor processor = new CheckpointProcessor("runs", metrics, 1,
-                io.grokwatch.detect.DetectorSuite.defaults(), Backlog.LATEST, new AnalyzerLoad());
+                io.grokwatch.detect.DetectorSuite.defaults(), Backlog.LATEST, new AnalyzerLoad(), clock);
         processor.init(context);
         assertTrue(context.forwarded().isEmpty());
         var punctuator = context.scheduledPunctuators().get(0);

@@ -1,7 +1,7 @@
 package io.grokwatch.analyzer;
 
 import io.grokwatch.detect.DetectorSuite;
-import io.grokwatch.kafka.EmbeddedKafka;
+import io.grokwatch.kafka.embedded.EmbeddedKafka;
 import io.grokwatch.kafka.TopicAdmin;
 import io.grokwatch.kafka.Topics;
 import org.apache.kafka.clients.admin.Admin;

@@ -3,7 +3,7 @@ package io.grokwatch.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.grokwatch.analyzer.AnalyzerService;
 import io.grokwatch.kafka.ClientConfigs;
-import io.grokwatch.kafka.EmbeddedKafka;
+import io.grokwatch.kafka.InProcessBroker;
 import io.grokwatch.kafka.Topics;
 import io.grokwatch.trainer.RunPublisher;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -71,6 +71,11 @@ final class DemoCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         String id = runId != null ? runId : task.defaultRunId();
         webhooks.config(); // a bad --webhook-url fails before the broker starts
+        // So does a classpath without the broker (the service images'): only the launcher's and the tests' carry one.
+        InProcessBroker.Factory brokers = bootstrapServers != null ? null : InProcessBroker.factory().orElseThrow(
+                () -> new IllegalStateException("no in-process Kafka broker on this classpath (the service images "
+                        + "carry Kafka's clients only): run the demo with ./grokwatch, or against a cluster with "
+                        + "--bootstrap-servers"));
         RecordLog log; // and so does an --out that cannot be written
         try {
             log = RecordLog.open(out);
@@ -92,11 +97,11 @@ final class DemoCommand implements Callable<Integer> {
         trainerWarmUp.start();
         Topics topics = Topics.defaults();
         long started = System.nanoTime();
-        EmbeddedKafka broker = null;
+        InProcessBroker broker = null;
         String bootstrap = bootstrapServers;
         if (bootstrap == null) {
             System.out.println("starting an embedded Kafka broker (KRaft) with data in " + dataDir.resolve("kafka"));
-            broker = EmbeddedKafka.start(dataDir.resolve("kafka"));
+            broker = brokers.start(dataDir.resolve("kafka"));
             bootstrap = broker.bootstrapServers();
         }
         Narrator narrator = new Narrator(publication.checkpoints());
@@ -106,7 +111,7 @@ final class DemoCommand implements Callable<Integer> {
         WebhookOptions.Narration deliveries = new WebhookOptions.Narration();
         AtomicBoolean stopping = new AtomicBoolean();
         try (RecordLog records = log;
-             EmbeddedKafka ownedBroker = broker;
+             InProcessBroker ownedBroker = broker;
              AnalyzerService analyzer = AnalyzerService.start(new AnalyzerService.Config(bootstrap,
                      AnalyzerService.Config.DEFAULT_APPLICATION_ID, dataDir.resolve("analyzer-state"), topics,
                      broker != null ? 1 : 4, broker != null, Runtime.getRuntime().availableProcessors(), backlog),

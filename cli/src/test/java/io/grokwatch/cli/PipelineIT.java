@@ -6,7 +6,7 @@ import io.grokwatch.analyzer.AnalyzerMetrics;
 import io.grokwatch.analyzer.AnalyzerService;
 import io.grokwatch.analyzer.Replayer;
 import io.grokwatch.kafka.ClientConfigs;
-import io.grokwatch.kafka.EmbeddedKafka;
+import io.grokwatch.kafka.embedded.EmbeddedKafka;
 import io.grokwatch.kafka.TopicAdmin;
 import io.grokwatch.kafka.Topics;
 import io.grokwatch.run.CheckpointMetadata;

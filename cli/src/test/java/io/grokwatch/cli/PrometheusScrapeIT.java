@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.grokwatch.analyzer.AnalyzerService;
 import io.grokwatch.analyzer.PrometheusAnalyzerMetrics;
-import io.grokwatch.kafka.EmbeddedKafka;
+import io.grokwatch.kafka.embedded.EmbeddedKafka;
 import io.grokwatch.kafka.Topics;
 import io.grokwatch.observability.MetricsServer;
 import io.grokwatch.trainer.RunPublisher;

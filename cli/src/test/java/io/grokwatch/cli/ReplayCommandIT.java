@@ -2,7 +2,7 @@ package io.grokwatch.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.grokwatch.kafka.ClientConfigs;
-import io.grokwatch.kafka.EmbeddedKafka;
+import io.grokwatch.kafka.embedded.EmbeddedKafka;
 import io.grokwatch.kafka.TopicAdmin;
 import io.grokwatch.kafka.Topics;
 import io.grokwatch.run.CheckpointMetadata;

@@ -1,14 +1,21 @@
 package io.grokwatch.deployment;
 
+import io.grokwatch.cli.Main;
+import io.grokwatch.kafka.InProcessBroker;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -93,6 +100,44 @@ class DockerfilesTest {
     void bothImagesShareOneBuildStage() {
         assertEquals(dockerfile("analyzer").stages().get(0), dockerfile("trainer").stages().get(0),
                 "identical build stages: building both images runs the Maven build once");
+    }
+
+    /**
+     * The images carry the cli's runtime classpath, which is this module's test classpath too (it depends on the cli
+     * and on test libraries only, not on kafka-embedded): Kafka's clients and Streams, and no broker. There the demo
+     * says how to get one, before it starts anything.
+     */
+    @Test
+    void theImagesCarryKafkasClientsAndStreamsButNoBroker(@TempDir Path dir) {
+        for (String service : List.of("analyzer", "trainer")) {
+            String run = dockerfile(service).stages().get(0).all("RUN").stream().map(Dockerfile.Instruction::args)
+                    .reduce("", String::concat);
+            assertTrue(run.contains(" -pl cli ") && !run.contains("launcher") && !run.contains("kafka-embedded"),
+                    service + "/Dockerfile: the image takes the cli's runtime jars: " + run);
+        }
+        ClassLoader loader = DockerfilesTest.class.getClassLoader();
+        for (String present : List.of("org.apache.kafka.clients.producer.KafkaProducer",
+                "org.apache.kafka.streams.KafkaStreams")) {
+            assertDoesNotThrow(() -> Class.forName(present, false, loader), present);
+        }
+        for (String absent : List.of("kafka.server.KafkaRaftServer", "org.apache.kafka.raft.KafkaRaftClient",
+                "org.apache.kafka.server.common.MetadataVersion", "scala.Option",
+                "io.grokwatch.kafka.embedded.EmbeddedKafka")) {
+            assertThrows(ClassNotFoundException.class, () -> Class.forName(absent, false, loader),
+                    absent + " is on the images' classpath");
+        }
+        assertTrue(InProcessBroker.factory().isEmpty(), "an in-process broker is on the images' classpath");
+
+        StringWriter err = new StringWriter();
+        picocli.CommandLine cli = Main.commandLine();
+        cli.setOut(new PrintWriter(new StringWriter(), true));
+        cli.setErr(new PrintWriter(err, true));
+        int code = cli.execute("demo", "--exit-when-done", "--data-dir", dir.resolve("demo").toString(),
+                "--metrics-port", "-1");
+        assertEquals(2, code, err.toString());
+        assertTrue(err.toString().contains("no in-process Kafka broker") && err.toString().contains("--bootstrap-servers"),
+                err.toString());
+        assertFalse(Files.exists(dir.resolve("demo")), "nothing started");
     }
 
     @Test

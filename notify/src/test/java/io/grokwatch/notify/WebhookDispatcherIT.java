@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
 import io.grokwatch.kafka.ClientConfigs;
-import io.grokwatch.kafka.EmbeddedKafka;
+import io.grokwatch.kafka.embedded.EmbeddedKafka;
 import io.grokwatch.kafka.TopicAdmin;
 import io.grokwatch.kafka.Topics;
 import io.micrometer.core.instrument.MeterRegistry;

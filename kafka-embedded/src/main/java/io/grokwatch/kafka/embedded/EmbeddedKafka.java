@@ -1,4 +1,4 @@
-package io.grokwatch.kafka;
+package io.grokwatch.kafka.embedded;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -23,6 +23,9 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
+import io.grokwatch.kafka.Directories;
+import io.grokwatch.kafka.InProcessBroker;
+import io.grokwatch.kafka.TopicAdmin;
 import kafka.server.KafkaConfig;
 import kafka.server.KafkaRaftServer;
 import org.apache.kafka.clients.admin.Admin;
@@ -42,9 +45,19 @@ import org.slf4j.LoggerFactory;
  * created. Given the same data directory again it restarts with the same cluster and topics, on new
  * ports.
  *
- * <p>Not for production: one replica, small cleaner buffer, no security.
+ * <p>Not for production: one replica, small cleaner buffer, no security. This module is the only one that carries the
+ * broker; the services depend on Kafka's clients and Streams alone, and find this class through
+ * {@link InProcessBroker#factory()} (see {@link Factory}) where the launcher or a test put it on the classpath.
  */
-public final class EmbeddedKafka implements AutoCloseable {
+public final class EmbeddedKafka implements InProcessBroker {
+
+    /** What {@link InProcessBroker#factory()} finds: {@link #start(Path)}. */
+    public static final class Factory implements InProcessBroker.Factory {
+        @Override
+        public InProcessBroker start(Path dataDir) {
+            return EmbeddedKafka.start(dataDir);
+        }
+    }
 
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedKafka.class);
 
@@ -137,12 +150,13 @@ public final class EmbeddedKafka implements AutoCloseable {
         }
     }
 
-    /** {@code host:port} of the broker listener, for {@code bootstrap.servers}. */
+    @Override
     public String bootstrapServers() {
         return bootstrapServers;
     }
 
     /** The data directory (a temporary one when started with {@link #start()}). */
+    @Override
     public Path dataDir() {
         return dataDir;
     }

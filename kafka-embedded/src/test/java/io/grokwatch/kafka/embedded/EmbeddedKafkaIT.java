@@ -1,4 +1,4 @@
-package io.grokwatch.kafka;
+package io.grokwatch.kafka.embedded;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -23,6 +23,10 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
+import io.grokwatch.kafka.CheckpointTooLargeException;
+import io.grokwatch.kafka.ClientConfigs;
+import io.grokwatch.kafka.TopicAdmin;
+import io.grokwatch.kafka.Topics;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.Config;
