@@ -13,80 +13,161 @@ import io.grokwatch.model.ModelFormatException;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.IntStream;
 
 /**
- * The exact eNTK of any {@link GraphNetwork} on a probe set, from one reverse-mode pass per probe that gives
- * the gradients of all C outputs at once. Per parameter group it keeps the Jacobian rows of its own
- * parameters ({@code N*C x P_g}, channel-major rows {@code c*N + x}); kernels of a group are Grams of those
- * rows and the whole model's kernel is their sum, so the {@code N x C x P} Jacobian of the whole model is
- * never held as one array, and a group's kernel is decomposed through its smaller side.
+ * The exact eNTK of any {@link GraphNetwork} on a probe set, from one reverse-mode pass per probe that carries
+ * all C outputs at once. Parameters that meet the probes at a factorable site ({@link FactoredSites}: weights of
+ * matrix products, embeddings, broadcast biases) contribute through their activation rows and output cotangents;
+ * every other parameter through its per-probe gradients ({@code N*C x P_g}, rows {@code c*N + x}). Kernels of a
+ * group add the two; the whole model's kernel is the sum over groups. The {@code N x C x P} Jacobian of the whole
+ * model is never held.
  */
 public final class GraphEntk implements KernelSource {
-    /** Largest number of Jacobian entries (doubles) held at once, by default: 2 GiB. */
+    /** Largest number of doubles of Jacobian factors held at once, by default: 2 GiB. */
     public static final long DEFAULT_MAX_ENTRIES = 1L << 28;
 
     private final int n;
     private final int c;
     private final List<String> groups;
     private final Map<String, List<String>> parametersByGroup = new LinkedHashMap<>();
+    private final Map<String, Long> sizes = new LinkedHashMap<>();
+    /** Per group: the per-probe gradients of its parameters that have no factored site. */
     private final Map<String, Matrix> jacobians = new LinkedHashMap<>();
+    private final FactoredSites sites;
+    private final Map<String, Capture> captures = new LinkedHashMap<>();
+    private final Map<FactoredSites.Site, Matrix> activations = new HashMap<>();
+    private final Map<String, Matrix> classSums = new ConcurrentHashMap<>();
+    private final Map<FactoredSites.Site, Matrix> siteClassMeans = new ConcurrentHashMap<>();
+
+    /**
+     * The output cotangents of one site value: rows {@code x*r + t} (the kept rows t of probe x), columns
+     * {@code c*d + j}.
+     *
+     * @param rows the rows of the value kept (those any probe's cotangent reaches)
+     */
+    private record Capture(int[] rows, int width, Matrix g) {
+    }
 
     public GraphEntk(GraphNetwork net, Matrix probes) {
         this(net, probes, ForkJoinPool.commonPool().getParallelism(), DEFAULT_MAX_ENTRIES);
     }
 
+    public GraphEntk(GraphNetwork net, Matrix probes, int threads, long maxEntries) {
+        this(net, probes, threads, maxEntries, true);
+    }
+
     /**
      * @param threads    probes analysed in parallel
-     * @param maxEntries refuse (with the figures and the way out) a Jacobian larger than this
+     * @param maxEntries refuse (with the figures and the way out) factors larger than this
+     * @param factored   use factored sites (false: every parameter by its per-probe gradients, for tests)
      */
-    public GraphEntk(GraphNetwork net, Matrix probes, int threads, long maxEntries) {
+    public GraphEntk(GraphNetwork net, Matrix probes, int threads, long maxEntries, boolean factored) {
         this.n = probes.rows();
         Map<String, NdArray> params = net.parameters();
         for (String p : params.keySet()) {
             parametersByGroup.computeIfAbsent(ModelDescription.groupOf(p), g -> new ArrayList<>()).add(p);
+            sizes.put(p, (long) params.get(p).size());
         }
         this.groups = List.copyOf(parametersByGroup.keySet());
         int[] sampleShape = sampleShape(net, probes.cols());
-        NdArray first = net.forward(probe(probes, 0, sampleShape, net));
-        this.c = first.size();
-        long total = 0;
-        for (NdArray v : params.values()) {
-            total += v.size();
+        Map<String, NdArray> first = net.evaluate(probe(probes, 0, sampleShape, net));
+        this.c = first.get(net.graph().output().name()).size();
+        this.sites = factored ? FactoredSites.find(net, first) : FactoredSites.none();
+        if (!fill(net, probes, sampleShape, first, threads, maxEntries, false)) {
+            // A later probe's cotangent reached a row the first one did not: keep every row.
+            fill(net, probes, sampleShape, first, threads, maxEntries, true);
         }
-        long entries = (long) n * c * total;
+    }
+
+    /** Runs every probe's reverse pass and keeps the factors; false when the kept rows did not hold. */
+    private boolean fill(GraphNetwork net, Matrix probes, int[] sampleShape, Map<String, NdArray> first, int threads,
+                         long maxEntries, boolean allRows) {
+        Map<String, NdArray> params = net.parameters();
+        captures.clear();
+        activations.clear();
+        jacobians.clear();
+        Set<String> keep = sites.captures();
+        Set<String> stop = sites.operands();
+        // Rows of each captured value that the first probe's cotangents reach; the others are checked to stay zero.
+        NdArray firstProbe = probe(probes, 0, sampleShape, net);
+        GraphNetwork.Pass pass0 = net.reverse(firstProbe, keep, stop);
+        long entries = 0;
+        for (String key : keep) {
+            NdArray y = first.get(key);
+            int d = y.rank() == 0 ? 1 : y.dim(y.rank() - 1);
+            int rowsAll = y.size() / Math.max(d, 1);
+            NdArray g = pass0.cotangents().get(key);
+            List<Integer> kept = new ArrayList<>();
+            for (int t = 0; t < rowsAll; t++) {
+                if (allRows || g == null || rowReached(g, c, rowsAll, d, t)) {
+                    kept.add(t);
+                }
+            }
+            int[] rows = kept.stream().mapToInt(Integer::intValue).toArray();
+            entries += (long) n * rows.length * c * d;
+            captures.put(key, new Capture(rows, d, null));
+        }
+        for (FactoredSites.Site s : sites.sites) {
+            if (s.kind() == FactoredSites.Kind.MATMUL) {
+                NdArray x = first.get(s.activation());
+                entries += (long) n * captures.get(s.capture()).rows().length * x.dim(x.rank() - 1);
+            }
+        }
+        long generic = 0;
+        for (String p : params.keySet()) {
+            if (!sites.factored.contains(p)) {
+                generic += params.get(p).size();
+            }
+        }
+        entries += (long) n * c * generic;
         if (entries > maxEntries) {
-            throw new ModelFormatException(String.format("the exact eNTK of %d probes x %d outputs x %d parameters "
-                            + "needs %.1f GB of Jacobian; analyse a probe sample (--probe-sample N) or fewer outputs",
-                    n, c, total, entries * 8 / 1e9));
+            throw new ModelFormatException(String.format("the exact eNTK of %d probes x %d outputs needs %.1f GB of "
+                            + "Jacobian factors (%d parameters by per-probe gradients); analyse a probe sample "
+                            + "(--probe-sample N)", n, c, entries * 8 / 1e9, generic));
         }
         Map<String, Integer> offset = new LinkedHashMap<>();
         for (String g : groups) {
             int width = 0;
             for (String p : parametersByGroup.get(g)) {
-                offset.put(p, width);
-                width += params.get(p).size();
+                if (!sites.factored.contains(p)) {
+                    offset.put(p, width);
+                    width += params.get(p).size();
+                }
             }
             jacobians.put(g, new Matrix(n * c, width));
         }
+        for (Map.Entry<String, Capture> e : captures.entrySet()) {
+            Capture cap = e.getValue();
+            e.setValue(new Capture(cap.rows(), cap.width(), new Matrix(n * cap.rows().length, c * cap.width())));
+        }
+        for (FactoredSites.Site s : sites.sites) {
+            if (s.kind() == FactoredSites.Kind.MATMUL || s.kind() == FactoredSites.Kind.GATHER) {
+                NdArray x = first.get(s.activation());
+                int width = s.kind() == FactoredSites.Kind.GATHER ? 1 : x.dim(x.rank() - 1);
+                activations.put(s, new Matrix(n * captures.get(s.capture()).rows().length, width));
+            }
+        }
+        AtomicBoolean unreached = new AtomicBoolean();
         Runnable all = () -> IntStream.range(0, n).parallel().forEach(x -> {
-            Map<String, NdArray> grads = net.outputGradients(probe(probes, x, sampleShape, net));
-            for (String g : groups) {
-                Matrix j = jacobians.get(g);
-                double[] jd = j.data();
-                int width = j.cols();
-                for (String p : parametersByGroup.get(g)) {
-                    double[] gd = grads.get(p).data();
-                    int size = params.get(p).size();
-                    int off = offset.get(p);
-                    for (int cls = 0; cls < c; cls++) {
-                        System.arraycopy(gd, cls * size, jd, (cls * n + x) * width + off, size);
-                    }
+            GraphNetwork.Pass pass = x == 0 ? pass0 : net.reverse(probe(probes, x, sampleShape, net), keep, stop);
+            fillGeneric(pass.gradients(), x, offset, params);
+            for (Map.Entry<String, Capture> e : captures.entrySet()) {
+                if (!fillCapture(e.getValue(), pass.cotangents().get(e.getKey()), x)) {
+                    unreached.set(true);
                 }
+            }
+            for (Map.Entry<FactoredSites.Site, Matrix> e : activations.entrySet()) {
+                fillActivation(e.getValue(), pass.values().get(e.getKey().activation()),
+                        captures.get(e.getKey().capture()).rows(), x);
             }
         });
         ForkJoinPool pool = new ForkJoinPool(Math.max(1, threads));
@@ -95,32 +176,99 @@ public final class GraphEntk implements KernelSource {
         } finally {
             pool.shutdown();
         }
+        return !unreached.get();
+    }
+
+    private static boolean rowReached(NdArray g, int c, int rowsAll, int d, int t) {
+        double[] gd = g.data();
+        for (int cls = 0; cls < c; cls++) {
+            int base = (cls * rowsAll + t) * d;
+            for (int j = 0; j < d; j++) {
+                if (gd[base + j] != 0) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    private void fillGeneric(Map<String, NdArray> grads, int x, Map<String, Integer> offset, Map<String, NdArray> params) {
+        for (String g : groups) {
+            Matrix j = jacobians.get(g);
+            double[] jd = j.data();
+            int width = j.cols();
+            for (String p : parametersByGroup.get(g)) {
+                Integer off = offset.get(p);
+                if (off == null) {
+                    continue;
+                }
+                double[] gd = grads.get(p).data();
+                int size = params.get(p).size();
+                for (int cls = 0; cls < c; cls++) {
+                    System.arraycopy(gd, cls * size, jd, (cls * n + x) * width + off, size);
+                }
+            }
+        }
+    }
+
+    /** Copies probe x's kept rows; false when a dropped row carries a non-zero cotangent. */
+    private boolean fillCapture(Capture cap, NdArray g, int x) {
+        if (g == null) {
+            return true;
+        }
+        int d = cap.width();
+        int rowsAll = g.size() / (c * d);
+        int r = cap.rows().length;
+        double[] gd = g.data();
+        double[] dst = cap.g().data();
+        int cols = c * d;
+        boolean ok = true;
+        int k = 0;
+        for (int t = 0; t < rowsAll; t++) {
+            boolean kept = k < r && cap.rows()[k] == t;
+            if (!kept) {
+                ok &= !rowReached(g, c, rowsAll, d, t);
+                continue;
+            }
+            for (int cls = 0; cls < c; cls++) {
+                System.arraycopy(gd, (cls * rowsAll + t) * d, dst, (x * r + k) * cols + cls * d, d);
+            }
+            k++;
+        }
+        return ok;
+    }
+
+    private static void fillActivation(Matrix a, NdArray value, int[] rows, int x) {
+        int width = a.cols();
+        int r = rows.length;
+        double[] v = value.data();
+        for (int k = 0; k < r; k++) {
+            System.arraycopy(v, rows[k] * width, a.data(), (x * r + k) * width, width);
+        }
     }
 
     /** The shape of one probe as the graph takes it: {@code [1, ...]} from the graph input's dimensions. */
     private static int[] sampleShape(GraphNetwork net, int width) {
         long[] dims = net.graph().input().dims();
-        int[] shape = new int[Math.max(dims.length, 2)];
+        if (dims.length <= 2) {
+            if (dims.length == 2 && dims[1] >= 0 && dims[1] != width) {
+                throw new ModelFormatException("the graph input '" + net.graph().input().name() + "' takes " + dims[1]
+                        + " values per probe, the probes have " + width);
+            }
+            return new int[] {1, width};
+        }
+        int[] shape = new int[dims.length];
         shape[0] = 1;
         long known = 1;
         boolean symbolic = false;
         for (int i = 1; i < dims.length; i++) {
-            if (dims[i] < 0) {
-                symbolic = true;
-            } else {
-                known *= dims[i];
-            }
+            symbolic |= dims[i] < 0;
+            known *= Math.max(dims[i], 1);
             shape[i] = (int) dims[i];
         }
-        if (dims.length <= 2) {
-            shape = new int[] {1, width};
-        } else if (symbolic || known != width) {
+        if (symbolic || known != width) {
             throw new ModelFormatException("the graph input '" + net.graph().input().name() + "' has shape "
-                    + Arrays.toString(dims) + " (" + known + " values per probe), the probes have " + width);
-        }
-        if (dims.length == 2 && dims[1] >= 0 && dims[1] != width) {
-            throw new ModelFormatException("the graph input '" + net.graph().input().name() + "' takes " + dims[1]
-                    + " values per probe, the probes have " + width);
+                    + Arrays.toString(dims) + ", the probes have " + width + " values each");
         }
         return shape;
     }
@@ -162,10 +310,15 @@ public final class GraphEntk implements KernelSource {
     @Override
     public long parameterCount(String group) {
         long total = 0;
-        for (String g : groupsOf(group)) {
-            total += jacobians.get(g).cols();
+        for (String p : parameters(group)) {
+            total += sizes.get(p);
         }
         return total;
+    }
+
+    /** Parameters whose kernels come from factored sites (the rest from per-probe gradients). */
+    public Set<String> factoredParameters() {
+        return sites.factored;
     }
 
     private List<String> groupsOf(String group) {
@@ -176,27 +329,159 @@ public final class GraphEntk implements KernelSource {
         return List.of(group);
     }
 
-    /** Rows {@code c*N .. c*N + N - 1} of a group's Jacobian: {@code J_c}, N x P_g. */
+    private List<FactoredSites.Site> sitesOf(String group) {
+        List<String> gs = groupsOf(group);
+        List<FactoredSites.Site> r = new ArrayList<>();
+        for (FactoredSites.Site s : sites.sites) {
+            if (gs.contains(ModelDescription.groupOf(s.parameter()))) {
+                r.add(s);
+            }
+        }
+        return r;
+    }
+
+    /** Rows {@code c*N .. c*N + N - 1} of a group's per-probe gradients: {@code J_c}, N x P_g. */
     private Matrix block(String group, int cls) {
         Matrix j = jacobians.get(group);
         int w = j.cols();
         return new Matrix(n, w, Arrays.copyOfRange(j.data(), cls * n * w, (cls + 1) * n * w));
     }
 
-    /** {@code K(x,x') = (1/C) sum_c J_c(x) . J_c(x')}, N x N. */
-    @Override
-    public Matrix classMean(String group) {
+    // ---------------------------------------------------------------- factored sites
+
+    /** {@code A[(x,t),(x',t')]}: inner products of the site's activation rows. */
+    private Matrix activationGram(FactoredSites.Site s) {
+        int[] rows = captures.get(s.capture()).rows();
+        int r = rows.length;
+        int side = n * r;
+        return switch (s.kind()) {
+            case MATMUL -> Blas.gram(activations.get(s));
+            case GATHER -> {
+                double[] ids = activations.get(s).data();
+                Matrix a = new Matrix(side, side);
+                for (int i = 0; i < side; i++) {
+                    for (int j = 0; j < side; j++) {
+                        a.data()[i * side + j] = ids[i] == ids[j] ? 1 : 0;
+                    }
+                }
+                yield a;
+            }
+            case ONES -> {
+                Matrix a = new Matrix(side, side);
+                Arrays.fill(a.data(), 1.0);
+                yield a;
+            }
+            case IDENTITY -> {
+                Matrix a = new Matrix(side, side);
+                for (int i = 0; i < side; i++) {
+                    for (int j = 0; j < side; j++) {
+                        a.data()[i * side + j] = i % r == j % r ? 1 : 0;
+                    }
+                }
+                yield a;
+            }
+        };
+    }
+
+    /** {@code sum_{t,t'} A[(x,t),(x',t')] B[(x,t),(x',t')]} times a factor: N x N from (N r) x (N r). */
+    private Matrix blockSum(Matrix a, Matrix b, int r, double factor) {
         Matrix k = new Matrix(n, n);
-        for (String g : groupsOf(group)) {
-            for (int cls = 0; cls < c; cls++) {
-                Matrix b = block(g, cls);
-                Blas.gemm(1.0 / c, b, false, b, true, 1.0, k);
+        int side = n * r;
+        double[] ad = a.data();
+        double[] bd = b.data();
+        double[] kd = k.data();
+        for (int i = 0; i < side; i++) {
+            int x = i / r;
+            for (int j = 0; j < side; j++) {
+                kd[x * n + j / r] += ad[i * side + j] * bd[i * side + j];
+            }
+        }
+        if (factor != 1.0) {
+            k.scaleInPlace(factor);
+        }
+        return k;
+    }
+
+    private Matrix siteClassMean(FactoredSites.Site s) {
+        return siteClassMeans.computeIfAbsent(s, key -> {
+            Capture cap = captures.get(key.capture());
+            Matrix sum = classSums.computeIfAbsent(key.capture(), k -> Blas.gram(cap.g()));
+            return blockSum(activationGram(key), sum, cap.rows().length, key.scale() * key.scale() / c);
+        });
+    }
+
+    /** Columns {@code c*d .. c*d + d - 1} of a capture: {@code G_c}, (N r) x d. */
+    private static Matrix classColumns(Capture cap, int cls) {
+        int d = cap.width();
+        Matrix g = cap.g();
+        Matrix m = new Matrix(g.rows(), d);
+        for (int i = 0; i < g.rows(); i++) {
+            System.arraycopy(g.data(), i * g.cols() + cls * d, m.data(), i * d, d);
+        }
+        return m;
+    }
+
+    private Matrix sitePerClass(FactoredSites.Site s, int cls, int d) {
+        Capture cap = captures.get(s.capture());
+        Matrix b = Blas.multiply(classColumns(cap, cls), false, classColumns(cap, d), true);
+        return blockSum(activationGram(s), b, cap.rows().length, s.scale() * s.scale());
+    }
+
+    /** {@code K[(c,x),(d,x')] = sum_{t,t'} A[(x,t),(x',t')] G_xct . G_x'dt'}, NC x NC. */
+    private Matrix siteFlattened(FactoredSites.Site s) {
+        Capture cap = captures.get(s.capture());
+        int r = cap.rows().length;
+        int w = cap.width();
+        Entk.requireDense("flattened kernel factor", (long) c * n * r);
+        // Rows (c, x, t) of width d.
+        Matrix g = new Matrix(c * n * r, w);
+        for (int cls = 0; cls < c; cls++) {
+            for (int i = 0; i < n * r; i++) {
+                System.arraycopy(cap.g().data(), i * cap.g().cols() + cls * w, g.data(), (cls * n * r + i) * w, w);
+            }
+        }
+        Matrix m = Blas.gram(g);
+        Matrix a = activationGram(s);
+        int side = n * r;
+        int big = c * side;
+        Matrix k = new Matrix(n * c, n * c);
+        double f = s.scale() * s.scale();
+        for (int ci = 0; ci < c; ci++) {
+            for (int i = 0; i < side; i++) {
+                int row = ci * n + i / r;
+                for (int cj = 0; cj < c; cj++) {
+                    int mBase = (ci * side + i) * big + cj * side;
+                    for (int j = 0; j < side; j++) {
+                        k.data()[row * (n * c) + cj * n + j / r] += f * a.data()[i * side + j] * m.data()[mBase + j];
+                    }
+                }
             }
         }
         return k;
     }
 
-    /** A factor F with {@code classMean(group) = F F^T}: row x holds {@code J_c(x) / sqrt(C)} for every c. */
+    // ---------------------------------------------------------------- kernels
+
+    /** {@code K(x,x') = (1/C) sum_c J_c(x) . J_c(x')}, N x N. */
+    @Override
+    public Matrix classMean(String group) {
+        Matrix k = new Matrix(n, n);
+        for (String g : groupsOf(group)) {
+            if (jacobians.get(g).cols() == 0) {
+                continue;
+            }
+            for (int cls = 0; cls < c; cls++) {
+                Matrix b = block(g, cls);
+                Blas.gemm(1.0 / c, b, false, b, true, 1.0, k);
+            }
+        }
+        for (FactoredSites.Site s : sitesOf(group)) {
+            k.addInPlace(1.0, siteClassMean(s));
+        }
+        return k;
+    }
+
+    /** A factor F with {@code classMean(group) = F F^T} for a group without factored sites. */
     private Matrix classMeanFactor(String group) {
         long width = (long) c * parameterCount(group);
         Matrix f = new Matrix(n, Math.toIntExact(width));
@@ -223,7 +508,7 @@ public final class GraphEntk implements KernelSource {
 
     @Override
     public Eigenpairs classMeanTop(String group, int k, int vectors, Precision precision) {
-        if ((long) c * parameterCount(group) < n) {
+        if (sitesOf(group).isEmpty() && (long) c * parameterCount(group) < n) {
             return LowRankEigen.top(classMeanFactor(group), k, vectors, precision);
         }
         return SymmetricEigen.top(classMean(group), k, vectors, precision);
@@ -237,15 +522,23 @@ public final class GraphEntk implements KernelSource {
         }
         Matrix k = new Matrix(n, n);
         for (String g : groupsOf(group)) {
-            Blas.gemm(1.0, block(g, cls), false, block(g, d), true, 1.0, k);
+            if (jacobians.get(g).cols() > 0) {
+                Blas.gemm(1.0, block(g, cls), false, block(g, d), true, 1.0, k);
+            }
+        }
+        for (FactoredSites.Site s : sitesOf(group)) {
+            k.addInPlace(1.0, sitePerClass(s, cls, d));
         }
         return k;
     }
 
-    /** {@code S J}: the Jacobian rows of the group (or all groups side by side), row c*N + x scaled by s_c. */
+    /** {@code S J}: per-probe gradient rows of the group's unfactored parameters, row c*N + x scaled by s_c. */
     private Matrix scaledJacobian(String group, double[] scale) {
         List<String> gs = groupsOf(group);
-        int width = Math.toIntExact(parameterCount(group));
+        int width = 0;
+        for (String g : gs) {
+            width += jacobians.get(g).cols();
+        }
         Matrix f = new Matrix(n * c, width);
         double[] fd = f.data();
         int at = 0;
@@ -275,14 +568,32 @@ public final class GraphEntk implements KernelSource {
     /** {@code K[(c,x),(d,x')] = s_c s_d J_c(x) . J_d(x')}, NC x NC, rows channel-major. */
     @Override
     public Matrix flattened(String group, double[] scale) {
+        checkScale(scale);
         Entk.requireDense("flattened kernel", (long) n * c);
-        return Blas.gram(scaledJacobian(group, checkScale(scale)));
+        Matrix k = Blas.gram(scaledJacobian(group, scale));
+        List<FactoredSites.Site> ss = sitesOf(group);
+        if (!ss.isEmpty()) {
+            Matrix f = new Matrix(n * c, n * c);
+            for (FactoredSites.Site s : ss) {
+                f.addInPlace(1.0, siteFlattened(s));
+            }
+            if (scale != null) {
+                int side = n * c;
+                for (int i = 0; i < side; i++) {
+                    for (int j = 0; j < side; j++) {
+                        f.data()[i * side + j] *= scale[i / n] * scale[j / n];
+                    }
+                }
+            }
+            k.addInPlace(1.0, f);
+        }
+        return k;
     }
 
     @Override
     public Eigenpairs flattenedTop(String group, double[] scale, int k, int vectors, Precision precision) {
         checkScale(scale);
-        if (parameterCount(group) < (long) n * c) {
+        if (sitesOf(group).isEmpty() && parameterCount(group) < (long) n * c) {
             return LowRankEigen.top(scaledJacobian(group, scale), k, vectors, precision);
         }
         return SymmetricEigen.top(flattened(group, scale), k, vectors, precision);
@@ -290,6 +601,10 @@ public final class GraphEntk implements KernelSource {
 
     @Override
     public SymmetricOperator flattenedOperator(String group, double[] scale) {
-        return SymmetricOperator.lowRank(scaledJacobian(group, checkScale(scale)));
+        checkScale(scale);
+        if (sitesOf(group).isEmpty()) {
+            return SymmetricOperator.lowRank(scaledJacobian(group, scale));
+        }
+        return SymmetricOperator.of(flattened(group, scale));
     }
 }

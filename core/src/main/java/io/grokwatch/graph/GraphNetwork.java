@@ -144,6 +144,25 @@ public final class GraphNetwork {
      * respect to every parameter, as {@code [C, ...parameter shape]} per parameter name.
      */
     public Map<String, NdArray> outputGradients(NdArray x) {
+        return reverse(x, Set.of(), Set.of()).gradients();
+    }
+
+    /**
+     * What one reverse pass for one probe keeps.
+     *
+     * @param values     every value of the forward pass
+     * @param cotangents the cotangents ({@code [C, ...shape]}) of the values asked for, where any reached them
+     * @param gradients  {@code [C, ...shape]} per parameter (zero for parameters reached only through stopped values)
+     */
+    public record Pass(Map<String, NdArray> values, Map<String, NdArray> cotangents, Map<String, NdArray> gradients) {
+    }
+
+    /**
+     * Reverse mode for one probe with all C outputs as directions, keeping the cotangents of the values in
+     * {@code keep} and sending none into the values in {@code stop} (operands whose contribution the caller
+     * computes in factored form).
+     */
+    public Pass reverse(NdArray x, Set<String> keep, Set<String> stop) {
         if (x.dim(0) != 1) {
             throw new IllegalArgumentException("one probe at a time, got a batch of " + x.dim(0));
         }
@@ -155,6 +174,7 @@ public final class GraphNetwork {
             seed[i * c + i] = 1;
         }
         Map<String, NdArray> cot = new HashMap<>();
+        Map<String, NdArray> kept = new HashMap<>();
         cot.put(graph.output().name(), new NdArray(Shapes.prepend(c, y.dims()), seed));
         List<Node> nodes = graph.nodes();
         for (int idx = nodes.size() - 1; idx >= 0; idx--) {
@@ -162,7 +182,11 @@ public final class GraphNetwork {
             NdArray[] g = new NdArray[n.outputs().size()];
             boolean any = false;
             for (int o = 0; o < g.length; o++) {
-                g[o] = cot.remove(n.outputs().get(o));
+                String name = n.outputs().get(o);
+                g[o] = cot.remove(name);
+                if (g[o] != null && keep.contains(name)) {
+                    kept.put(name, g[o]);
+                }
                 any |= g[o] != null;
             }
             if (!any) {
@@ -173,7 +197,7 @@ public final class GraphNetwork {
             boolean needAny = false;
             for (int i = 0; i < need.length; i++) {
                 String in = n.inputs().get(i);
-                need[i] = !in.isEmpty() && active.contains(in) && op.differentiable(n, i)
+                need[i] = !in.isEmpty() && active.contains(in) && !stop.contains(in) && op.differentiable(n, i)
                         && !values.get(in).integer();
                 needAny |= need[i];
             }
@@ -201,7 +225,22 @@ public final class GraphNetwork {
             NdArray g = cot.get(p.getKey());
             grads.put(p.getKey(), g != null ? g : NdArray.zeros(Shapes.prepend(c, p.getValue().dims())));
         }
-        return grads;
+        return new Pass(values, kept, grads);
+    }
+
+    /** Whether a value depends on the probes (otherwise it was computed once, at binding). */
+    public boolean dependsOnInput(String value) {
+        return !fixed.containsKey(value);
+    }
+
+    /** A value that does not depend on the probes, or null. */
+    public NdArray fixedValue(String value) {
+        return fixed.get(value);
+    }
+
+    /** Whether a derivative with respect to the parameters flows through a value. */
+    public boolean isActive(String value) {
+        return active.contains(value);
     }
 
     /**

@@ -45,6 +45,12 @@ final class LinearAlgebraOps {
         outShape[batch.length] = m;
         outShape[batch.length + 1] = n;
         double[] out = new double[NdArray.size(outShape)];
+        if (batchB.length == 0 && !transA && batch.length > 0) {
+            // A stack of matrices times one matrix: one product of the stacked rows.
+            int rows = ia.length * m;
+            multiply(a.data(), 0, false, b.data(), 0, transB, out, 0, rows, ka, n, (long) rows * n * ka >= BLAS_MIN_WORK);
+            return new NdArray(outShape, out);
+        }
         int sizeA = m * ka;
         int sizeB = ka * n;
         boolean blas = (long) m * n * ka >= BLAS_MIN_WORK;

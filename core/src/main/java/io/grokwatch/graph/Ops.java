@@ -31,6 +31,24 @@ public final class Ops {
         return OPS.containsKey(opType);
     }
 
+    /** Whether an op only moves, copies or drops values (its output entries are input entries or zero). */
+    public static boolean isMovement(String opType) {
+        return OPS.get(opType) instanceof MovementOps.Movement;
+    }
+
+    /**
+     * The forward pass of a movement op on index tensors: data inputs replaced by the given ones (null keeps
+     * the real value), so that each output entry tells which input entry it holds.
+     */
+    public static NdArray[] moveIndices(Node node, NdArray[] inputs) {
+        return get(node).forward(node, inputs);
+    }
+
+    /** Whether a derivative flows from input {@code i} of a node. */
+    public static boolean differentiable(Node node, int i) {
+        return get(node).differentiable(node, i);
+    }
+
     static GraphOp get(Node node) {
         GraphOp op = OPS.get(node.opType());
         if (op == null) {

@@ -91,11 +91,24 @@ class OnnxAutogradIT {
         double outErr = relativeError(expectedLogits, new Matrix(x.rows(), logits.size() / x.rows(), logits.data()));
         assertTrue(outErr < 1e-6, name + ": outputs differ from PyTorch by " + outErr);
 
-        GraphEntk entk = new GraphEntk(net, x);
+        double worst = outErr;
+        for (boolean factored : new boolean[] {true, false}) {
+            GraphEntk entk = new GraphEntk(net, x, 2, GraphEntk.DEFAULT_MAX_ENTRIES, factored);
+            worst = Math.max(worst, compare(name + (factored ? " (factored)" : " (per-probe gradients)"), entk, expected));
+            if (factored) {
+                System.out.printf("%s: %d parameters in %d groups, factored %s; ops %s%n", name,
+                        entk.parameterCount(Entk.ALL), entk.groups().size(), entk.factoredParameters(), graph.opTypes());
+            }
+        }
+        System.out.printf("%s: worst relative difference from autograd %.1e%n", name, worst);
+    }
+
+    /** Every kernel of every group against autograd; returns the worst relative difference. */
+    static double compare(String name, GraphEntk entk, TensorFile expected) {
         List<String> groups = new ArrayList<>(List.of(expected.metadata().get("groups").split(",")));
         assertEquals(new java.util.TreeSet<>(groups), new java.util.TreeSet<>(entk.groups()), name + ": parameter groups");
         groups.add(Entk.ALL);
-        double worst = outErr;
+        double worst = 0;
         for (String g : groups) {
             String what = name + " group " + g;
             double cm = relativeError(matrix(expected, "classMean." + g), entk.classMean(g));
@@ -106,8 +119,7 @@ class OnnxAutogradIT {
             assertTrue(pc < TOLERANCE, what + ": per-class kernel off by " + pc);
             worst = Math.max(worst, Math.max(cm, Math.max(fl, pc)));
         }
-        System.out.printf("%s: %d parameters in %d groups, ops %s; worst relative difference from autograd %.1e%n",
-                name, entk.parameterCount(Entk.ALL), entk.groups().size(), graph.opTypes(), worst);
+        return worst;
     }
 
     static int[] inputShape(Graph graph, Matrix x) {
