@@ -32,8 +32,11 @@ import java.util.stream.IntStream;
  * model is never held.
  */
 public final class GraphEntk implements KernelSource {
-    /** Largest number of doubles of Jacobian factors held at once, by default: 2 GiB. */
-    public static final long DEFAULT_MAX_ENTRIES = 1L << 28;
+    /**
+     * Largest number of doubles of Jacobian factors held at once, by default: 60% of the heap (the kernels and
+     * their decompositions need the rest).
+     */
+    public static final long DEFAULT_MAX_ENTRIES = (long) (0.6 * Runtime.getRuntime().maxMemory() / Double.BYTES);
 
     private final int n;
     private final int c;
@@ -131,8 +134,9 @@ public final class GraphEntk implements KernelSource {
         entries += (long) n * c * generic;
         if (entries > maxEntries) {
             throw new ModelFormatException(String.format("the exact eNTK of %d probes x %d outputs needs %.1f GB of "
-                            + "Jacobian factors (%d parameters by per-probe gradients); analyse a probe sample "
-                            + "(--probe-sample N)", n, c, entries * 8 / 1e9, generic));
+                            + "Jacobian factors (%d parameters by per-probe gradients), more than the %.1f GB allowed; "
+                            + "analyse a probe sample (--probe-sample N) or give the JVM more heap",
+                    n, c, entries * 8 / 1e9, generic, maxEntries * 8 / 1e9));
         }
         Map<String, Integer> offset = new LinkedHashMap<>();
         for (String g : groups) {

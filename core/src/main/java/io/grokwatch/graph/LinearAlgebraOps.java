@@ -63,10 +63,13 @@ final class LinearAlgebraOps {
     private static void multiply(double[] a, int offA, boolean transA, double[] b, int offB, boolean transB,
                                  double[] c, int offC, int m, int k, int n, boolean blas) {
         if (blas) {
-            Matrix ma = new Matrix(transA ? k : m, transA ? m : k, java.util.Arrays.copyOfRange(a, offA, offA + m * k));
-            Matrix mb = new Matrix(transB ? n : k, transB ? k : n, java.util.Arrays.copyOfRange(b, offB, offB + k * n));
-            Matrix r = Blas.multiply(ma, transA, mb, transB);
-            System.arraycopy(r.data(), 0, c, offC, m * n);
+            Matrix ma = new Matrix(transA ? k : m, transA ? m : k, slice(a, offA, m * k));
+            Matrix mb = new Matrix(transB ? n : k, transB ? k : n, slice(b, offB, k * n));
+            if (offC == 0 && c.length == m * n) {
+                Blas.gemm(1.0, ma, transA, mb, transB, 0.0, new Matrix(m, n, c));
+            } else {
+                System.arraycopy(Blas.multiply(ma, transA, mb, transB).data(), 0, c, offC, m * n);
+            }
             return;
         }
         for (int i = 0; i < m; i++) {
@@ -88,6 +91,11 @@ final class LinearAlgebraOps {
                 }
             }
         }
+    }
+
+    /** The values at [off, off + len) of an array, without a copy when that is the whole array. */
+    private static double[] slice(double[] v, int off, int len) {
+        return off == 0 && len == v.length ? v : java.util.Arrays.copyOfRange(v, off, off + len);
     }
 
     /** Rank-1 operands as numpy treats them: a vector on the left is a row, on the right a column. */
