@@ -38,8 +38,8 @@ final class ElementwiseOps {
                 (n, x, y) -> x >= 0 ? 1 : n.floatAttr("alpha", 1.0) * Math.exp(x)));
         ops.put("Gelu", new Parametric(ElementwiseOps::gelu, ElementwiseOps::geluDerivative));
 
-        ops.put("Add", new Binary(Double::sum, (a, b) -> 1, (a, b) -> 1, false));
-        ops.put("Sub", new Binary((a, b) -> a - b, (a, b) -> 1, (a, b) -> -1, false));
+        ops.put("Add", new Binary(Double::sum, (a, b) -> 1, (a, b) -> 1, false, 1, 1));
+        ops.put("Sub", new Binary((a, b) -> a - b, (a, b) -> 1, (a, b) -> -1, false, 1, -1));
         ops.put("Mul", new Binary((a, b) -> a * b, (a, b) -> b, (a, b) -> a, false));
         ops.put("Div", new Binary((a, b) -> a / b, (a, b) -> 1 / b, (a, b) -> -a / (b * b), true));
         ops.put("Pow", new Binary(Math::pow, (a, b) -> b == 2 ? 2 * a : b * Math.pow(a, b - 1),
@@ -225,12 +225,20 @@ final class ElementwiseOps {
         private final DoubleBinaryOperator da;
         private final DoubleBinaryOperator db;
         private final boolean truncatesIntegers;
+        /** The partial derivatives when they are constants (Add, Sub), else 0. */
+        private final double[] constantPartials;
 
         Binary(DoubleBinaryOperator f, DoubleBinaryOperator da, DoubleBinaryOperator db, boolean truncatesIntegers) {
+            this(f, da, db, truncatesIntegers, 0, 0);
+        }
+
+        Binary(DoubleBinaryOperator f, DoubleBinaryOperator da, DoubleBinaryOperator db, boolean truncatesIntegers,
+               double constantA, double constantB) {
             this.f = f;
             this.da = da;
             this.db = db;
             this.truncatesIntegers = truncatesIntegers;
+            this.constantPartials = new double[] {constantA, constantB};
         }
 
         @Override
@@ -307,6 +315,12 @@ final class ElementwiseOps {
                 if (!need[side]) {
                     continue;
                 }
+                double constant = constantPartials[side];
+                if (constant != 0 && java.util.Arrays.equals(in[side].dims(), os)) {
+                    // Add and Sub pass the cotangent through (negated for Sub's subtrahend); nothing mutates it.
+                    r[side] = constant == 1 ? g[0] : scaleEach(g[0], filled(m, constant), k);
+                    continue;
+                }
                 int[] idx = Shapes.broadcastIndex(in[side].dims(), os);
                 double[] p = partials(in, os, side);
                 int size = in[side].size();
@@ -319,6 +333,12 @@ final class ElementwiseOps {
                 r[side] = new NdArray(Shapes.prepend(k, in[side].dims()), acc);
             }
             return r;
+        }
+
+        private static double[] filled(int m, double v) {
+            double[] d = new double[m];
+            java.util.Arrays.fill(d, v);
+            return d;
         }
 
         private double[] partials(NdArray[] in, int[] os, int side) {

@@ -46,8 +46,23 @@ final class LinearAlgebraOps {
         outShape[batch.length + 1] = n;
         double[] out = new double[NdArray.size(outShape)];
         if (batchB.length == 0 && !transA && batch.length > 0) {
-            // A stack of matrices times one matrix: one product of the stacked rows.
+            // A stack of matrices times one matrix: one product of the stacked rows, of the non-zero ones only
+            // when many are zero (cotangents of positions the outputs do not read).
             int rows = ia.length * m;
+            int[] nonZero = nonZeroRows(a.data(), rows, ka);
+            if (nonZero.length * 4 <= rows * 3) {
+                double[] packed = new double[nonZero.length * ka];
+                for (int i = 0; i < nonZero.length; i++) {
+                    System.arraycopy(a.data(), nonZero[i] * ka, packed, i * ka, ka);
+                }
+                double[] product = new double[nonZero.length * n];
+                multiply(packed, 0, false, b.data(), 0, transB, product, 0, nonZero.length, ka, n,
+                        (long) nonZero.length * n * ka >= BLAS_MIN_WORK);
+                for (int i = 0; i < nonZero.length; i++) {
+                    System.arraycopy(product, i * n, out, nonZero[i] * n, n);
+                }
+                return new NdArray(outShape, out);
+            }
             multiply(a.data(), 0, false, b.data(), 0, transB, out, 0, rows, ka, n, (long) rows * n * ka >= BLAS_MIN_WORK);
             return new NdArray(outShape, out);
         }
@@ -91,6 +106,22 @@ final class LinearAlgebraOps {
                 }
             }
         }
+    }
+
+    /** Indices of the rows of a row-major rows x cols array that hold a non-zero value. */
+    private static int[] nonZeroRows(double[] a, int rows, int cols) {
+        int[] r = new int[rows];
+        int count = 0;
+        for (int i = 0; i < rows; i++) {
+            int base = i * cols;
+            for (int j = 0; j < cols; j++) {
+                if (a[base + j] != 0) {
+                    r[count++] = i;
+                    break;
+                }
+            }
+        }
+        return java.util.Arrays.copyOf(r, count);
     }
 
     /** The values at [off, off + len) of an array, without a copy when that is the whole array. */

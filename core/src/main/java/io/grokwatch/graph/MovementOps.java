@@ -96,33 +96,51 @@ final class MovementOps {
             return -1;
         }
 
+        /** For each entry of an output, the input it came from (-1: none) and the entry within that input. */
+        private record Sources(int[] input, int[] element) {
+        }
+
+        private static Sources sources(NdArray map, int[] base, NdArray[] in) {
+            double[] m = map.data();
+            int[] input = new int[m.length];
+            int[] element = new int[m.length];
+            int[] e = new int[1];
+            for (int j = 0; j < m.length; j++) {
+                input[j] = source(m[j], base, in, e);
+                element[j] = e[0];
+            }
+            return new Sources(input, element);
+        }
+
         @Override
         public NdArray[] jvp(Node node, NdArray[] in, NdArray[] out, NdArray[] tangents, int k) {
             int[] base = new int[in.length];
             NdArray[] maps = indexMaps(node, in, base);
             NdArray[] r = new NdArray[out.length];
-            int[] element = new int[1];
             for (int o = 0; o < out.length; o++) {
                 if (out[o] == null || out[o].integer()) {
                     continue;
                 }
-                double[] map = maps[o].data();
-                int m = map.length;
+                Sources src = sources(maps[o], base, in);
+                int m = src.input().length;
                 double[] t = new double[k * m];
                 boolean any = false;
                 for (int j = 0; j < m; j++) {
-                    int src = source(map[j], base, in, element);
-                    if (src < 0 || tangents[src] == null) {
-                        continue;
-                    }
-                    any = true;
-                    double[] ts = tangents[src].data();
-                    int size = in[src].size();
-                    for (int kk = 0; kk < k; kk++) {
-                        t[kk * m + j] = ts[kk * size + element[0]];
+                    any |= src.input()[j] >= 0 && tangents[src.input()[j]] != null;
+                }
+                if (!any) {
+                    continue;
+                }
+                for (int kk = 0; kk < k; kk++) {
+                    int off = kk * m;
+                    for (int j = 0; j < m; j++) {
+                        int i = src.input()[j];
+                        if (i >= 0 && tangents[i] != null) {
+                            t[off + j] = tangents[i].data()[kk * in[i].size() + src.element()[j]];
+                        }
                     }
                 }
-                r[o] = any ? new NdArray(Shapes.prepend(k, out[o].dims()), t) : null;
+                r[o] = new NdArray(Shapes.prepend(k, out[o].dims()), t);
             }
             return r;
         }
@@ -137,22 +155,20 @@ final class MovementOps {
                     g[i] = new double[k * in[i].size()];
                 }
             }
-            int[] element = new int[1];
             for (int o = 0; o < out.length; o++) {
                 if (cotangents[o] == null) {
                     continue;
                 }
-                double[] map = maps[o].data();
+                Sources src = sources(maps[o], base, in);
                 double[] c = cotangents[o].data();
-                int m = map.length;
-                for (int j = 0; j < m; j++) {
-                    int src = source(map[j], base, in, element);
-                    if (src < 0 || g[src] == null) {
-                        continue;
-                    }
-                    int size = in[src].size();
-                    for (int kk = 0; kk < k; kk++) {
-                        g[src][kk * size + element[0]] += c[kk * m + j];
+                int m = src.input().length;
+                for (int kk = 0; kk < k; kk++) {
+                    int off = kk * m;
+                    for (int j = 0; j < m; j++) {
+                        int i = src.input()[j];
+                        if (i >= 0 && g[i] != null) {
+                            g[i][kk * in[i].size() + src.element()[j]] += c[off + j];
+                        }
                     }
                 }
             }
