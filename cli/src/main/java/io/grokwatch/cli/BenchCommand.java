@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** {@code grokwatch bench ...}: measured performance, each against a baseline in the same process. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks that time grokwatch against a naive baseline in the same process.",
-        subcommands = {BenchEntkCommand.class, BenchSolverCommand.class})
+        subcommands = {BenchEntkCommand.class, BenchSolverCommand.class, BenchOnnxCommand.class})
 final class BenchCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
