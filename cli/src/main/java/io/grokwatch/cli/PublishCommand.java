@@ -55,6 +55,11 @@ final class PublishCommand implements Callable<Integer> {
     @Option(names = "--precision", description = "Arithmetic of the analyzer's dense eigendecompositions and of "
             + "its iterative solves' kernel products: float64 or float32. Default: ${DEFAULT-VALUE}.")
     String precision = "float64";
+    @Option(names = "--probe-sample", description = "Analyse a uniform sample of this many probes (the exact "
+            + "kernel on the sample) when the full probe set costs too much; feature-family overlaps then do not apply.")
+    Integer probeSample;
+    @Option(names = "--seed", description = "Seed of --probe-sample. Default: ${DEFAULT-VALUE}.")
+    long seed = 0;
     @Option(names = "--checkpoint-every", description = "Checkpoint cadence in steps (metadata). Default: ${DEFAULT-VALUE}.")
     int checkpointEvery = 1;
     @Option(names = "--bootstrap-servers", required = true, description = "Kafka bootstrap servers.")
@@ -74,6 +79,9 @@ final class PublishCommand implements Callable<Integer> {
         RunModel runModel = RunModel.read(model);
         ProbeSource probes = probe.spec != null ? ProbeSource.generator(probe.spec)
                 : ProbeSource.inline(probeFileBytes(runModel));
+        if (probeSample != null) {
+            probes = probes.withSample(probeSample, seed);
+        }
         RunDescriptor descriptor = new RunDescriptor(runId, runModel, probes,
                 new RunDescriptor.AnalysisSettings(KernelKind.parse(kernel), topK, true, Optional.ofNullable(importance),
                         tau, 0, TaskOptions.parsePrecision(precision)), checkpointEvery,

@@ -22,12 +22,12 @@ final class MovementOps {
     }
 
     static void register(Map<String, GraphOp> ops) {
-        ops.put("Identity", new Movement((n, in) -> new NdArray[] {in[0]}, false));
-        ops.put("Reshape", new Movement((n, in) -> new NdArray[] {reshape(n, in[0], in[1])}, false));
-        ops.put("Flatten", new Movement((n, in) -> new NdArray[] {flatten(n, in[0])}, false));
+        ops.put("Identity", new View((n, in) -> new NdArray[] {in[0]}));
+        ops.put("Reshape", new View((n, in) -> new NdArray[] {reshape(n, in[0], in[1])}));
+        ops.put("Flatten", new View((n, in) -> new NdArray[] {flatten(n, in[0])}));
         ops.put("Transpose", new Movement((n, in) -> new NdArray[] {transpose(n, in[0])}, false));
-        ops.put("Squeeze", new Movement((n, in) -> new NdArray[] {squeeze(n, in)}, false));
-        ops.put("Unsqueeze", new Movement((n, in) -> new NdArray[] {unsqueeze(n, in)}, false));
+        ops.put("Squeeze", new View((n, in) -> new NdArray[] {squeeze(n, in)}));
+        ops.put("Unsqueeze", new View((n, in) -> new NdArray[] {unsqueeze(n, in)}));
         ops.put("Expand", new Movement((n, in) -> new NdArray[] {expand(in[0], in[1])}, false));
         ops.put("Slice", new Movement((n, in) -> new NdArray[] {slice(n, in)}, false));
         ops.put("Gather", new Movement((n, in) -> new NdArray[] {gather(n, in[0], in[1])}, false));
@@ -177,6 +177,30 @@ final class MovementOps {
                 if (g[i] != null) {
                     r[i] = new NdArray(Shapes.prepend(k, in[i].dims()), g[i]);
                 }
+            }
+            return r;
+        }
+    }
+
+    /**
+     * A movement op that keeps every value in place and only renames the shape (reshape, flatten, squeeze,
+     * unsqueeze, identity): its Jacobian products are the tangent or cotangent under the other shape.
+     */
+    static final class View extends Movement {
+        View(Move move) {
+            super(move, false);
+        }
+
+        @Override
+        public NdArray[] jvp(Node node, NdArray[] in, NdArray[] out, NdArray[] tangents, int k) {
+            return new NdArray[] {tangents[0] == null ? null : tangents[0].reshape(Shapes.prepend(k, out[0].dims()))};
+        }
+
+        @Override
+        public NdArray[] vjp(Node node, NdArray[] in, NdArray[] out, NdArray[] cotangents, boolean[] need, int k) {
+            NdArray[] r = new NdArray[in.length];
+            if (need[0] && cotangents[0] != null) {
+                r[0] = cotangents[0].reshape(Shapes.prepend(k, in[0].dims()));
             }
             return r;
         }

@@ -23,11 +23,34 @@ public final class ProbeSource {
     private final String generator;
     private final byte[] inline;
     private final ProbeSet probes;
+    /** A uniform sample of the probes, or null for all of them. */
+    private final io.grokwatch.probe.ProbeSample sample;
+    private final Matrix inputs;
 
     private ProbeSource(String generator, byte[] inline, ProbeSet probes) {
+        this(generator, inline, probes, null);
+    }
+
+    private ProbeSource(String generator, byte[] inline, ProbeSet probes, io.grokwatch.probe.ProbeSample sample) {
         this.generator = generator;
         this.inline = inline;
         this.probes = probes;
+        this.sample = sample;
+        this.inputs = sample == null ? probes.inputs() : sample.select(probes.inputs());
+    }
+
+    /**
+     * These probes reduced to a uniform sample of {@code n} (seeded), for models whose exact kernel over every
+     * probe costs too much; feature families, which live on the whole probe set, no longer apply.
+     */
+    public ProbeSource withSample(int n, long seed) {
+        if (n < 1) {
+            throw new RunFormatException("\"probe.sample\" must be >= 1, got " + n);
+        }
+        if (n >= probes.size()) {
+            return new ProbeSource(generator, inline, probes);
+        }
+        return new ProbeSource(generator, inline, probes, io.grokwatch.probe.ProbeSample.of(n, probes.size(), seed));
     }
 
     public static ProbeSource generator(String spec) {
@@ -76,14 +99,28 @@ public final class ProbeSource {
         if (p.hasNonNull("generator") == p.hasNonNull("inline")) {
             throw new RunFormatException("\"probe\" needs exactly one of \"generator\" and \"inline\"");
         }
+        ProbeSource source;
         if (p.hasNonNull("generator")) {
-            return generator(p.get("generator").asText());
+            source = generator(p.get("generator").asText());
+        } else {
+            try {
+                source = inline(Base64.getDecoder().decode(p.get("inline").asText()));
+            } catch (IllegalArgumentException e) {
+                throw new RunFormatException("\"probe.inline\" is not valid base64: " + e.getMessage());
+            }
         }
-        try {
-            return inline(Base64.getDecoder().decode(p.get("inline").asText()));
-        } catch (IllegalArgumentException e) {
-            throw new RunFormatException("\"probe.inline\" is not valid base64: " + e.getMessage());
+        if (p.has("sample")) {
+            JsonNode n = p.get("sample");
+            JsonNode seed = p.path("seed");
+            if (!n.canConvertToExactIntegral() || n.asLong() < 1 || n.asLong() > Integer.MAX_VALUE) {
+                throw new RunFormatException("\"probe.sample\" must be an integer >= 1, got " + n);
+            }
+            if (!seed.isMissingNode() && !seed.canConvertToExactIntegral()) {
+                throw new RunFormatException("\"probe.seed\" must be an integer, got " + seed);
+            }
+            source = source.withSample(n.asInt(), seed.asLong(0));
         }
+        return source;
     }
 
     ObjectNode toJson() {
@@ -93,22 +130,31 @@ public final class ProbeSource {
         } else {
             o.put("inline", Base64.getEncoder().encodeToString(inline));
         }
+        if (sample != null) {
+            o.put("sample", sample.size()).put("seed", sample.seed());
+        }
         return o;
     }
 
-    /** The probe inputs (shared, do not modify). */
+    /** The probe inputs, the sample's rows when sampled (shared, do not modify). */
     public Matrix inputs() {
-        return probes.inputs();
+        return inputs;
     }
 
-    /** A short name: the generator spec or {@code inline}. */
+    /** A short name: the generator spec or {@code inline}, and the sample. */
     public String name() {
-        return probes.spec();
+        return sample == null ? probes.spec() : probes.spec() + " (sample of " + sample.size() + " of "
+                + sample.of() + ", seed " + sample.seed() + ")";
+    }
+
+    /** The sample the inputs are, if any. */
+    public Optional<io.grokwatch.probe.ProbeSample> sample() {
+        return Optional.ofNullable(sample);
     }
 
     /** Feature families known for these probes (the Fourier families of the modular-addition grid). */
     public Optional<FourierFamilies> families() {
-        if (generator != null && generator.startsWith("modular-addition:")) {
+        if (generator != null && generator.startsWith("modular-addition:") && sample == null) {
             return Optional.of(FourierFamilies.of((int) Math.round(Math.sqrt(probes.size()))));
         }
         return Optional.empty();
