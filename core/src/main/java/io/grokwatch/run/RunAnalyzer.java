@@ -124,7 +124,20 @@ public final class RunAnalyzer implements AutoCloseable {
                 });
             }
         }
+        ObjectNode computed = o.putObject("computed");
+        computed.put("method", "exact").put("probes", probes.rows())
+                .put("ofProbes", descriptor.probe().sample().map(io.grokwatch.probe.ProbeSample::of).orElse(probes.rows()))
+                .put("outputs", kernels != null ? kernels.classes() : net.outputs())
+                .put("parameters", kernels != null ? kernels.parameterCount(Entk.ALL) : parameterCount(net));
         return new Analysis(o, whole, bases, (System.nanoTime() - t0) / 1e9);
+    }
+
+    private static long parameterCount(Network net) {
+        long total = 0;
+        for (String q : net.parameters().names()) {
+            total += net.parameters().get(q).data().length;
+        }
+        return total;
     }
 
     private static void putHeatmap(ObjectNode o, TmsHeatmap h) {
