@@ -40,6 +40,7 @@ public final class GraphEntk implements KernelSource {
 
     private final int n;
     private final int c;
+    private final int threads;
     private final List<String> groups;
     private final Map<String, List<String>> parametersByGroup = new LinkedHashMap<>();
     private final Map<String, Long> sizes = new LinkedHashMap<>();
@@ -75,6 +76,7 @@ public final class GraphEntk implements KernelSource {
      */
     public GraphEntk(GraphNetwork net, Matrix probes, int threads, long maxEntries, boolean factored) {
         this.n = probes.rows();
+        this.threads = Math.max(1, threads);
         Map<String, NdArray> params = net.parameters();
         for (String p : params.keySet()) {
             parametersByGroup.computeIfAbsent(ModelDescription.groupOf(p), g -> new ArrayList<>()).add(p);
@@ -479,7 +481,15 @@ public final class GraphEntk implements KernelSource {
                 Blas.gemm(1.0 / c, b, false, b, true, 1.0, k);
             }
         }
-        for (FactoredSites.Site s : sitesOf(group)) {
+        List<FactoredSites.Site> ss = sitesOf(group);
+        // Sites' kernels are independent products: one per core (each BLAS call runs on one thread).
+        ForkJoinPool pool = new ForkJoinPool(Math.max(1, Math.min(threads, ss.size())));
+        try {
+            pool.submit(() -> ss.parallelStream().forEach(this::siteClassMean)).join();
+        } finally {
+            pool.shutdown();
+        }
+        for (FactoredSites.Site s : ss) {
             k.addInPlace(1.0, siteClassMean(s));
         }
         return k;
