@@ -1,0 +1,135 @@
+package io.grokwatch.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.grokwatch.analyzer.AnalyzerMetrics;
+import io.grokwatch.analyzer.AnalyzerService;
+import io.grokwatch.kafka.ClientConfigs;
+import io.grokwatch.kafka.Topics;
+import io.grokwatch.kafka.embedded.EmbeddedKafka;
+import io.grokwatch.safetensors.Safetensors;
+import io.grokwatch.safetensors.Tensor;
+import io.grokwatch.safetensors.TensorFile;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A real PyTorch run through the whole pipeline: the example transformer script (examples/pytorch) trains a
+ * small 1-layer transformer on (a + b) mod 7 with Debian's PyTorch, exporting ONNX once and writing a
+ * safetensors checkpoint every 10 epochs; {@code grokwatch publish} streams them to a real broker and the
+ * analyzer turns each into spectra per parameter group, with the Fourier-family overlaps of the token grid. A
+ * checkpoint missing a parameter is dead-lettered as a model mismatch and the next good one is still analysed.
+ */
+class PyTorchPipelineIT {
+    @TempDir
+    Path dir;
+
+    @Test
+    void aPyTorchTransformerRunIsAnalysedCheckpointByCheckpoint() throws Exception {
+        Path run = dir.resolve("run");
+        Path script = Path.of("..", "examples", "pytorch", "transformer_modadd.py").toAbsolutePath().normalize();
+        Process train = new ProcessBuilder(OnnxPython.python(), script.toString(), "--p", "7", "--d-model", "16",
+                "--heads", "2", "--d-mlp", "32", "--epochs", "30", "--checkpoint-every", "10", "--threads", "1",
+                "--train-fraction", "0.5", "--seed", "3", "--out", run.toString()).redirectErrorStream(true).start();
+        String log = new String(train.getInputStream().readAllBytes());
+        assertTrue(train.waitFor(5, TimeUnit.MINUTES), "training timed out");
+        assertEquals(0, train.exitValue(), "the PyTorch run failed:\n" + log);
+        List<Path> checkpoints;
+        try (Stream<Path> files = Files.list(run)) {
+            checkpoints = files.filter(f -> f.getFileName().toString().matches("step-\\d+\\.safetensors")).sorted()
+                    .toList();
+        }
+        assertTrue(checkpoints.size() >= 3, "checkpoints written: " + checkpoints);
+        // One more checkpoint, broken: a parameter left out (a model the checkpoint does not fit).
+        TensorFile last = Safetensors.read(checkpoints.get(checkpoints.size() - 1));
+        TensorFile.Builder broken = TensorFile.builder().metadata("step", "1000").metadata("epoch", "1000");
+        for (Tensor t : last.tensors()) {
+            if (!t.name().equals("unembed.weight")) {
+                broken.add(t);
+            }
+        }
+        Path bad = run.resolve("step-1000.safetensors");
+        Files.write(bad, Safetensors.write(broken.build()));
+        TensorFile.Builder fixed = TensorFile.builder().metadata("step", "1010").metadata("epoch", "1010");
+        last.tensors().forEach(fixed::add);
+        Path good = run.resolve("step-1010.safetensors");
+        Files.write(good, Safetensors.write(fixed.build()));
+
+        Topics topics = Topics.defaults();
+        try (EmbeddedKafka kafka = EmbeddedKafka.start(dir.resolve("kafka"));
+             AnalyzerService analyzer = AnalyzerService.start(new AnalyzerService.Config(kafka.bootstrapServers(),
+                     "it-torch", dir.resolve("state"), topics, 1, true, 2), new AnalyzerMetrics.Counting())) {
+            assertEquals(org.apache.kafka.streams.KafkaStreams.State.RUNNING, analyzer.state());
+            List<String> args = new ArrayList<>(List.of("publish", "--run-id", "torch-it", "--model",
+                    run.resolve("model.onnx").toString(), "--probe", "modular-addition:p=7,tokens", "--top-k", "40",
+                    "--bootstrap-servers", kafka.bootstrapServers()));
+            checkpoints.forEach(c -> args.add(c.toString()));
+            args.add(bad.toString());
+            args.add(good.toString());
+            assertEquals(0, Main.commandLine().execute(args.toArray(String[]::new)));
+
+            List<JsonNode> spectra = read(kafka.bootstrapServers(), topics.spectra(), "torch-it", checkpoints.size() + 1);
+            assertEquals(checkpoints.size() + 1, spectra.size(), "one spectrum per good checkpoint");
+            assertEquals(1010, spectra.get(spectra.size() - 1).get("step").asLong());
+            for (JsonNode s : spectra) {
+                assertEquals("exact", s.path("computed").path("method").asText(), s.toString());
+                assertEquals(49, s.path("computed").path("probes").asInt());
+                assertEquals(40, s.get("eigenvalues").size());
+                assertTrue(s.get("eigenvalues").get(0).asDouble() > 0);
+                for (String group : List.of("embed", "pos", "attn", "attn.out_proj", "mlp.0", "mlp.2", "unembed")) {
+                    assertTrue(s.path("layers").has(group), "group " + group + " in " + s.path("layers").fieldNames());
+                }
+                double sum = s.path("overlaps").path("secondCliff").path("sum").asDouble(-1);
+                assertTrue(sum >= 0 && sum <= 1 + 1e-9, "second-cliff overlap with the sum family: " + s.path("overlaps"));
+                if (s.get("step").asLong() < 1000) {
+                    assertTrue(s.has("trainAccuracy") && s.has("testAccuracy"),
+                            "the script's metadata passes through: " + s.fieldNames());
+                }
+            }
+            List<JsonNode> dead = read(kafka.bootstrapServers(), topics.deadLetter(), "torch-it", 1);
+            assertEquals("model-mismatch", dead.get(0).get("reason").asText());
+            assertTrue(dead.get(0).get("message").asText().contains("unembed.weight"), dead.get(0).toString());
+        }
+    }
+
+    private static List<JsonNode> read(String bootstrap, String topic, String runId, int expected) throws Exception {
+        Properties p = ClientConfigs.consumer(bootstrap, "it-reader-" + System.nanoTime());
+        p.put("auto.offset.reset", "earliest");
+        List<JsonNode> out = new ArrayList<>();
+        try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(p, new StringDeserializer(),
+                new ByteArrayDeserializer())) {
+            c.subscribe(List.of(topic));
+            long deadline = System.nanoTime() + Duration.ofSeconds(180).toNanos();
+            while (out.size() < expected && System.nanoTime() < deadline) {
+                for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(200))) {
+                    if (runId.equals(r.key())) {
+                        out.add(JsonFiles.MAPPER.readTree(r.value()));
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Debian's Python, which carries python3-torch. */
+    static final class OnnxPython {
+        static String python() {
+            return Files.isExecutable(Path.of("/usr/bin/python3")) ? "/usr/bin/python3" : "python3";
+        }
+    }
+}
