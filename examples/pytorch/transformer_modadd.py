@@ -46,7 +46,12 @@ PRESETS = {
 
 class ManualAttention(nn.Module):
     """Multi-head self-attention written out: q/k/v projections, split into heads, scaled dot product,
-    softmax (optionally causal), heads concatenated, output projection."""
+    softmax (optionally causal), heads concatenated, output projection.
+
+    Initialised exactly as nn.MultiheadAttention would be from the same random state (the weights are
+    drawn by one and copied over), so with the same seed both --attention variants start from the same
+    function and draw the same random numbers for the rest of the model.
+    """
 
     def __init__(self, d_model, heads, causal=False):
         super().__init__()
@@ -54,10 +59,18 @@ class ManualAttention(nn.Module):
             raise ValueError(f"d_model {d_model} is not a multiple of heads {heads}")
         self.heads = heads
         self.d_head = d_model // heads
-        self.q = nn.Linear(d_model, d_model)
-        self.k = nn.Linear(d_model, d_model)
-        self.v = nn.Linear(d_model, d_model)
-        self.out = nn.Linear(d_model, d_model)
+        with torch.random.fork_rng():  # creating the layers must not consume random numbers
+            self.q = nn.Linear(d_model, d_model)
+            self.k = nn.Linear(d_model, d_model)
+            self.v = nn.Linear(d_model, d_model)
+            self.out = nn.Linear(d_model, d_model)
+        reference = nn.MultiheadAttention(d_model, heads, batch_first=True)
+        with torch.no_grad():
+            for i, layer in enumerate((self.q, self.k, self.v)):
+                layer.weight.copy_(reference.in_proj_weight[i * d_model:(i + 1) * d_model])
+                layer.bias.copy_(reference.in_proj_bias[i * d_model:(i + 1) * d_model])
+            self.out.weight.copy_(reference.out_proj.weight)
+            self.out.bias.copy_(reference.out_proj.bias)
         self.causal = causal
         if causal:
             # Not part of the state_dict: a constant of the graph, not a weight.
