@@ -93,7 +93,8 @@ final class CheckpointsExperiment implements Callable<Integer> {
         Map<String, io.grokwatch.linalg.Matrix> bases = Map.of();
         try (RunAnalyzer analyzer = new RunAnalyzer(descriptor); ProgressBar bar = new ProgressBar("analysing",
                 files.size())) {
-            for (Path f : files) {
+            for (int i = 0; i < files.size(); i++) {
+                Path f = files.get(i);
                 TensorFile weights = Safetensors.read(f);
                 Map<String, String> meta = new java.util.HashMap<>(weights.metadata());
                 meta.putIfAbsent(CheckpointMetadata.STEP, Long.toString(stepOf(f)));
@@ -119,7 +120,7 @@ final class CheckpointsExperiment implements Callable<Integer> {
                     alerts.add(String.format(">>> ALERT %s at epoch %d (confidence %.2f)", alert.type(), alert.epoch(),
                             alert.confidence()));
                 }
-                bar.step();
+                bar.update(i + 1, "epoch " + m.epoch());
             }
         }
         System.out.print(t.render());
