@@ -57,7 +57,7 @@ public final class Figures {
             return b.toString();
         }
         double[] epochs = cps.stream().mapToDouble(Checkpoint::epoch).toArray();
-        b.append("<h3>Over training</h3><div class=\"grid\">");
+        b.append("<h3>Over training</h3><div class=\"grid over-training\">");
         LineChart acc = chart(prefix, "accuracy", "Accuracy", "accuracy", false).yRange(0, 1)
                 .series("train", epochs, values(cps, Checkpoint::trainAccuracy))
                 .series("held-out", epochs, values(cps, Checkpoint::testAccuracy));

@@ -12,7 +12,6 @@ import static io.grokwatch.ui.Html.px;
  * scale; each cell says its row, column and value on hover and to screen readers that read SVG titles.
  */
 final class Heatmap {
-    private static final int LEFT = 110;
     private static final int RIGHT = 60;
     private static final int TOP = 10;
     private static final int BOTTOM = 40;
@@ -48,7 +47,9 @@ final class Heatmap {
 
     String svg(String description) {
         int width = LineChart.WIDTH;
-        double plotW = width - LEFT - RIGHT;
+        int longest = rows.stream().mapToInt(String::length).max().orElse(0);
+        int left = Math.min(260, 24 + 6 * longest);
+        double plotW = width - left - RIGHT;
         double cw = plotW / Math.max(1, cols.size());
         double ch = Math.max(4, Math.min(30, 300.0 / Math.max(1, rows.size())));
         double plotH = ch * rows.size();
@@ -66,12 +67,12 @@ final class Heatmap {
         for (int i = 0; i < rows.size(); i++) {
             double y = TOP + i * ch;
             if (i % rowEvery == 0) {
-                b.append("<text class=\"tick\" x=\"").append(LEFT - 5).append("\" y=\"").append(px(y + ch / 2 + 4))
+                b.append("<text class=\"tick\" x=\"").append(left - 5).append("\" y=\"").append(px(y + ch / 2 + 4))
                         .append("\" text-anchor=\"end\">").append(esc(rows.get(i))).append("</text>");
             }
             for (int j = 0; j < cols.size(); j++) {
                 double v = values[i][j];
-                double x = LEFT + j * cw;
+                double x = left + j * cw;
                 b.append("<rect x=\"").append(px(x)).append("\" y=\"").append(px(y)).append("\" width=\"")
                         .append(px(cw + 0.3)).append("\" height=\"").append(px(ch + 0.3)).append("\" fill=\"")
                         .append(colour(v / max)).append("\"><title>").append(esc(rows.get(i))).append(", ")
@@ -84,11 +85,11 @@ final class Heatmap {
             }
         }
         for (int j = 0; j < cols.size(); j += colEvery) {
-            b.append("<text class=\"tick\" x=\"").append(px(LEFT + (j + 0.5) * cw)).append("\" y=\"")
+            b.append("<text class=\"tick\" x=\"").append(px(left + (j + 0.5) * cw)).append("\" y=\"")
                     .append(px(TOP + plotH + 14)).append("\" text-anchor=\"middle\">").append(esc(cols.get(j)))
                     .append("</text>");
         }
-        b.append("<text class=\"label\" x=\"").append(px(LEFT + plotW / 2)).append("\" y=\"")
+        b.append("<text class=\"label\" x=\"").append(px(left + plotW / 2)).append("\" y=\"")
                 .append(px(TOP + plotH + 32)).append("\" text-anchor=\"middle\">").append(esc(xLabel)).append("</text>");
         b.append("<text class=\"label\" transform=\"translate(13 ").append(px(TOP + plotH / 2))
                 .append(") rotate(-90)\" text-anchor=\"middle\">").append(esc(yLabel)).append("</text>");
