@@ -85,6 +85,21 @@ class LivePageIT {
                         "document.querySelector('#runs').innerText");
                 assertTrue(page.eval("window.loadedOnce === true").asBoolean(), "the page was reloaded");
                 second.join(120_000);
+                // A restarted process rebuilds the same runs from the topics alone.
+                try (io.grokwatch.ui.LiveUi restarted = io.grokwatch.ui.LiveUi.start(bootstrap,
+                        io.grokwatch.kafka.Topics.defaults(), "127.0.0.1", 0)) {
+                    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+                    while (restarted.store().run("live-tms").map(r -> r.checkpoints().isEmpty()).orElse(true)
+                            && System.nanoTime() < deadline) {
+                        Thread.sleep(100);
+                    }
+                    io.grokwatch.ui.RunStore.RunSnapshot rebuilt = restarted.store().run("live-1").orElseThrow();
+                    assertEquals("modular-addition", rebuilt.task());
+                    assertTrue(rebuilt.alerts().stream().anyMatch(a -> a.type().equals("grokking-onset")),
+                            rebuilt.alerts().toString());
+                    assertFalse(rebuilt.checkpoints().isEmpty());
+                    assertEquals("tms", restarted.store().run("live-tms").orElseThrow().task());
+                }
                 // Its figures, with the feature x eigenvector heatmap, by keyboard-reachable link.
                 page.eval("document.querySelector('#runs a[data-run=\"live-tms\"]').click()");
                 page.waitFor("document.getElementById('figures').getAttribute('data-run') === 'live-tms' && "

@@ -94,7 +94,7 @@ public final class Pages {
             RunStore.RunSnapshot r = runs.get(i);
             b.append("<section class=\"run\" id=\"run-").append(i).append("\" aria-labelledby=\"run-").append(i)
                     .append("-h\"><h2 id=\"run-").append(i).append("-h\">").append(esc(r.runId()))
-                    .append(" <small>").append(esc(r.taskLabel())).append("</small></h2>")
+                    .append(" <small>").append(esc(r.shortTaskLabel())).append("</small></h2>")
                     .append(Figures.run(r, "r" + i, null, Figures.Checkpoints.ONSET_AND_LAST, false))
                     .append("</section>");
         }

@@ -15,7 +15,7 @@ import java.util.Map;
 /**
  * Reads into a {@link RunStore} the files the commands write: JSON lines of {@code demo --out} (each with
  * {@code "kind"}: spectrum, alert or deadLetter) or of {@code replay --out} (spectra), and the JSON of
- * {@code experiment modular-addition} (its checkpoints) or {@code experiment tms} (its final analysis).
+ * {@code experiment modular-addition} (its checkpoints and alerts) or {@code experiment tms} (its final analysis).
  */
 public final class RecordFiles {
     private RecordFiles() {
@@ -97,6 +97,11 @@ public final class RecordFiles {
                 }
                 store.spectrum(Records.MAPPER.treeToValue(s, Records.Spectrum.class));
                 n++;
+            }
+            for (JsonNode a : o.path("alerts")) {
+                ObjectNode alert = ((ObjectNode) a).deepCopy();
+                alert.put("runId", runId);
+                store.alert(Records.MAPPER.treeToValue(alert, Records.Alert.class));
             }
         } else if (o.path("final").has("eigenvalues")) {
             ObjectNode s = ((ObjectNode) o.get("final")).deepCopy();

@@ -34,6 +34,9 @@ public final class RunStore {
     public static final String PHASE_ONSET = "grokking onset";
     public static final String PHASE_GENERALIZED = "generalized";
 
+    /** The task parameters the run list shows. */
+    static final List<String> SHORT_PARAMS = List.of("p", "features", "hidden");
+
     private final Map<String, Run> runs = new ConcurrentHashMap<>();
     private final AtomicLong version = new AtomicLong();
     private final AtomicLong sequence = new AtomicLong();
@@ -59,6 +62,17 @@ public final class RunStore {
         public String taskLabel() {
             StringBuilder s = new StringBuilder(task);
             taskParams.forEach((k, v) -> s.append(s.length() == 0 ? "" : " ").append(k).append('=').append(v));
+            return s.toString();
+        }
+
+        /** The task and the parameters that tell runs apart at a glance, e.g. {@code tms features=50 hidden=10}. */
+        public String shortTaskLabel() {
+            StringBuilder s = new StringBuilder(task);
+            for (String k : SHORT_PARAMS) {
+                if (taskParams.containsKey(k)) {
+                    s.append(s.length() == 0 ? "" : " ").append(k).append('=').append(taskParams.get(k));
+                }
+            }
             return s.toString();
         }
 
@@ -264,7 +278,7 @@ public final class RunStore {
         }
 
         private String snapshotLabel() {
-            return new RunSnapshot(id, task, params, List.of(), List.of(), version).taskLabel();
+            return new RunSnapshot(id, task, params, List.of(), List.of(), version).shortTaskLabel();
         }
 
         private String phase() {

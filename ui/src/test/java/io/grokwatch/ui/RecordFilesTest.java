@@ -35,6 +35,7 @@ class RecordFilesTest {
         Files.writeString(f, "{\"experiment\": \"modular-addition\", \"config\": {\"p\": 29, \"width\": 512},\n"
                 + " \"checkpoints\": [{\"epoch\": 0, \"trainAccuracy\": 0.1, \"eigenvalues\": [3, 2, 1]},\n"
                 + "                 {\"epoch\": 10, \"trainAccuracy\": 0.5, \"eigenvalues\": [4, 2, 1]}],\n"
+                + " \"alerts\": [{\"type\": \"grokking-onset\", \"epoch\": 10, \"step\": 10, \"confidence\": 0.6}],\n"
                 + " \"final\": {\"epoch\": 10}}\n");
         RunStore store = new RunStore();
         RecordFiles.read(f, store);
@@ -42,6 +43,7 @@ class RecordFilesTest {
         assertEquals("modular-addition p=29", run.taskLabel());
         assertEquals(2, run.checkpoints().size());
         assertEquals(29, run.modularP().orElseThrow());
+        assertEquals(10, run.alerts().get(0).epoch());
     }
 
     @Test
