@@ -115,9 +115,7 @@ public final class Figures {
             rank.series(kernelName(kernel), epochs,
                     values(cps, c -> kernelValue(c, kernel, Checkpoint.KernelPoint::effectiveRank)));
         }
-        if (drift.points() > 0) {
-            figure(b, drift, run, true);
-        }
+        figure(b, drift, run, true);
         figure(b, rank, run, true);
         b.append("</div>");
 
@@ -237,8 +235,14 @@ public final class Figures {
         return new LineChart(prefix + "-" + Html.id(name), title, "epoch", yLabel, log);
     }
 
-    /** A chart in its figure, with its alerts marked (over training) and its values as a table. */
+    /**
+     * A chart in its figure, with its alerts marked (over training) and its values as a table; nothing when the run
+     * reports none of its values (e.g. the accuracies of a TMS run).
+     */
     private static void figure(StringBuilder b, LineChart chart, RunStore.RunSnapshot run, boolean overTraining) {
+        if (chart.points() == 0) {
+            return;
+        }
         StringBuilder desc = new StringBuilder();
         if (overTraining) {
             for (RunStore.AlertMark a : run.alerts()) {

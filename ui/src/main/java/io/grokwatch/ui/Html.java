@@ -40,6 +40,9 @@ final class Html {
             int exp = Integer.parseInt(s.substring(e + 1));
             return mantissa + "e" + exp;
         }
+        if (a >= 1000) {
+            return String.format(Locale.ROOT, "%.0f", v);
+        }
         String s = String.format(Locale.ROOT, "%.3g", v);
         if (s.contains(".") && !s.contains("e")) {
             s = s.replaceAll("0+$", "").replaceAll("\\.$", "");

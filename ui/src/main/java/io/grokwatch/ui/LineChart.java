@@ -56,8 +56,14 @@ final class LineChart {
         this.logY = logY;
     }
 
+    /** Adds a series; one without a single point to draw is left out (and out of the legend). */
     LineChart series(String name, double[] x, double[] y) {
-        series.add(new Series(name, x, y));
+        for (int i = 0; i < x.length; i++) {
+            if (drawable(x[i], y[i])) {
+                series.add(new Series(name, x, y));
+                break;
+            }
+        }
         return this;
     }
 

@@ -55,6 +55,8 @@ class FiguresTest {
         assertTrue(html.contains("class=\"chart heatmap\" id=\"x-e100-heatmap\""), html);
         assertTrue(html.contains("data-points=\"4000\""), "50 features x 80 eigenvectors");
         assertTrue(html.contains("50 features recovered"), html);
+        assertTrue(!html.contains("id=\"x-accuracy\""), "no accuracy chart for a run that reports none");
+        assertTrue(html.contains("id=\"x-loss\"") && !html.contains("data-series=\"held-out\""), "train loss only");
     }
 
     @Test
@@ -71,6 +73,8 @@ class FiguresTest {
         assertEquals(java.util.List.of(0.0, 0.2, 0.4, 0.6000000000000001, 0.8, 1.0),
                 LineChart.linearTicks(0, 1, 5));
         assertEquals("1e-4", Html.num(1e-4));
+        assertEquals("1500", Html.num(1500));
+        assertEquals("2.5e5", Html.num(2.5e5));
         assertEquals("0.51", Html.num(0.5100));
         assertEquals("-", Html.num(Double.NaN));
     }
