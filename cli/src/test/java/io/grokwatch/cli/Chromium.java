@@ -24,7 +24,6 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
 
 /**
  * Debian's {@code chromium}, headless, driven over the DevTools protocol (JSON over a WebSocket, with the JDK's
@@ -164,13 +163,6 @@ final class Chromium implements AutoCloseable {
                             + "; " + eval(describe));
                 }
                 Thread.sleep(250);
-            }
-        }
-
-        void waitFor(BooleanSupplier condition, Duration timeout) throws InterruptedException {
-            long deadline = System.nanoTime() + timeout.toNanos();
-            while (!condition.getAsBoolean() && System.nanoTime() < deadline) {
-                Thread.sleep(100);
             }
         }
 

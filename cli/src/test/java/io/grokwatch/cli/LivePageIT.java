@@ -76,6 +76,15 @@ class LivePageIT {
                     assertTrue(c.get("points").asInt() > 0 && c.get("drawn").asInt() > 0, "no data in " + c);
                     assertTrue(c.get("width").asDouble() > 200, "not laid out: " + c);
                 }
+                // The spectrum of a chosen checkpoint: the earliest in the chooser.
+                String earliest = page.eval("(() => { const s = document.getElementById('checkpoint'); "
+                        + "const o = s.options[s.options.length - 1]; s.value = o.value; "
+                        + "s.dispatchEvent(new Event('change', {bubbles: true})); return o.text.split(' (')[0]; })()")
+                        .asText();
+                page.waitFor("[...document.querySelectorAll('#figures h3')].some(h => h.textContent.startsWith('At "
+                        + earliest + "')) && document.querySelector('#figures svg[id$=\"-spectrum\"]')"
+                        + ".getAttribute('data-points') > 0", Duration.ofSeconds(30),
+                        "[...document.querySelectorAll('#figures h3')].map(h => h.textContent).join('; ')");
                 String row = page.eval("document.querySelector('#runs tr[data-run=\"live-1\"]').innerText").asText();
                 assertTrue(row.contains("modular-addition") && row.contains("p=29"), row);
                 page.waitFor("document.querySelector('#runs tr[data-run=\"live-1\"]').innerText.includes('generalized')",

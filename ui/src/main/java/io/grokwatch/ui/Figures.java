@@ -293,7 +293,7 @@ public final class Figures {
         double[] x = series.get(0).x();
         int n = x.length;
         int every = Math.max(1, (int) Math.ceil(n / (double) TABLE_ROWS));
-        b.append("<details class=\"values\"><summary>Values").append(every > 1 ? " (every " + every + "th row)" : "")
+        b.append("<details class=\"values\"><summary>Values").append(every > 1 ? " (one row in " + every + ")" : "")
                 .append("</summary><table><thead><tr><th scope=\"col\">").append(esc(chart.xLabel())).append("</th>");
         for (LineChart.Series s : series) {
             b.append("<th scope=\"col\">").append(esc(s.name())).append("</th>");

@@ -2,7 +2,6 @@ package io.grokwatch.ui;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 
 import static io.grokwatch.ui.Html.esc;
 import static io.grokwatch.ui.Html.num;
@@ -349,10 +348,5 @@ final class LineChart {
             t.add(Math.abs(v) < step * 1e-9 ? 0 : v);
         }
         return t;
-    }
-
-    @Override
-    public String toString() {
-        return String.format(Locale.ROOT, "LineChart[%s, %d series]", id, series.size());
     }
 }

@@ -1,7 +1,6 @@
 package io.grokwatch.ui;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.Iterator;
@@ -297,11 +296,5 @@ public final class RunStore {
         synchronized RunSnapshot snapshot() {
             return new RunSnapshot(id, task, params, List.copyOf(points.values()), List.copyOf(alerts), version);
         }
-    }
-
-    /** For tests and logs. */
-    @Override
-    public String toString() {
-        return "RunStore" + Arrays.toString(runs.keySet().toArray());
     }
 }

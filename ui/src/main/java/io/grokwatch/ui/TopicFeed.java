@@ -39,7 +39,6 @@ public final class TopicFeed implements AutoCloseable {
     private final RunStore store;
     private final Thread thread;
     private final AtomicBoolean closed = new AtomicBoolean();
-    private volatile boolean caughtUp;
 
     private TopicFeed(String bootstrapServers, Topics topics, RunStore store) {
         this.consumer = new KafkaConsumer<>(properties(bootstrapServers), new ByteArrayDeserializer(),
@@ -77,11 +76,6 @@ public final class TopicFeed implements AutoCloseable {
         }
     }
 
-    /** Whether the feed has read every partition it knows up to the end it saw at its last refresh. */
-    public boolean caughtUp() {
-        return caughtUp;
-    }
-
     private static boolean reached(KafkaConsumer<byte[], byte[]> c, Map<TopicPartition, Long> ends) {
         for (Map.Entry<TopicPartition, Long> e : ends.entrySet()) {
             if (c.position(e.getKey()) < e.getValue()) {
@@ -103,16 +97,13 @@ public final class TopicFeed implements AutoCloseable {
 
     private void run() {
         long nextRefresh = 0;
-        Map<TopicPartition, Long> ends = Map.of();
         try {
             while (!closed.get()) {
                 if (System.nanoTime() >= nextRefresh) {
                     assign();
-                    ends = consumer.endOffsets(consumer.assignment());
                     nextRefresh = System.nanoTime() + REFRESH.toNanos();
                 }
                 poll();
-                caughtUp = reached(consumer, ends);
             }
         } catch (WakeupException e) {
             if (!closed.get()) {
