@@ -30,6 +30,8 @@ final class AnalyzeCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     MetricsOptions metricsOptions;
     @picocli.CommandLine.Mixin
+    UiOptions ui;
+    @picocli.CommandLine.Mixin
     DetectorOptions detectors;
     @picocli.CommandLine.Mixin
     WebhookOptions webhooks;
@@ -66,10 +68,14 @@ final class AnalyzeCommand implements Callable<Integer> {
         io.grokwatch.observability.MetricsServer server = metricsOptions.start(metrics, service);
         io.grokwatch.notify.WebhookDispatcher hooks = webhooks.start(bootstrapServers, Topics.defaults(),
                 metrics.registry(), null);
+        io.grokwatch.ui.LiveUi page = ui.start(bootstrapServers, Topics.defaults(), metricsOptions.port);
         // The hook closes the streams cleanly (committing state) before the JVM exits.
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             if (hooks != null) {
                 hooks.close();
+            }
+            if (page != null) {
+                page.close();
             }
             service.close();
             if (server != null) {

@@ -44,6 +44,8 @@ final class DemoCommand implements Callable<Integer> {
     @Mixin
     MetricsOptions metricsOptions;
     @Mixin
+    UiOptions ui;
+    @Mixin
     DetectorOptions detectors;
     @Mixin
     WebhookOptions webhooks;
@@ -118,6 +120,7 @@ final class DemoCommand implements Callable<Integer> {
                      metrics, detectors.suite());
              KafkaConsumer<String, byte[]> consumer = spectraConsumer(bootstrap, id, topics);
              io.grokwatch.observability.MetricsServer server = metricsOptions.start(metrics, analyzer);
+             io.grokwatch.ui.LiveUi page = ui.start(bootstrap, topics, metricsOptions.port);
              io.grokwatch.notify.WebhookDispatcher hooks = webhooks.start(bootstrap, topics, metrics.registry(),
                      deliveries)) {
             System.out.printf("broker %s, analyzer running (%.1f s); training run %s: %s, %d checkpoints%n", bootstrap,

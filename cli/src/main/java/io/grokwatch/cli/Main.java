@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
         description = "See what a network learns while it trains: eNTK spectra of checkpoints, their alignment "
                 + "with known features, and grokking alerts.",
         subcommands = {DemoCommand.class, TrainCommand.class, AnalyzeCommand.class, ReplayCommand.class, PublishCommand.class,
-                ExperimentCommand.class, EvaluateDetectorCommand.class,
+                ExperimentCommand.class, ReportCommand.class, EvaluateDetectorCommand.class,
                 EntkCommand.class, BenchCommand.class, WebhookReceiverCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
