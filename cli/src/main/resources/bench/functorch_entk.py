@@ -4,6 +4,7 @@ the whole model with functorch's vmap(jacrev), contracted with einsum into the c
 Usage: functorch_entk.py OUT_DIR P TOPK REPEATS
   builds the model (seeded by p), writes OUT_DIR/model.onnx and OUT_DIR/weights.safetensors for grokwatch (OUT_DIR
   "-" skips that), and prints one JSON line: the seconds of each repeat, the top eigenvalues, the parameter count.
+  REPEATS 0 only writes the files (e.g. the p = 113 model for `grokwatch entk`).
 """
 import json
 import math
@@ -64,7 +65,7 @@ def main():
         values = torch.linalg.eigvalsh(k).flip(0)[:top_k]
         seconds.append(time.perf_counter() - t0)
         del jac, k
-    print(json.dumps({"seconds": seconds, "eigenvalues": values.tolist(),
+    print(json.dumps({"seconds": seconds, "eigenvalues": [] if values is None else values.tolist(),
                       "parameters": sum(q.numel() for q in params), "probes": x.shape[0]}))
 
 
