@@ -35,6 +35,10 @@ final class AnalyzeCommand implements Callable<Integer> {
     DetectorOptions detectors;
     @picocli.CommandLine.Mixin
     WebhookOptions webhooks;
+    @Option(names = "--out", paramLabel = "FILE", description = "Also write every spectrum, alert and dead letter "
+            + "committed from now on to this file, one JSON object per line with \"kind\": spectrum, alert or "
+            + "deadLetter (as demo --out; grokwatch report reads it).")
+    java.nio.file.Path out;
     @Option(names = "--analysis-threads", description = "Threads per checkpoint analysis. Default: ${DEFAULT-VALUE}.")
     int analysisThreads = Runtime.getRuntime().availableProcessors();
     @Option(names = "--backlog", paramLabel = "all|latest", converter = BacklogConverter.class,
@@ -58,9 +62,12 @@ final class AnalyzeCommand implements Callable<Integer> {
     }
 
     @Override
-    public Integer call() throws InterruptedException {
+    public Integer call() throws InterruptedException, java.io.IOException {
         CountDownLatch closed = new CountDownLatch(1);
         webhooks.config(); // a bad --webhook-url fails before anything starts
+        if (out != null && java.nio.file.Files.isDirectory(out)) {
+            throw new IllegalArgumentException("--out: " + out + " is a directory; give a file");
+        }
         io.grokwatch.analyzer.PrometheusAnalyzerMetrics metrics = metricsOptions.analyzerMetrics();
         AnalyzerService service = AnalyzerService.start(new AnalyzerService.Config(bootstrapServers, applicationId,
                 stateDir, Topics.defaults(), partitions, singleBroker, analysisThreads, backlog), metrics,
@@ -69,6 +76,7 @@ final class AnalyzeCommand implements Callable<Integer> {
         io.grokwatch.notify.WebhookDispatcher hooks = webhooks.start(bootstrapServers, Topics.defaults(),
                 metrics.registry(), null);
         io.grokwatch.ui.LiveUi page = ui.start(bootstrapServers, Topics.defaults(), metricsOptions.port);
+        RecordTap tap = out == null ? null : new RecordTap(bootstrapServers, Topics.defaults(), out);
         // The hook closes the streams cleanly (committing state) before the JVM exits.
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             if (hooks != null) {
@@ -76,6 +84,13 @@ final class AnalyzeCommand implements Callable<Integer> {
             }
             if (page != null) {
                 page.close();
+            }
+            if (tap != null) {
+                try {
+                    tap.close();
+                } catch (java.io.IOException e) {
+                    System.err.println("analyze --out: " + e.getMessage());
+                }
             }
             service.close();
             if (server != null) {
