@@ -25,7 +25,7 @@ final class MovementOps {
         ops.put("Identity", new View((n, in) -> new NdArray[] {in[0]}));
         ops.put("Reshape", new View((n, in) -> new NdArray[] {reshape(n, in[0], in[1])}));
         ops.put("Flatten", new View((n, in) -> new NdArray[] {flatten(n, in[0])}));
-        ops.put("Transpose", new Movement((n, in) -> new NdArray[] {transpose(n, in[0])}, false));
+        ops.put("Transpose", new TransposeOp());
         ops.put("Squeeze", new View((n, in) -> new NdArray[] {squeeze(n, in)}));
         ops.put("Unsqueeze", new View((n, in) -> new NdArray[] {unsqueeze(n, in)}));
         ops.put("Expand", new Movement((n, in) -> new NdArray[] {expand(in[0], in[1])}, false));
@@ -201,6 +201,52 @@ final class MovementOps {
             NdArray[] r = new NdArray[in.length];
             if (need[0] && cotangents[0] != null) {
                 r[0] = cotangents[0].reshape(Shapes.prepend(k, in[0].dims()));
+            }
+            return r;
+        }
+    }
+
+    /** Transpose: its Jacobian products permute the tangent or cotangent the same way (or back), K axis first. */
+    static final class TransposeOp extends Movement {
+        TransposeOp() {
+            super((n, in) -> new NdArray[] {transpose(n, in[0])}, false);
+        }
+
+        private static int[] perm(Node node, int rank) {
+            long[] p = node.intsAttr("perm");
+            int[] perm = new int[rank];
+            for (int i = 0; i < rank; i++) {
+                perm[i] = p == null ? rank - 1 - i : Shapes.axis(p[i], rank, node.label());
+            }
+            return perm;
+        }
+
+        /** The permutation of a {@code [K, ...]} tensor that applies {@code perm} (or its inverse) behind the K axis. */
+        private static int[] lifted(int[] perm, boolean inverse) {
+            int[] r = new int[perm.length + 1];
+            for (int i = 0; i < perm.length; i++) {
+                if (inverse) {
+                    r[perm[i] + 1] = i + 1;
+                } else {
+                    r[i + 1] = perm[i] + 1;
+                }
+            }
+            return r;
+        }
+
+        @Override
+        public NdArray[] jvp(Node node, NdArray[] in, NdArray[] out, NdArray[] tangents, int k) {
+            if (tangents[0] == null) {
+                return new NdArray[1];
+            }
+            return new NdArray[] {permute(tangents[0], lifted(perm(node, in[0].rank()), false)).asInteger(false)};
+        }
+
+        @Override
+        public NdArray[] vjp(Node node, NdArray[] in, NdArray[] out, NdArray[] cotangents, boolean[] need, int k) {
+            NdArray[] r = new NdArray[in.length];
+            if (need[0] && cotangents[0] != null) {
+                r[0] = permute(cotangents[0], lifted(perm(node, in[0].rank()), true)).asInteger(false);
             }
             return r;
         }

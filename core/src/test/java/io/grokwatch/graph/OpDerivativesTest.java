@@ -212,6 +212,8 @@ class OpDerivativesTest {
     void movements() {
         check("Transpose", attrs("perm", new long[] {1, 0, 2}), random(2, 3, 4));
         check("Transpose", Map.of(), random(2, 3));
+        check("Transpose", attrs("perm", new long[] {2, 0, 1}), random(2, 3, 4));
+        check("Transpose", Map.of(), random(2, 3, 4));
         check("Reshape", Map.of(), random(2, 3, 4), NdArray.ints(0, -1, 2));
         check("Flatten", attrs("axis", 2L), random(2, 3, 4));
         check("Squeeze", Map.of(), random(2, 1, 3), NdArray.ints(1));
