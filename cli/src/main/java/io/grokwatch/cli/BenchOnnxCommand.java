@@ -41,9 +41,12 @@ final class BenchOnnxCommand implements Callable<Integer> {
     List<Integer> moduli = List.of(13);
     @Option(names = "--top-k", description = "Eigenvalues compared. Default: ${DEFAULT-VALUE}.")
     int topK = 100;
-    @Option(names = "--repeats", description = "Timed repeats of each side (grokwatch runs one more first, to warm "
-            + "up the JIT). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--repeats", description = "Timed repeats of each side. Default: ${DEFAULT-VALUE}.")
     int repeats = 2;
+    @Option(names = "--warm-up", description = "Untimed grokwatch analyses first: the analyzer is a long-running "
+            + "process, so its steady state is what a run sees after the JIT has compiled the ops. "
+            + "Default: ${DEFAULT-VALUE}.")
+    int warmUp = 3;
     @Option(names = "--python", description = "The Python with torch and functorch. Default: ${DEFAULT-VALUE}.")
     String python = "/usr/bin/python3";
     @Option(names = "--out", description = "Also write the figures as JSON.")
@@ -51,8 +54,8 @@ final class BenchOnnxCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (repeats < 1 || topK < 1) {
-            throw new IllegalArgumentException("--repeats and --top-k must be >= 1");
+        if (repeats < 1 || topK < 1 || warmUp < 0) {
+            throw new IllegalArgumentException("--repeats and --top-k must be >= 1, --warm-up >= 0");
         }
         for (int p : moduli) {
             if (p < 2 || p > 97) {
@@ -74,10 +77,10 @@ final class BenchOnnxCommand implements Callable<Integer> {
             GraphNetwork net = Checkpoints.bind(OnnxImport.toGraph(Files.readAllBytes(dir.resolve("model.onnx"))),
                     Safetensors.read(dir.resolve("weights.safetensors")));
             var probes = ModularAddition.tokens(p);
-            System.out.printf("p = %d: grokwatch (1 warm-up + %d repeats)...%n", p, repeats);
+            System.out.printf("p = %d: grokwatch (%d warm-up + %d repeats)...%n", p, warmUp, repeats);
             double[] ours = new double[repeats];
             Eigenpairs e = null;
-            for (int r = -1; r < repeats; r++) {
+            for (int r = -warmUp; r < repeats; r++) {
                 long t0 = System.nanoTime();
                 GraphEntk entk = new GraphEntk(net, probes, Runtime.getRuntime().availableProcessors(),
                         GraphEntk.DEFAULT_MAX_ENTRIES);
@@ -108,7 +111,7 @@ final class BenchOnnxCommand implements Callable<Integer> {
         System.out.println("(both float64, class-mean kernel of the whole model, top " + topK + " eigenvalues; "
                 + "eigenvalue differences relative to the top eigenvalue)");
         if (out != null) {
-            root.put("topK", topK).put("repeats", repeats).put("cores", Runtime.getRuntime().availableProcessors());
+            root.put("topK", topK).put("repeats", repeats).put("warmUp", warmUp).put("cores", Runtime.getRuntime().availableProcessors());
             JsonFiles.write(out, root);
             System.out.printf("wrote %s%n", out);
         }
