@@ -105,17 +105,36 @@ final class Chromium implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
+        // Chromium's helper processes (network service, renderers) write into the profile too: end them all first.
+        java.util.List<ProcessHandle> children = process.descendants().toList();
         process.destroy();
+        children.forEach(ProcessHandle::destroy);
         try {
             if (!process.waitFor(10, TimeUnit.SECONDS)) {
                 process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
             }
+            for (ProcessHandle child : children) {
+                child.onExit().get(5, TimeUnit.SECONDS);
+            }
         } catch (InterruptedException e) {
             process.destroyForcibly();
             Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            children.forEach(ProcessHandle::destroyForcibly);
         }
-        try (var files = Files.walk(profile)) {
-            files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        // A file a dying helper renamed under the walk is not an error: try again, then leave the rest to @TempDir.
+        for (int attempt = 0; attempt < 5; attempt++) {
+            try (var files = Files.walk(profile)) {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+                return;
+            } catch (java.io.UncheckedIOException | IOException e) {
+                try {
+                    Thread.sleep(200);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
         }
     }
 
