@@ -31,9 +31,7 @@ final class SpectrumRecord {
 
     /** What the detectors see of an analysed checkpoint. */
     static io.grokwatch.detect.Observation observation(CheckpointMetadata meta, RunAnalyzer.Analysis analysis) {
-        return new io.grokwatch.detect.Observation(meta.epoch(), meta.step(), meta.trainAccuracy(), meta.trainLoss(),
-                meta.testAccuracy(), analysis.whole().eigenvalues(), analysis.whole().overlaps(),
-                analysis.whole().gaps());
+        return analysis.observation(meta);
     }
 
     /** An alert on the alerts topic: run id plus the alert's type, epoch, step, confidence and evidence. */

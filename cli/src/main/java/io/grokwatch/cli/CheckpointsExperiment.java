@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.grokwatch.detect.Alert;
 import io.grokwatch.detect.DetectorSuite;
-import io.grokwatch.detect.Observation;
 import io.grokwatch.features.Family;
 import io.grokwatch.run.CheckpointMetadata;
 import io.grokwatch.run.ProbeSource;
@@ -102,9 +101,7 @@ final class CheckpointsExperiment implements Callable<Integer> {
                 CheckpointMetadata m = CheckpointMetadata.fromMap(meta);
                 RunAnalyzer.Analysis a = analyzer.analyze(weights, bases);
                 bases = a.bases();
-                Observation obs = new Observation(m.epoch(), m.step(), m.trainAccuracy(), m.trainLoss(),
-                        m.testAccuracy(), a.whole().eigenvalues(), a.whole().overlaps(), a.whole().gaps());
-                DetectorSuite.Step st = detectors.observe(state, obs);
+                DetectorSuite.Step st = detectors.observe(state, a.observation(m));
                 state = st.state();
                 ObjectNode row = rows.addObject();
                 row.put("step", m.step()).put("epoch", m.epoch());

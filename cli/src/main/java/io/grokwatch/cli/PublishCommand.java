@@ -78,7 +78,8 @@ final class PublishCommand implements Callable<Integer> {
         }
         RunModel runModel = RunModel.read(model);
         ProbeSource probes = probe.spec != null ? ProbeSource.generator(probe.spec)
-                : ProbeSource.inline(probeFileBytes(runModel));
+                : ProbeSource.inline(EntkCommand.readProbeFile(probe.file,
+                        runModel instanceof RunModel.Onnx o ? o.graph().input().name() : "x"));
         if (probeSample != null) {
             probes = probes.withSample(probeSample, seed);
         }
@@ -97,16 +98,6 @@ final class PublishCommand implements Callable<Integer> {
             }
         }
         return 0;
-    }
-
-    /** The probe file as the descriptor carries it: one tensor 'x', renamed from the graph input's name. */
-    private byte[] probeFileBytes(RunModel runModel) throws java.io.IOException {
-        String input = runModel instanceof RunModel.Onnx o ? o.graph().input().name() : "x";
-        var file = Safetensors.read(Files.readAllBytes(probe.file));
-        var t = file.find(input).or(() -> file.find("x")).orElseThrow(() -> new IllegalArgumentException(probe.file
-                + ": probe file must hold a tensor named '" + input + "' or 'x'; it has " + file.names()));
-        return Safetensors.write(io.grokwatch.safetensors.TensorFile.of(
-                new io.grokwatch.safetensors.Tensor("x", t.dtype(), t.shape(), t.values())));
     }
 
     private void publishFiles(RunPublisher publisher) throws Exception {

@@ -215,11 +215,11 @@ final class FactoredSites {
                 owner = p;
             }
         }
-        int end = base.get(owner) + sizeOf(owner, base, names, d);
+        int end = base.get(owner) + sizeOf(owner, base, names);
         return d[d.length - 1] <= end ? owner : null;
     }
 
-    private static int sizeOf(String p, Map<String, Integer> base, List<String> names, double[] sorted) {
+    private static int sizeOf(String p, Map<String, Integer> base, List<String> names) {
         int i = names.indexOf(p);
         return i + 1 < names.size() ? base.get(names.get(i + 1)) - base.get(p) : Integer.MAX_VALUE - base.get(p);
     }

@@ -53,6 +53,12 @@ public final class RunAnalyzer implements AutoCloseable {
         public double[] eigenvalues() {
             return whole.eigenvalues();
         }
+
+        /** What the detectors see of this analysis of a checkpoint with the given metadata. */
+        public io.grokwatch.detect.Observation observation(CheckpointMetadata meta) {
+            return new io.grokwatch.detect.Observation(meta.epoch(), meta.step(), meta.trainAccuracy(),
+                    meta.trainLoss(), meta.testAccuracy(), whole.eigenvalues(), whole.overlaps(), whole.gaps());
+        }
     }
 
     /**
