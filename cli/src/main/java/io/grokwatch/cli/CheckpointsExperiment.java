@@ -56,6 +56,11 @@ final class CheckpointsExperiment implements Callable<Integer> {
     int topK = 100;
     @Option(names = "--no-layers", description = "Only the whole model's spectrum, not each parameter group's.")
     boolean noLayers;
+    @Option(names = "--family-profile", paramLabel = "W", description = "With Fourier families and an ONNX model: "
+            + "also write each checkpoint's familyProfile, the share of each family captured by consecutive bands of "
+            + "W eigenvectors of the whole model's top-k, to see where the families sit in this model's spectrum. "
+            + "Off by default.")
+    Integer familyProfile;
     @Mixin
     DetectorOptions detectorOptions;
     @Option(names = "--out", description = "JSON file with every spectrum and alert.")
@@ -90,7 +95,11 @@ final class CheckpointsExperiment implements Callable<Integer> {
         ObjectNode state = detectors.initialState();
         List<String> alerts = new ArrayList<>();
         Map<String, io.grokwatch.linalg.Matrix> bases = Map.of();
-        try (RunAnalyzer analyzer = new RunAnalyzer(descriptor); ProgressBar bar = new ProgressBar("analysing",
+        if (familyProfile != null && familyProfile < 1) {
+            throw new IllegalArgumentException("--family-profile must be >= 1, got " + familyProfile);
+        }
+        try (RunAnalyzer analyzer = new RunAnalyzer(descriptor, Runtime.getRuntime().availableProcessors(),
+                familyProfile == null ? 0 : familyProfile); ProgressBar bar = new ProgressBar("analysing",
                 files.size())) {
             for (int i = 0; i < files.size(); i++) {
                 Path f = files.get(i);

@@ -7,6 +7,7 @@ import io.grokwatch.entk.KernelSource;
 import io.grokwatch.features.Cliffs;
 import io.grokwatch.features.EffectiveRank;
 import io.grokwatch.features.Family;
+import io.grokwatch.features.FamilyProfile;
 import io.grokwatch.features.FourierFamilies;
 import io.grokwatch.features.ModularAdditionCliffs;
 import io.grokwatch.features.SubspaceOverlap;
@@ -39,17 +40,32 @@ public final class KernelSpectra {
      * @param outputScale per-output weights {@code s_c} for flattened kernels, or null
      * @param cls         the class of a per-class kernel (block (cls, cls))
      * @param precision   arithmetic of the dense decompositions
+     * @param familyBand  with Fourier families on a class-mean or per-class kernel: the band width of a
+     *                    {@link FamilyProfile} over the top-k eigenvectors; 0 for none
      */
-    public record Options(KernelKind kind, int topK, double[] outputScale, int cls, Precision precision) {
+    public record Options(KernelKind kind, int topK, double[] outputScale, int cls, Precision precision,
+                          int familyBand) {
         public Options {
             if (topK < 1) {
                 throw new IllegalArgumentException("top-k must be >= 1, got " + topK);
             }
             java.util.Objects.requireNonNull(precision, "precision");
+            if (familyBand < 0) {
+                throw new IllegalArgumentException("family band must be >= 0, got " + familyBand);
+            }
+        }
+
+        public Options(KernelKind kind, int topK, double[] outputScale, int cls, Precision precision) {
+            this(kind, topK, outputScale, cls, precision, 0);
         }
 
         public Options(KernelKind kind, int topK, double[] outputScale, int cls) {
             this(kind, topK, outputScale, cls, Precision.FLOAT64);
+        }
+
+        /** These options, also profiling the families over the top-k eigenvectors in bands of this width. */
+        public Options withFamilyBand(int band) {
+            return new Options(kind, topK, outputScale, cls, precision, band);
         }
     }
 
@@ -60,7 +76,7 @@ public final class KernelSpectra {
      *              flattened kernel solved through its P x P dual), or empty
      */
     public record KernelResult(SpectrumSummary spectrum, Optional<TmsHeatmap> heatmap, Optional<Matrix> basis,
-                               double seconds) {
+                               Optional<FamilyProfile> familyProfile, double seconds) {
     }
 
     /** Results keyed by {@link Entk#ALL} first, then each group in model order. */
@@ -96,6 +112,7 @@ public final class KernelSpectra {
         Optional<ModularAdditionCliffs> cliffs = families.map(f -> Cliffs.modularAddition(f.p()));
         boolean overlaps = cliffs.isPresent() && o.kind() != KernelKind.FLATTENED;
         boolean heatmap = o.kind() == KernelKind.FLATTENED && autoencoder;
+        boolean profile = o.familyBand() > 0 && families.isPresent() && o.kind() != KernelKind.FLATTENED;
         Map<String, KernelResult> out = new LinkedHashMap<>();
         for (String g : names) {
             long t0 = System.nanoTime();
@@ -105,8 +122,8 @@ public final class KernelSpectra {
                 values = Math.max(values, cliffs.get().second().last() + 2);
                 vectors = cliffs.get().second().last() + 1;
             }
-            if (heatmap) {
-                vectors = o.topK();
+            if (heatmap || profile) {
+                vectors = Math.max(vectors, o.topK());
             }
             Optional<DualGram> dual = o.kind() == KernelKind.FLATTENED
                     ? entk.flattenedDual(g, o.outputScale()) : Optional.empty();
@@ -160,7 +177,10 @@ public final class KernelSpectra {
             }
             Optional<TmsHeatmap> hm = heatmap && e.vectorCount() > 0
                     ? Optional.of(TmsHeatmap.compute(probes, e.vectors())) : Optional.empty();
-            out.put(g, new KernelResult(s, hm, basis, (System.nanoTime() - t0) / 1e9));
+            Optional<FamilyProfile> fp = profile && e.vectorCount() > 0
+                    ? Optional.of(FamilyProfile.of(e.vectors().columns(0, Math.min(o.topK(), e.vectorCount())),
+                    families.get(), o.familyBand())) : Optional.empty();
+            out.put(g, new KernelResult(s, hm, basis, fp, (System.nanoTime() - t0) / 1e9));
         }
         return out;
     }

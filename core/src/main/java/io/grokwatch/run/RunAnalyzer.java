@@ -24,14 +24,28 @@ public final class RunAnalyzer implements AutoCloseable {
     private final RunDescriptor descriptor;
     private final ModularAdditionAnalyzer modular;
     private final int threads;
+    private final int familyBand;
 
     public RunAnalyzer(RunDescriptor descriptor) {
         this(descriptor, Runtime.getRuntime().availableProcessors());
     }
 
     public RunAnalyzer(RunDescriptor descriptor, int threads) {
+        this(descriptor, threads, 0);
+    }
+
+    /**
+     * @param familyBand with Fourier families on the generic path (ONNX models): also report the whole
+     *                   model's {@link io.grokwatch.features.FamilyProfile} in bands of this many eigenvectors
+     *                   as {@code familyProfile}; 0 for none
+     */
+    public RunAnalyzer(RunDescriptor descriptor, int threads, int familyBand) {
+        if (familyBand < 0) {
+            throw new IllegalArgumentException("family band must be >= 0, got " + familyBand);
+        }
         this.descriptor = descriptor;
         this.threads = threads;
+        this.familyBand = familyBand;
         Optional<Integer> p = descriptor.probe().modularAdditionP();
         this.modular = descriptor.model() instanceof RunModel.Sequential && p.isPresent()
                 && descriptor.analysis().kernel() == KernelKind.CLASS_MEAN
@@ -111,13 +125,14 @@ public final class RunAnalyzer implements AutoCloseable {
                     .orElse(null);
             Map<String, KernelSpectra.KernelResult> results = KernelSpectra.analyze(source, probes, autoencoder,
                     descriptor.probe().families(), new KernelSpectra.Options(a.kernel(), a.topK(), scale, a.cls(),
-                            a.precision()), previous, a.layers());
+                            a.precision()).withFamilyBand(familyBand), previous, a.layers());
             Map<String, io.grokwatch.linalg.Matrix> kept = new java.util.LinkedHashMap<>();
             results.forEach((g, r) -> r.basis().ifPresent(b -> kept.put(g, b)));
             bases = kept;
             KernelSpectra.KernelResult all = results.get(Entk.ALL);
             o.setAll(all.spectrum().toJson());
             all.heatmap().ifPresent(h -> putHeatmap(o, h));
+            all.familyProfile().ifPresent(fp -> putFamilyProfile(o, fp));
             whole = all.spectrum();
             if (a.layers()) {
                 ObjectNode layers = o.putObject("layers");
@@ -144,6 +159,18 @@ public final class RunAnalyzer implements AutoCloseable {
             total += net.parameters().get(q).data().length;
         }
         return total;
+    }
+
+    private static void putFamilyProfile(ObjectNode o, io.grokwatch.features.FamilyProfile fp) {
+        ObjectNode profile = o.putObject("familyProfile");
+        profile.put("bandWidth", fp.bandWidth());
+        var bands = profile.putArray("bands");
+        for (io.grokwatch.features.FamilyProfile.Band b : fp.bands()) {
+            ObjectNode band = bands.addObject().put("from", b.from()).put("to", b.to());
+            for (io.grokwatch.features.Family f : io.grokwatch.features.Family.values()) {
+                band.put(f.label(), b.shares().get(f));
+            }
+        }
     }
 
     private static void putHeatmap(ObjectNode o, TmsHeatmap h) {
