@@ -51,6 +51,7 @@ public final class GraphEntk implements KernelSource {
     private final Map<FactoredSites.Site, Matrix> activations = new HashMap<>();
     private final Map<String, Matrix> classSums = new ConcurrentHashMap<>();
     private final Map<FactoredSites.Site, Matrix> siteClassMeans = new ConcurrentHashMap<>();
+    private boolean batched;
 
     /**
      * The output cotangents of one site value: rows {@code x*r + t} (the kept rows t of probe x), columns
@@ -163,19 +164,49 @@ public final class GraphEntk implements KernelSource {
             }
         }
         AtomicBoolean unreached = new AtomicBoolean();
-        Runnable all = () -> IntStream.range(0, n).parallel().forEach(x -> {
-            GraphNetwork.Pass pass = x == 0 ? pass0 : net.reverse(probe(probes, x, sampleShape, net), keep, stop);
-            fillGeneric(pass.gradients(), x, offset, params);
-            for (Map.Entry<String, Capture> e : captures.entrySet()) {
-                if (!fillCapture(e.getValue(), pass.cotangents().get(e.getKey()), x)) {
-                    unreached.set(true);
+        Layouts layouts = generic == 0 && n >= 2 ? batchLayouts(net, probes, sampleShape, first, pass0, keep, stop)
+                : null;
+        Runnable all;
+        batched = layouts != null;
+        if (layouts != null) {
+            // Every parameter is factored, so only cotangents and activations are needed, and those one reverse
+            // pass over a batch gives for all its probes at once (the calibration showed the graph keeps probes
+            // apart and where each probe's rows are): larger products, far fewer passes.
+            int chunk = batchSize(net, first, threads);
+            int chunks = (n + chunk - 1) / chunk;
+            all = () -> IntStream.range(0, chunks).parallel().forEach(ci -> {
+                int from = ci * chunk;
+                int b = Math.min(n, from + chunk) - from;
+                GraphNetwork.Pass pass = net.reverseBatch(batch(probes, from, b, sampleShape, net), c, keep, stop);
+                for (Map.Entry<String, Capture> e : captures.entrySet()) {
+                    int[] single = first.get(e.getKey()).shape();
+                    if (!fillCaptureBatch(e.getValue(), pass.cotangents().get(e.getKey()),
+                            layouts.captures().get(e.getKey()).rowOf(single, b), BatchAxis.rows(single), from, b)) {
+                        unreached.set(true);
+                    }
                 }
-            }
-            for (Map.Entry<FactoredSites.Site, Matrix> e : activations.entrySet()) {
-                fillActivation(e.getValue(), pass.values().get(e.getKey().activation()),
-                        captures.get(e.getKey().capture()).rows(), x);
-            }
-        });
+                for (Map.Entry<FactoredSites.Site, Matrix> e : activations.entrySet()) {
+                    int[] single = activationDims(e.getKey(), first);
+                    fillActivationBatch(e.getValue(), pass.values().get(e.getKey().activation()),
+                            layouts.activations().get(e.getKey()).rowOf(single, b), BatchAxis.rows(single),
+                            captures.get(e.getKey().capture()).rows(), from, b);
+                }
+            });
+        } else {
+            all = () -> IntStream.range(0, n).parallel().forEach(x -> {
+                GraphNetwork.Pass pass = x == 0 ? pass0 : net.reverse(probe(probes, x, sampleShape, net), keep, stop);
+                fillGeneric(pass.gradients(), x, offset, params);
+                for (Map.Entry<String, Capture> e : captures.entrySet()) {
+                    if (!fillCapture(e.getValue(), pass.cotangents().get(e.getKey()), x)) {
+                        unreached.set(true);
+                    }
+                }
+                for (Map.Entry<FactoredSites.Site, Matrix> e : activations.entrySet()) {
+                    fillActivation(e.getValue(), pass.values().get(e.getKey().activation()),
+                            captures.get(e.getKey().capture()).rows(), x);
+                }
+            });
+        }
         ForkJoinPool pool = new ForkJoinPool(Math.max(1, threads));
         try {
             pool.submit(all).join();
@@ -183,6 +214,200 @@ public final class GraphEntk implements KernelSource {
             pool.shutdown();
         }
         return !unreached.get();
+    }
+
+    /** Where each probe's rows sit in the captured values and the site activations of a batched pass. */
+    private record Layouts(Map<String, BatchAxis> captures, Map<FactoredSites.Site, BatchAxis> activations) {
+    }
+
+    /** Relative agreement required between a batched pass and single-probe passes (rounding only). */
+    private static final double BATCH_AGREEMENT = 1e-9;
+    /** Doubles one batched pass may hold, roughly: 128 MB per chunk. */
+    private static final long BATCH_BUDGET = 16L << 20;
+
+    /**
+     * Runs probes 0 and 1 as a batch of two and alone, and finds for every captured value and site activation
+     * the one layout of the batch under which both probes' rows (values, and cotangents for captures) equal
+     * their own passes'. Null when the graph cannot be batched, mixes probes, or a layout is ambiguous: then
+     * every probe gets its own pass.
+     */
+    private Layouts batchLayouts(GraphNetwork net, Matrix probes, int[] sampleShape, Map<String, NdArray> first,
+                                 GraphNetwork.Pass pass0, Set<String> keep, Set<String> stop) {
+        GraphNetwork.Pass two;
+        GraphNetwork.Pass pass1;
+        try {
+            two = net.reverseBatch(batch(probes, 0, 2, sampleShape, net), c, keep, stop);
+            pass1 = net.reverse(probe(probes, 1, sampleShape, net), keep, stop);
+        } catch (RuntimeException e) {
+            return null; // e.g. a shape fixed to one probe at export
+        }
+        GraphNetwork.Pass[] singles = {pass0, pass1};
+        Map<String, BatchAxis> capture = new HashMap<>();
+        for (String key : captures.keySet()) {
+            BatchAxis a = layoutOf(first.get(key).shape(), two.values().get(key), two.cotangents().get(key), singles,
+                    p -> p.values().get(key), p -> p.cotangents().get(key));
+            if (a == null) {
+                return null;
+            }
+            capture.put(key, a);
+        }
+        Map<FactoredSites.Site, BatchAxis> activation = new HashMap<>();
+        for (FactoredSites.Site site : activations.keySet()) {
+            int[] single = activationDims(site, first);
+            NdArray v = two.values().get(site.activation());
+            BatchAxis a = v == null ? null : layoutOf(single, v.reshape(unitLast(v.shape(), single.length)), null,
+                    singles, p -> p.values().get(site.activation()), p -> null);
+            if (a == null) {
+                return null;
+            }
+            activation.put(site, a);
+        }
+        return new Layouts(capture, activation);
+    }
+
+    /** A Gather site's activation is its index tensor: every index is a row (a unit axis is appended). */
+    private static int[] activationDims(FactoredSites.Site site, Map<String, NdArray> first) {
+        int[] d = first.get(site.activation()).shape();
+        return site.kind() == FactoredSites.Kind.GATHER ? unitLast(d, d.length + 1) : d;
+    }
+
+    private static int[] unitLast(int[] dims, int rank) {
+        if (rank == dims.length) {
+            return dims;
+        }
+        int[] out = Arrays.copyOf(dims, rank);
+        out[rank - 1] = 1;
+        return out;
+    }
+
+    private BatchAxis layoutOf(int[] single, NdArray batchedValue, NdArray batchedCot, GraphNetwork.Pass[] singles,
+                               java.util.function.Function<GraphNetwork.Pass, NdArray> value,
+                               java.util.function.Function<GraphNetwork.Pass, NdArray> cot) {
+        if (batchedValue == null) {
+            return null;
+        }
+        int[] batchedDims = batchedValue.shape();
+        if (batchedDims.length != single.length) {
+            batchedDims = unitLast(batchedDims, single.length);
+        }
+        BatchAxis chosen = null;
+        int[] chosenRows = null;
+        for (BatchAxis a : BatchAxis.candidates(single, batchedDims, 2)) {
+            int[] rowOf = a.rowOf(single, 2);
+            boolean ok = true;
+            for (int b = 0; b < 2 && ok; b++) {
+                ok = sameRows(value.apply(singles[b]), batchedValue, rowOf, b, single, 1)
+                        && sameRows(cot.apply(singles[b]), batchedCot, rowOf, b, single, c);
+            }
+            if (!ok) {
+                continue;
+            }
+            if (chosen != null && !Arrays.equals(chosenRows, rowOf)) {
+                return null; // two layouts explain what was seen: do not guess
+            }
+            chosen = a;
+            chosenRows = rowOf;
+        }
+        return chosen;
+    }
+
+    /** Whether probe b's rows of a batched value (k leading directions) equal its single pass's. */
+    private static boolean sameRows(NdArray single, NdArray batched, int[] rowOf, int b, int[] singleDims, int k) {
+        if (single == null || batched == null) {
+            return single == batched;
+        }
+        int local = BatchAxis.rows(singleDims);
+        int d = singleDims[singleDims.length - 1];
+        int batchedRows = batched.size() / (k * d);
+        if (single.size() != k * local * d || batchedRows * k * d != batched.size()) {
+            return false;
+        }
+        double[] s = single.data();
+        double[] v = batched.data();
+        double scale = 0;
+        for (double x : s) {
+            scale = Math.max(scale, Math.abs(x));
+        }
+        double tol = BATCH_AGREEMENT * scale + Double.MIN_NORMAL;
+        for (int dir = 0; dir < k; dir++) {
+            for (int t = 0; t < local; t++) {
+                int src = (dir * batchedRows + rowOf[b * local + t]) * d;
+                int dst = (dir * local + t) * d;
+                for (int j = 0; j < d; j++) {
+                    if (!(Math.abs(v[src + j] - s[dst + j]) <= tol)) {
+                        return false;
+                    }
+                }
+            }
+        }
+        return true;
+    }
+
+    /** Probes per batched pass: as many as the budget allows, and at least one chunk per thread. */
+    private int batchSize(GraphNetwork net, Map<String, NdArray> first, int threads) {
+        long sum = 0;
+        long max = 1;
+        for (Map.Entry<String, NdArray> e : first.entrySet()) {
+            if (net.dependsOnInput(e.getKey())) {
+                sum += e.getValue().size();
+                max = Math.max(max, e.getValue().size());
+            }
+        }
+        // Forward values, plus a few C-direction cotangents of the largest value alive at once.
+        long perProbe = sum + 4L * c * max;
+        int byBudget = (int) Math.max(1, Math.min(Integer.MAX_VALUE, BATCH_BUDGET / perProbe));
+        int perThread = (n + Math.max(1, threads) - 1) / Math.max(1, threads);
+        return Math.max(1, Math.min(byBudget, perThread));
+    }
+
+    private static NdArray batch(Matrix probes, int from, int b, int[] sampleShape, GraphNetwork net) {
+        int[] shape = sampleShape.clone();
+        shape[0] = b;
+        int w = probes.cols();
+        return new NdArray(shape, Arrays.copyOfRange(probes.data(), from * w, (from + b) * w),
+                net.graph().input().integer());
+    }
+
+    /** As {@link #fillCapture} for the probes {@code from .. from+b-1} of a batched pass. */
+    private boolean fillCaptureBatch(Capture cap, NdArray g, int[] rowOf, int local, int from, int b) {
+        if (g == null) {
+            return true;
+        }
+        int d = cap.width();
+        int rowsAll = g.size() / (c * d);
+        int r = cap.rows().length;
+        double[] gd = g.data();
+        double[] dst = cap.g().data();
+        int cols = c * d;
+        boolean ok = true;
+        for (int i = 0; i < b; i++) {
+            int x = from + i;
+            int k = 0;
+            for (int t = 0; t < local; t++) {
+                int src = rowOf[i * local + t];
+                if (k < r && cap.rows()[k] == t) {
+                    for (int cls = 0; cls < c; cls++) {
+                        System.arraycopy(gd, (cls * rowsAll + src) * d, dst, (x * r + k) * cols + cls * d, d);
+                    }
+                    k++;
+                } else {
+                    ok &= !rowReached(g, c, rowsAll, d, src);
+                }
+            }
+        }
+        return ok;
+    }
+
+    private static void fillActivationBatch(Matrix a, NdArray value, int[] rowOf, int local, int[] rows, int from,
+                                            int b) {
+        int width = a.cols();
+        int r = rows.length;
+        double[] v = value.data();
+        for (int i = 0; i < b; i++) {
+            for (int k = 0; k < r; k++) {
+                System.arraycopy(v, rowOf[i * local + rows[k]] * width, a.data(), ((from + i) * r + k) * width, width);
+            }
+        }
     }
 
     private static boolean rowReached(NdArray g, int c, int rowsAll, int d, int t) {
@@ -281,6 +506,14 @@ public final class GraphEntk implements KernelSource {
 
     private static NdArray probe(Matrix probes, int row, int[] shape, GraphNetwork net) {
         return new NdArray(shape, probes.row(row), net.graph().input().integer());
+    }
+
+    /**
+     * Whether the probes went through batched reverse passes (every parameter factored and the graph keeps
+     * probes apart) rather than one pass each.
+     */
+    public boolean batched() {
+        return batched;
     }
 
     @Override

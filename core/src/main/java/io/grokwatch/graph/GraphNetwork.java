@@ -173,9 +173,40 @@ public final class GraphNetwork {
         for (int i = 0; i < c; i++) {
             seed[i * c + i] = 1;
         }
+        return backward(values, new NdArray(Shapes.prepend(c, y.dims()), seed), c, keep, stop, true);
+    }
+
+    /**
+     * Reverse mode for a batch of B probes that the graph keeps apart (no op mixes one probe's values into
+     * another's), with C directions: direction c seeds output c of every probe at once. Each kept cotangent
+     * then holds, in every probe's own rows, exactly what that probe's own {@link #reverse} would give;
+     * parameter gradients would be sums over the batch and are not returned. The caller checks that the
+     * graph keeps probes apart (a Gather or Reshape may interleave them; a batch statistic mixes them).
+     *
+     * @param classes outputs per probe: the graph output must hold B x classes values, probe-major
+     */
+    public Pass reverseBatch(NdArray x, int classes, Set<String> keep, Set<String> stop) {
+        Map<String, NdArray> values = evaluate(x);
+        NdArray y = values.get(graph.output().name());
+        int b = x.dim(0);
+        if (y.rank() == 0 || y.dim(0) != b || y.size() != b * classes) {
+            throw new ModelFormatException("graph output " + Shapes.text(y.dims()) + " is not " + b + " probes x "
+                    + classes + " outputs");
+        }
+        double[] seed = new double[classes * b * classes];
+        for (int c = 0; c < classes; c++) {
+            for (int i = 0; i < b; i++) {
+                seed[(c * b + i) * classes + c] = 1;
+            }
+        }
+        return backward(values, new NdArray(Shapes.prepend(classes, y.dims()), seed), classes, keep, stop, false);
+    }
+
+    private Pass backward(Map<String, NdArray> values, NdArray seed, int c, Set<String> keep, Set<String> stop,
+                          boolean gradients) {
         Map<String, NdArray> cot = new HashMap<>();
         Map<String, NdArray> kept = new HashMap<>();
-        cot.put(graph.output().name(), new NdArray(Shapes.prepend(c, y.dims()), seed));
+        cot.put(graph.output().name(), seed);
         List<Node> nodes = graph.nodes();
         for (int idx = nodes.size() - 1; idx >= 0; idx--) {
             Node n = nodes.get(idx);
@@ -221,7 +252,7 @@ public final class GraphNetwork {
             }
         }
         Map<String, NdArray> grads = new LinkedHashMap<>();
-        for (Map.Entry<String, NdArray> p : parameters.entrySet()) {
+        for (Map.Entry<String, NdArray> p : gradients ? parameters.entrySet() : Map.<String, NdArray>of().entrySet()) {
             NdArray g = cot.get(p.getKey());
             grads.put(p.getKey(), g != null ? g : NdArray.zeros(Shapes.prepend(c, p.getValue().dims())));
         }

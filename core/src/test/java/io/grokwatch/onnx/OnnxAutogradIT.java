@@ -96,8 +96,16 @@ class OnnxAutogradIT {
             GraphEntk entk = new GraphEntk(net, x, 2, GraphEntk.DEFAULT_MAX_ENTRIES, factored);
             worst = Math.max(worst, compare(name + (factored ? " (factored)" : " (per-probe gradients)"), entk, expected));
             if (factored) {
-                System.out.printf("%s: %d parameters in %d groups, factored %s; ops %s%n", name,
-                        entk.parameterCount(Entk.ALL), entk.groups().size(), entk.factoredParameters(), graph.opTypes());
+                System.out.printf("%s: %d parameters in %d groups, factored %s, batched passes %s; ops %s%n", name,
+                        entk.parameterCount(Entk.ALL), entk.groups().size(), entk.factoredParameters(),
+                        entk.batched(), graph.opTypes());
+                // Batched passes serve graphs whose every parameter is factored, including nn.MultiheadAttention,
+                // which works sequence-first and merges batch and heads into one axis.
+                boolean allFactored = entk.factoredParameters().size() == net.parameters().size();
+                assertEquals(allFactored, entk.batched(), name + ": batched passes");
+                if (name.equals("transformer_torch")) {
+                    assertTrue(entk.batched(), name + ": the attention export takes batched passes");
+                }
             }
         }
         System.out.printf("%s: worst relative difference from autograd %.1e%n", name, worst);
