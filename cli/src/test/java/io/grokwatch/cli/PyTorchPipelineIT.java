@@ -1,7 +1,10 @@
 package io.grokwatch.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.grokwatch.analyzer.AnalyzerMetrics;
+import io.grokwatch.analyzer.PrometheusAnalyzerMetrics;
+import io.micrometer.core.instrument.Clock;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.grokwatch.analyzer.AnalyzerService;
 import io.grokwatch.kafka.ClientConfigs;
 import io.grokwatch.kafka.Topics;
@@ -31,9 +34,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * A real PyTorch run through the whole pipeline: the example transformer script (examples/pytorch) trains a
  * small 1-layer transformer on (a + b) mod 7 with Debian's PyTorch, exporting ONNX once and writing a
- * safetensors checkpoint every 10 epochs; {@code grokwatch publish} streams them to a real broker and the
- * analyzer turns each into spectra per parameter group, with the Fourier-family overlaps of the token grid. A
- * checkpoint missing a parameter is dead-lettered as a model mismatch and the next good one is still analysed.
+ * safetensors checkpoint every 10 epochs; {@code grokwatch publish --watch} follows the directory while it trains
+ * and streams them to a real broker, and the analyzer turns each into spectra per parameter group, with the
+ * Fourier-family overlaps of the token grid, and into the Prometheus series the dashboards read. A checkpoint
+ * missing a parameter is dead-lettered as a model mismatch and the next good one is still analysed.
  */
 class PyTorchPipelineIT {
     @TempDir
@@ -42,48 +46,55 @@ class PyTorchPipelineIT {
     @Test
     void aPyTorchTransformerRunIsAnalysedCheckpointByCheckpoint() throws Exception {
         Path run = dir.resolve("run");
-        Path script = Path.of("..", "examples", "pytorch", "transformer_modadd.py").toAbsolutePath().normalize();
-        Process train = new ProcessBuilder(OnnxPython.python(), script.toString(), "--p", "7", "--d-model", "16",
-                "--heads", "2", "--d-mlp", "32", "--epochs", "30", "--checkpoint-every", "10", "--threads", "1",
-                "--train-fraction", "0.5", "--seed", "3", "--out", run.toString()).redirectErrorStream(true).start();
-        String log = new String(train.getInputStream().readAllBytes());
-        assertTrue(train.waitFor(5, TimeUnit.MINUTES), "training timed out");
-        assertEquals(0, train.exitValue(), "the PyTorch run failed:\n" + log);
-        List<Path> checkpoints;
-        try (Stream<Path> files = Files.list(run)) {
-            checkpoints = files.filter(f -> f.getFileName().toString().matches("step-\\d+\\.safetensors")).sorted()
-                    .toList();
-        }
-        assertTrue(checkpoints.size() >= 3, "checkpoints written: " + checkpoints);
-        // One more checkpoint, broken: a parameter left out (a model the checkpoint does not fit).
-        TensorFile last = Safetensors.read(checkpoints.get(checkpoints.size() - 1));
-        TensorFile.Builder broken = TensorFile.builder().metadata("step", "1000").metadata("epoch", "1000");
-        for (Tensor t : last.tensors()) {
-            if (!t.name().equals("unembed.weight")) {
-                broken.add(t);
-            }
-        }
-        Path bad = run.resolve("step-1000.safetensors");
-        Files.write(bad, Safetensors.write(broken.build()));
-        TensorFile.Builder fixed = TensorFile.builder().metadata("step", "1010").metadata("epoch", "1010");
-        last.tensors().forEach(fixed::add);
-        Path good = run.resolve("step-1010.safetensors");
-        Files.write(good, Safetensors.write(fixed.build()));
-
+        Files.createDirectories(run);
         Topics topics = Topics.defaults();
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         try (EmbeddedKafka kafka = EmbeddedKafka.start(dir.resolve("kafka"));
              AnalyzerService analyzer = AnalyzerService.start(new AnalyzerService.Config(kafka.bootstrapServers(),
-                     "it-torch", dir.resolve("state"), topics, 1, true, 2), new AnalyzerMetrics.Counting())) {
+                     "it-torch", dir.resolve("state"), topics, 1, true, 2),
+                     new PrometheusAnalyzerMetrics(registry, Duration.ofMinutes(30), Clock.SYSTEM))) {
             assertEquals(org.apache.kafka.streams.KafkaStreams.State.RUNNING, analyzer.state());
-            List<String> args = new ArrayList<>(List.of("publish", "--run-id", "torch-it", "--model",
+            // The user's side: publish --watch follows the directory while the PyTorch script trains into it.
+            Thread watcher = new Thread(() -> Main.commandLine().execute("publish", "--run-id", "torch-it", "--model",
                     run.resolve("model.onnx").toString(), "--probe", "modular-addition:p=7,tokens", "--top-k", "40",
-                    "--bootstrap-servers", kafka.bootstrapServers()));
-            checkpoints.forEach(c -> args.add(c.toString()));
-            args.add(bad.toString());
-            args.add(good.toString());
-            assertEquals(0, Main.commandLine().execute(args.toArray(String[]::new)));
+                    "--bootstrap-servers", kafka.bootstrapServers(), "--watch", run.toString(), "--poll-ms", "200"),
+                    "publish-watch");
+            Path script = Path.of("..", "examples", "pytorch", "transformer_modadd.py").toAbsolutePath().normalize();
+            Process train = new ProcessBuilder(OnnxPython.python(), script.toString(), "--p", "7", "--d-model", "16",
+                    "--heads", "2", "--d-mlp", "32", "--epochs", "30", "--checkpoint-every", "10", "--threads", "1",
+                    "--train-fraction", "0.5", "--seed", "3", "--out", run.toString()).redirectErrorStream(true).start();
+            // The model is exported before the first epoch; the watcher needs it to describe the run.
+            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
+            while (!Files.exists(run.resolve("model.onnx")) && train.isAlive() && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+            }
+            watcher.start();
+            String log = new String(train.getInputStream().readAllBytes());
+            assertTrue(train.waitFor(5, TimeUnit.MINUTES), "training timed out");
+            assertEquals(0, train.exitValue(), "the PyTorch run failed:\n" + log);
+            List<Path> checkpoints;
+            try (Stream<Path> files = Files.list(run)) {
+                checkpoints = files.filter(f -> f.getFileName().toString().matches("step-\\d+\\.safetensors"))
+                        .sorted().toList();
+            }
+            assertTrue(checkpoints.size() >= 3, "checkpoints written: " + checkpoints);
+            // Two more checkpoints into the watched directory: one broken (a parameter left out, so the model
+            // does not fit it), then a good one that must still be analysed.
+            TensorFile last = Safetensors.read(checkpoints.get(checkpoints.size() - 1));
+            TensorFile.Builder broken = TensorFile.builder().metadata("step", "1000").metadata("epoch", "1000");
+            for (Tensor t : last.tensors()) {
+                if (!t.name().equals("unembed.weight")) {
+                    broken.add(t);
+                }
+            }
+            Files.write(run.resolve("step-1000.safetensors"), Safetensors.write(broken.build()));
+            TensorFile.Builder fixed = TensorFile.builder().metadata("step", "1010").metadata("epoch", "1010");
+            last.tensors().forEach(fixed::add);
+            Files.write(run.resolve("step-1010.safetensors"), Safetensors.write(fixed.build()));
 
             List<JsonNode> spectra = read(kafka.bootstrapServers(), topics.spectra(), "torch-it", checkpoints.size() + 1);
+            watcher.interrupt();
+            watcher.join(10_000);
             assertEquals(checkpoints.size() + 1, spectra.size(), "one spectrum per good checkpoint");
             assertEquals(1010, spectra.get(spectra.size() - 1).get("step").asLong());
             for (JsonNode s : spectra) {
@@ -104,7 +115,25 @@ class PyTorchPipelineIT {
             List<JsonNode> dead = read(kafka.bootstrapServers(), topics.deadLetter(), "torch-it", 1);
             assertEquals("model-mismatch", dead.get(0).get("reason").asText());
             assertTrue(dead.get(0).get("message").asText().contains("unembed.weight"), dead.get(0).toString());
+
+            // What the dashboards read for this run, in the analyzer's Prometheus exposition.
+            String scrape = registry.scrape();
+            for (String metric : List.of("grokwatch_epoch", "grokwatch_eigenvalue", "grokwatch_effective_rank",
+                    "grokwatch_cliff_overlap", "grokwatch_gap_ratio", "grokwatch_train_accuracy",
+                    "grokwatch_test_accuracy", "grokwatch_train_loss", "grokwatch_test_loss",
+                    "grokwatch_analysis_load", "grokwatch_phase")) {
+                assertTrue(hasRunSeries(scrape, metric, "torch-it"), metric + " has no series for the PyTorch run in:\n"
+                        + scrape);
+            }
+            assertTrue(scrape.lines().anyMatch(l -> l.startsWith("grokwatch_epoch{") && l.contains("torch-it")
+                    && l.endsWith(" 1010.0")), "the epoch gauge follows the last checkpoint");
+            assertTrue(scrape.lines().anyMatch(l -> l.startsWith("grokwatch_dead_letters_total{")
+                    && l.contains("model-mismatch") && !l.endsWith(" 0.0")), "the dead letter is counted");
         }
+    }
+
+    private static boolean hasRunSeries(String scrape, String metric, String runId) {
+        return scrape.lines().anyMatch(l -> l.startsWith(metric + "{") && l.contains("\"" + runId + "\""));
     }
 
     private static List<JsonNode> read(String bootstrap, String topic, String runId, int expected) throws Exception {

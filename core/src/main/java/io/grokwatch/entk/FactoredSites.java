@@ -172,15 +172,17 @@ final class FactoredSites {
                 }
             }
         }
-        // Sites of one parameter must take disjoint entries.
-        Map<String, Set<Long>> taken = new HashMap<>();
+        // Sites of one parameter must take disjoint entries (entries are positive flat indices: a bit set).
+        Map<String, java.util.BitSet> taken = new HashMap<>();
         for (Site s : found) {
-            Set<Long> seen = taken.computeIfAbsent(s.parameter(), k -> new HashSet<>());
+            java.util.BitSet seen = taken.computeIfAbsent(s.parameter(), k -> new java.util.BitSet());
             for (double v : index.get(s.operand()).data()) {
-                if (!seen.add((long) v)) {
+                int entry = (int) v;
+                if (seen.get(entry)) {
                     generic.add(s.parameter());
                     break;
                 }
+                seen.set(entry);
             }
         }
         List<Site> sites = new ArrayList<>();
