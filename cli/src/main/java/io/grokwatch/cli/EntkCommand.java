@@ -1,20 +1,13 @@
 package io.grokwatch.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.grokwatch.analysis.KernelSpectra;
-import io.grokwatch.checkpoint.Checkpoints;
 import io.grokwatch.entk.Entk;
 import io.grokwatch.entk.KernelKind;
-import io.grokwatch.features.FourierFamilies;
-import io.grokwatch.features.TmsHeatmap;
 import io.grokwatch.linalg.Matrix;
 import io.grokwatch.linalg.Precision;
-import io.grokwatch.entk.GraphEntk;
-import io.grokwatch.entk.KernelSource;
-import io.grokwatch.graph.GraphNetwork;
-import io.grokwatch.model.Network;
-import io.grokwatch.probe.ProbeSample;
-import io.grokwatch.probe.ProbeSet;
+import io.grokwatch.run.ProbeSource;
+import io.grokwatch.run.RunAnalyzer;
+import io.grokwatch.run.RunDescriptor;
 import io.grokwatch.run.RunModel;
 import io.grokwatch.safetensors.Safetensors;
 import io.grokwatch.safetensors.Tensor;
@@ -23,7 +16,10 @@ import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import com.fasterxml.jackson.databind.JsonNode;
+
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -81,65 +77,34 @@ final class EntkCommand implements Callable<Integer> {
         Precision arithmetic = TaskOptions.parsePrecision(precision);
         RunModel runModel = RunModel.read(model);
         TensorFile weights = Safetensors.read(checkpoint);
-        Matrix x;
-        String probeName;
-        Optional<FourierFamilies> families = Optional.empty();
-        if (probe.spec != null) {
-            ProbeSet ps = ProbeSet.parse(probe.spec);
-            x = ps.inputs();
-            probeName = ps.spec();
-            if (probeName.startsWith("modular-addition:")) {
-                int p = (int) Math.round(Math.sqrt(x.rows()));
-                families = Optional.of(FourierFamilies.of(p));
-            }
-        } else {
-            x = readProbeFile(probe.file, runModel instanceof RunModel.Onnx o ? o.graph().input().name() : "x");
-            probeName = probe.file.toString();
-        }
-        int allProbes = x.rows();
-        ProbeSample sample = null;
+        ProbeSource probes = probe.spec != null ? ProbeSource.generator(probe.spec)
+                : ProbeSource.inline(readProbeFile(probe.file,
+                        runModel instanceof RunModel.Onnx o ? o.graph().input().name() : "x"));
         if (probeSample != null) {
-            sample = ProbeSample.of(probeSample, x.rows(), seed);
-            x = sample.select(x);
-            if (!sample.isAll()) {
-                // Feature families live on the whole probe grid.
-                families = Optional.empty();
-            }
+            probes = probes.withSample(probeSample, seed);
         }
+        // The analyzer's own per-checkpoint analysis: the same kernels and solvers as a streamed run, replay
+        // and experiment (block Lanczos where the kernel is too large to decompose densely).
+        RunDescriptor descriptor = new RunDescriptor("entk", runModel, probes,
+                new RunDescriptor.AnalysisSettings(kind, topK, true, Optional.ofNullable(importance), tau, cls,
+                        arithmetic), 1, Map.of("source", "entk"));
         long t0 = System.nanoTime();
-        KernelSource source;
-        boolean autoencoder;
-        if (runModel instanceof RunModel.Sequential seq) {
-            Network net = Checkpoints.bind(seq.description(), weights);
-            if (x.cols() != net.inputs()) {
-                throw new IllegalArgumentException("probe inputs have width " + x.cols() + " but the model takes "
-                        + net.inputs() + " inputs");
-            }
-            source = new Entk(net, x);
-            autoencoder = net.inputs() == net.outputs();
-        } else {
-            GraphNetwork net = Checkpoints.bind(((RunModel.Onnx) runModel).graph(), weights);
-            GraphEntk g = new GraphEntk(net, x);
-            source = g;
-            autoencoder = g.classes() == x.cols();
+        RunAnalyzer.Analysis a;
+        try (RunAnalyzer analyzer = new RunAnalyzer(descriptor)) {
+            a = analyzer.analyze(weights);
         }
-        double jacobianSeconds = (System.nanoTime() - t0) / 1e9;
-        double[] scale = importance == null ? null : Entk.importanceScale(importance, source.classes(), tau);
-        Map<String, KernelSpectra.KernelResult> results = KernelSpectra.analyze(source, x, autoencoder, families,
-                new KernelSpectra.Options(kind, topK, scale, cls, arithmetic), Map.of(), true);
         double seconds = (System.nanoTime() - t0) / 1e9;
 
         ObjectNode root = JsonFiles.object();
-        root.put("model", model.toString()).put("checkpoint", checkpoint.toString()).put("probe", probeName)
-                .put("probes", x.rows()).put("kernel", kind.id()).put("precision", arithmetic.id());
+        root.put("model", model.toString()).put("checkpoint", checkpoint.toString()).put("probe", probes.name())
+                .put("probes", probes.inputs().rows()).put("kernel", kind.id()).put("precision", arithmetic.id());
         ObjectNode computed = root.putObject("computed");
-        computed.put("method", "exact").put("probes", x.rows()).put("ofProbes", allProbes)
-                .put("outputs", source.classes()).put("parameters", source.parameterCount(Entk.ALL))
-                .put("model", runModel.summary()).put("jacobianSeconds", jacobianSeconds);
-        if (sample != null) {
-            computed.put("probeSample", sample.size()).put("seed", seed);
+        computed.setAll((ObjectNode) a.json().get("computed"));
+        computed.put("model", runModel.summary());
+        probes.sample().ifPresent(sample -> {
+            computed.put("probeSample", sample.size()).put("seed", sample.seed());
             JsonFiles.array(computed, "probeRows", sample.rows());
-        }
+        });
         if (importance != null) {
             root.put("importance", importance).put("tau", tau);
         }
@@ -147,28 +112,21 @@ final class EntkCommand implements Callable<Integer> {
             root.put("class", cls);
         }
         ObjectNode kernels = root.putObject("kernels");
-        Table t = new Table("kernel", "parameters", "top eig", "2nd eig", "eff. rank", "cliffs", "seconds");
-        for (var e : results.entrySet()) {
-            ObjectNode k = e.getValue().spectrum().toJson();
-            k.put("seconds", e.getValue().seconds());
-            e.getValue().heatmap().ifPresent(h -> putHeatmap(k, h));
-            kernels.set(e.getKey(), k);
-            double[] ev = e.getValue().spectrum().eigenvalues();
-            t.row(e.getKey(), source.parameterCount(e.getKey()), ev[0], ev.length > 1 ? ev[1] : Double.NaN,
-                    e.getValue().spectrum().effectiveRank(), e.getValue().spectrum().cliffs().size(),
-                    e.getValue().seconds());
-        }
+        ObjectNode whole = a.json().deepCopy();
+        whole.remove(List.of("layers", "computed"));
+        kernels.set(Entk.ALL, whole);
+        a.json().path("layers").properties().forEach(e -> kernels.set(e.getKey(), e.getValue()));
+        Table t = new Table("kernel", "top eig", "2nd eig", "eff. rank", "cliffs");
+        kernels.properties().forEach(e -> {
+            JsonNode ev = e.getValue().path("eigenvalues");
+            t.row(e.getKey(), ev.path(0).asDouble(Double.NaN), ev.path(1).asDouble(Double.NaN),
+                    e.getValue().path("effectiveRank").asDouble(Double.NaN), e.getValue().path("cliffs").size());
+        });
         root.put("seconds", seconds);
         JsonFiles.write(out, root);
         System.out.print(t.render());
-        System.out.printf("wrote %s%n", out);
+        System.out.printf("%.1f s; wrote %s%n", seconds, out);
         return 0;
-    }
-
-    private static void putHeatmap(ObjectNode k, TmsHeatmap h) {
-        k.put("recoveredFeatures", h.recoveredFeatures());
-        JsonFiles.array(k, "heatmapArgmax", h.argmax());
-        JsonFiles.array(k, "heatmapMax", h.max());
     }
 
     static Matrix readProbeFile(Path file) throws java.io.IOException {
