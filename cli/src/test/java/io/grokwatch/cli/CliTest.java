@@ -107,6 +107,51 @@ class CliTest {
     }
 
     @Test
+    void entkAboveTheDenseLimitSolvesIterativelyAndAgreesWithADenseDecomposition() throws Exception {
+        // p = 47: 2,209 probes, past the dense limit, so entk takes the analyzer's block Lanczos path.
+        int p = 47;
+        int width = 48;
+        assertTrue(p * p > io.grokwatch.analysis.SpectrumSolver.DENSE_MAX_SIDE);
+        java.util.Random rnd = new java.util.Random(11);
+        double[] w1 = new double[width * 2 * p];
+        double[] w2 = new double[p * width];
+        for (int i = 0; i < w1.length; i++) {
+            w1[i] = rnd.nextGaussian();
+        }
+        for (int i = 0; i < w2.length; i++) {
+            w2[i] = rnd.nextGaussian();
+        }
+        Path model = dir.resolve("p47.json");
+        Files.writeString(model, "{\"format\": \"grokwatch.model/v1\", \"inputs\": " + 2 * p + ", \"ops\": ["
+                + "{\"op\": \"linear\", \"weight\": \"net.0.weight\"}, {\"op\": \"scale\", \"factor\": "
+                + 1 / Math.sqrt(2 * p) + "}, {\"op\": \"square\"}, {\"op\": \"linear\", \"weight\": "
+                + "\"net.3.weight\"}, {\"op\": \"scale\", \"factor\": " + 1.0 / width + "}]}");
+        Path ckpt = dir.resolve("p47.safetensors");
+        Files.write(ckpt, io.grokwatch.safetensors.Safetensors.write(io.grokwatch.safetensors.TensorFile.of(
+                io.grokwatch.safetensors.Tensor.f64("net.0.weight", new long[] {width, 2 * p}, w1),
+                io.grokwatch.safetensors.Tensor.f64("net.3.weight", new long[] {p, width}, w2))));
+        Path out = dir.resolve("entk47.json");
+        Run r = run("entk", "--model", model.toString(), "--checkpoint", ckpt.toString(),
+                "--probe", "modular-addition:p=" + p, "--top-k", "60", "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        JsonNode kernels = new ObjectMapper().readTree(out.toFile()).get("kernels");
+        assertEquals("cold", kernels.get("all").get("solve").get("start").asText(), kernels.get("all").toString());
+        // Independent: the dense kernels of the same network, decomposed by LAPACK.
+        io.grokwatch.model.Network net = io.grokwatch.checkpoint.Checkpoints.bind(
+                io.grokwatch.model.ModelDescription.read(model), io.grokwatch.safetensors.Safetensors.read(ckpt));
+        io.grokwatch.entk.Entk entk = new io.grokwatch.entk.Entk(net, io.grokwatch.probe.ModularAddition.inputs(p));
+        for (String k : List.of("all", "net.0", "net.3")) {
+            double[] dense = io.grokwatch.linalg.SymmetricEigen.top(entk.classMean(k), 60, 0,
+                    io.grokwatch.linalg.Precision.FLOAT64).values();
+            JsonNode got = kernels.get(k).get("eigenvalues");
+            for (int i = 0; i < 60; i++) {
+                // The promise: eigenvalues within 1e-6 of dense, relative to the top one.
+                assertEquals(dense[i], got.get(i).asDouble(), 1e-6 * dense[0], k + " eigenvalue " + i);
+            }
+        }
+    }
+
+    @Test
     void badModelAndBadCheckpointGiveOneLineErrors() throws Exception {
         Path ckpt = resource("ma_p29_seed0_epoch100.safetensors");
         Path model = dir.resolve("bad.json");
