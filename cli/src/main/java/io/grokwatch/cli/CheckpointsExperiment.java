@@ -117,6 +117,7 @@ final class CheckpointsExperiment implements Callable<Integer> {
                 JsonFiles.putFinite(row, "trainAccuracy", m.trainAccuracy());
                 JsonFiles.putFinite(row, "testAccuracy", m.testAccuracy());
                 row.setAll(a.json());
+                row.put("seconds", a.seconds());
                 Map<Family, Double> second = a.whole().overlaps().getOrDefault("secondCliff", Map.of());
                 t.row(m.epoch(), m.trainAccuracy(), m.testAccuracy(), a.whole().eigenvalues()[0],
                         second.isEmpty() ? "-" : String.format("%.2f/%.2f", second.get(Family.SUM), second.get(Family.DIFF)),

@@ -150,6 +150,9 @@ public final class RunAnalyzer implements AutoCloseable {
                 .put("ofProbes", descriptor.probe().sample().map(io.grokwatch.probe.ProbeSample::of).orElse(probes.rows()))
                 .put("outputs", kernels != null ? kernels.classes() : net.outputs())
                 .put("parameters", kernels != null ? kernels.parameterCount(Entk.ALL) : parameterCount(net));
+        if (kernels instanceof io.grokwatch.entk.GraphEntk g) {
+            computed.put("passes", g.batched() ? "batched" : "per-probe");
+        }
         return new Analysis(o, whole, bases, (System.nanoTime() - t0) / 1e9);
     }
 
