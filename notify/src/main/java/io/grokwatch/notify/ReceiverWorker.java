@@ -55,8 +55,12 @@ final class ReceiverWorker {
 
     private enum Outcome { DONE, ABANDONED }
 
-    /** One attempt's result: delivered, permanently refused, or worth retrying (after at least retryAfter). */
-    record Attempt(boolean delivered, boolean permanent, String detail, Duration retryAfter) {
+    /**
+     * One attempt's result: delivered, refused (a 4xx other than 408/429: retried at the backoff cap until the
+     * configuration changes or the max age passes), or failed transiently (retried with backoff, after at least
+     * retryAfter).
+     */
+    record Attempt(boolean delivered, boolean refused, String detail, Duration retryAfter) {
         static Attempt classify(int status, String retryAfterHeader) {
             if (status >= 200 && status < 300) {
                 return new Attempt(true, false, "HTTP " + status, null);
@@ -64,6 +68,8 @@ final class ReceiverWorker {
             if (status == 408 || status == 429 || status >= 500) {
                 return new Attempt(false, false, "HTTP " + status, parseRetryAfter(retryAfterHeader));
             }
+            // Refused (401 with a wrong secret, 404 at a wrong path, ...): the alert stays and is tried again, slowly,
+            // so fixing either side's configuration delivers it instead of losing it.
             return new Attempt(false, true, "HTTP " + status, null);
         }
 
@@ -104,6 +110,9 @@ final class ReceiverWorker {
     private final CountDownLatch joined = new CountDownLatch(1);
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final Set<TopicPartition> owned = new HashSet<>();
+    /** The partitions' end offsets as last read while paused (see {@link #updatePending(boolean)}). */
+    private final Map<TopicPartition, Long> ends = new HashMap<>();
+    private long endsReadNanos;
     private volatile boolean stopping;
     private volatile RuntimeException failure;
     private boolean pausing;
@@ -287,12 +296,11 @@ final class ReceiverWorker {
         }
         byte[] body = AlertmanagerPayload.bytes(alert, r.timestamp(), config.externalUrl());
         String key = AlertmanagerPayload.idempotencyKey(alert.runId(), alert.type(), alert.step());
-        String signature = config.secret() == null ? null : WebhookSignature.sign(config.secret(), body);
         for (int attempt = 1; ; attempt++) {
             if (stopping) {
                 return Outcome.ABANDONED;
             }
-            Attempt a = post(body, key, signature, attempt);
+            Attempt a = post(body, key, attempt);
             if (a == null) {
                 return Outcome.ABANDONED;
             }
@@ -305,15 +313,16 @@ final class ReceiverWorker {
                 return Outcome.DONE;
             }
             failures.increment();
-            if (a.permanent()) {
-                dropped.get("rejected").increment();
-                LOG.warn("webhook receiver {} refused {} of run {} step {} ({}); not retrying", name, alert.type(),
-                        alert.runId(), alert.step(), a.detail());
-                tell(() -> listener.dropped(name, alert, "rejected", a.detail()));
-                return Outcome.DONE;
-            }
             if (!config.maxAge().isZero()
                     && System.currentTimeMillis() - r.timestamp() >= config.maxAge().toMillis()) {
+                if (a.refused()) {
+                    dropped.get("rejected").increment();
+                    LOG.warn("webhook receiver {}: giving up {} of run {} step {} after {} attempts (older than {} "
+                            + "ms), refused: {}", name, alert.type(), alert.runId(), alert.step(), attempt,
+                            config.maxAge().toMillis(), a.detail());
+                    tell(() -> listener.dropped(name, alert, "rejected", a.detail()));
+                    return Outcome.DONE;
+                }
                 dropped.get("expired").increment();
                 LOG.warn("webhook receiver {}: giving up {} of run {} step {} after {} attempts (older than {} ms); "
                         + "last: {}", name, alert.type(), alert.runId(), alert.step(), attempt,
@@ -321,7 +330,12 @@ final class ReceiverWorker {
                 tell(() -> listener.dropped(name, alert, "expired", a.detail()));
                 return Outcome.DONE;
             }
-            Duration wait = backoff.delay(attempt - 1);
+            Duration wait = a.refused() ? config.backoffCap() : backoff.delay(attempt - 1);
+            if (a.refused() && attempt == 1) {
+                LOG.warn("webhook receiver {} refused {} of run {} step {} ({}): kept, and tried again every {} ms "
+                        + "until the receiver or this configuration (secret, URL) is fixed", name, alert.type(),
+                        alert.runId(), alert.step(), a.detail(), wait.toMillis());
+            }
             if (a.retryAfter() != null) {
                 Duration hinted = a.retryAfter().compareTo(config.backoffCap()) > 0 ? config.backoffCap()
                         : a.retryAfter();
@@ -347,15 +361,18 @@ final class ReceiverWorker {
     }
 
     /** One POST; null if asked to stop while it was in flight. */
-    private Attempt post(byte[] body, String key, String signature, int attempt) {
+    private Attempt post(byte[] body, String key, int attempt) {
         HttpRequest.Builder b = HttpRequest.newBuilder(url).timeout(config.requestTimeout())
                 .header("Content-Type", "application/json")
                 .header("User-Agent", "grokwatch-webhook")
-                .header(WebhookSignature.IDEMPOTENCY_HEADER, key)
+                .header(WebhookSignature.ID_HEADER, key)
                 .header("X-Grokwatch-Attempt", Integer.toString(attempt))
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body));
-        if (signature != null) {
-            b.header(WebhookSignature.HEADER, signature);
+        if (!config.secrets().isEmpty()) {
+            // Signed per attempt: the timestamp is this attempt's, so a receiver's staleness check passes retries.
+            long now = System.currentTimeMillis() / 1000;
+            b.header(WebhookSignature.TIMESTAMP_HEADER, Long.toString(now));
+            b.header(WebhookSignature.SIGNATURE_HEADER, WebhookSignature.sign(config.secrets(), key, now, body));
         }
         CompletableFuture<HttpResponse<Void>> f = http.sendAsync(b.build(), HttpResponse.BodyHandlers.discarding());
         while (true) {
@@ -393,6 +410,7 @@ final class ReceiverWorker {
         pausing = true;
         try {
             while (!stopping && gen == generation) {
+                updatePending(true);
                 long left = WebhookDispatcher.millisLeft(deadline);
                 if (left <= 0) {
                     return true;
@@ -441,12 +459,34 @@ final class ReceiverWorker {
         }
     }
 
-    private void updatePending() {
+    /**
+     * Pending = the fetched records not yet done with plus the partitions' lag behind their ends. While an alert is
+     * retried the partitions are paused and fetch nothing, so their lag would stay where it was; the ends are then
+     * asked for at most once a second ({@code refreshEnds}), so alerts produced meanwhile count too.
+     */
+    private void updatePending(boolean refreshEnds) {
+        if (refreshEnds && !owned.isEmpty() && System.nanoTime() - endsReadNanos > 1_000_000_000L) {
+            endsReadNanos = System.nanoTime();
+            try {
+                ends.putAll(consumer.endOffsets(new HashSet<>(owned), SLICE));
+            } catch (WakeupException | InterruptException e) {
+                throw e;
+            } catch (KafkaException e) {
+                LOG.debug("webhook receiver {}: end offsets not read: {}", name, e.toString());
+            }
+        }
         long lag = 0;
         for (TopicPartition tp : owned) {
-            lag += consumer.currentLag(tp).orElse(0);
+            long known = consumer.currentLag(tp).orElse(0);
+            Long end = ends.get(tp);
+            long sinceEnd = end == null ? 0 : Math.max(0, end - consumer.position(tp, SLICE));
+            lag += Math.max(known, sinceEnd);
         }
         pending.set(lag + batchRemaining);
+    }
+
+    private void updatePending() {
+        updatePending(false);
     }
 
     private final class Rebalance implements ConsumerRebalanceListener {
@@ -467,6 +507,7 @@ final class ReceiverWorker {
         public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
             generation++;
             owned.removeAll(partitions);
+            partitions.forEach(ends::remove);
         }
 
         @Override
