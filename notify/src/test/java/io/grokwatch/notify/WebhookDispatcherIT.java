@@ -44,7 +44,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The dispatcher against a real broker and real HTTP receivers on loopback: signed deliveries, retries while a
- * receiver is down (connection refused, then 503), and a dispatcher restart with an alert still pending.
+ * receiver is down (connection refused, then 503) or refusing, a dispatcher restart with an alert still pending, and
+ * the verifying receiver of {@code grokwatch webhook-receiver} through a secret rotation.
  */
 class WebhookDispatcherIT {
     private static final ObjectMapper MAPPER = new ObjectMapper();
@@ -299,6 +300,48 @@ class WebhookDispatcherIT {
             assertEquals(2.0, count(registry, "grokwatch.webhook.deliveries", name));
             assertTrue(count(registry, "grokwatch.webhook.delivery.failures", name) >= 2);
             await("nothing pending", Duration.ofSeconds(10), () -> d.pending() == 0);
+        }
+    }
+
+    @Test
+    @SuppressWarnings("try") // the first dispatcher runs for its block, which talks to it through Kafka and HTTP
+    void anAlertRefusedForAWrongSecretIsDeliveredOnceTheSenderHasTheRightOne() throws Exception {
+        // The receiving side as grokwatch webhook-receiver runs it: signature, timestamp and id checked.
+        List<String> accepted = new CopyOnWriteArrayList<>();
+        List<Integer> answers = new CopyOnWriteArrayList<>();
+        try (SeenIdFile seen = new SeenIdFile(java.nio.file.Files.createTempDirectory("seen").resolve("ids"), 100)) {
+            WebhookVerifier verifier = new WebhookVerifier(List.of("new-secret"), WebhookSignature.DEFAULT_TOLERANCE,
+                    seen, java.time.InstantSource.system());
+            try (TimedHttpServer server = new TimedHttpServer("127.0.0.1", 0, 2, Duration.ofSeconds(5), 1 << 20,
+                    request -> {
+                        WebhookVerifier.Outcome o = verifier.check(request);
+                        answers.add(o.status());
+                        if (o.accepted() && !o.repeat()) {
+                            accepted.add(request.header(WebhookSignature.ID_HEADER));
+                        }
+                        return new TimedHttpServer.Response(o.status(), o.accepted() ? "ok" : o.refusal());
+                    })) {
+                URI url = URI.create("http://127.0.0.1:" + server.port() + "/hook");
+                WebhookConfig stale = WebhookConfig.of(List.of(url), "old-secret")
+                        .withBackoff(Duration.ofMillis(50), Duration.ofMillis(300)).withGroupPrefix("it-f");
+                String key;
+                try (WebhookDispatcher d = WebhookDispatcher.start(stale, kafka.bootstrapServers(), TOPICS,
+                        new SimpleMeterRegistry(), DeliveryListener.NONE)) {
+                    key = produce("run-f", "grokking-onset", 5);
+                    await("refusals of the wrong secret", Duration.ofSeconds(30),
+                            () -> answers.stream().filter(a -> a == 401).count() >= 2);
+                    assertEquals(List.of(), accepted);
+                }
+                // The operator fixes the secret and restarts: the kept alert goes out, signed with the new one.
+                WebhookConfig fixed = WebhookConfig.of(List.of(url), "new-secret old-secret")
+                        .withBackoff(Duration.ofMillis(50), Duration.ofMillis(300)).withGroupPrefix("it-f");
+                try (WebhookDispatcher d = WebhookDispatcher.start(fixed, kafka.bootstrapServers(), TOPICS,
+                        new SimpleMeterRegistry(), DeliveryListener.NONE)) {
+                    await("the delivery", Duration.ofSeconds(30), () -> accepted.contains(key));
+                    await("nothing pending", Duration.ofSeconds(10), () -> d.pending() == 0);
+                }
+                assertEquals(List.of(key), accepted, "delivered once");
+            }
         }
     }
 
