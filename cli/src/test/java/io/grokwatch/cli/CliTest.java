@@ -65,6 +65,20 @@ class CliTest {
     }
 
     @Test
+    void brokerAndReceiverRefuseOutOfRangeNumbersNamingTheOptionAndTheRange() {
+        Run port = run("broker", "--port", "70000");
+        assertEquals(2, port.code(), port.err());
+        assertTrue(port.err().contains("--port: 70000 is not allowed; allowed: 0 (a free port) to 65535"), port.err());
+        Run tolerance = run("webhook-receiver", "--tolerance-seconds", "0");
+        assertEquals(2, tolerance.code(), tolerance.err());
+        assertTrue(tolerance.err().contains("--tolerance-seconds: 0 is not allowed; allowed: 1..86400"),
+                tolerance.err());
+        Run timeout = run("webhook-receiver", "--read-timeout-ms", "-5");
+        assertEquals(2, timeout.code(), timeout.err());
+        assertTrue(timeout.err().contains("--read-timeout-ms: -5 is not allowed; allowed: 1..300000"), timeout.err());
+    }
+
+    @Test
     void anUnknownBacklogPolicyIsRefusedBeforeAnythingStartsNamingTheAllowedOnes() {
         for (String command : List.of("analyze", "demo")) {
             Run r = run(command, "--bootstrap-servers", "localhost:1", "--backlog", "newest");

@@ -110,7 +110,9 @@ public final class TimedHttpServer implements AutoCloseable {
                 client = socket.accept();
             } catch (IOException e) {
                 if (!closed) {
+                    // E.g. out of file descriptors: pause rather than spin on the same error.
                     LOG.warn("webhook server: accept failed: {}", e.toString());
+                    pause();
                 }
                 continue;
             }
@@ -119,6 +121,14 @@ public final class TimedHttpServer implements AutoCloseable {
             } catch (RejectedExecutionException e) {
                 closeQuietly(client);
             }
+        }
+    }
+
+    private static void pause() {
+        try {
+            Thread.sleep(100);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
