@@ -36,7 +36,10 @@ public interface AnalyzerMetrics {
         verdict(runId, verdict);
     }
 
-    /** The task holding the run closed (moved to another instance, or shutdown): its per-run series go; nothing by default. */
+    /**
+     * The task holding the run closed (moved to another instance, or shutdown): its per-run series go; nothing by
+     * default.
+     */
     default void released(String runId) {
     }
 

@@ -45,6 +45,7 @@ public record RunVerdict(int phase, Map<String, Mark> alerts, long lastStep, lon
         int phase = alerts.containsKey(GeneralizationDetector.NAME) ? PrometheusAnalyzerMetrics.PHASE_GENERALIZED
                 : alerts.containsKey(GrokkingOnsetDetector.NAME) ? PrometheusAnalyzerMetrics.PHASE_ONSET
                 : PrometheusAnalyzerMetrics.PHASE_NONE;
-        return new RunVerdict(phase, alerts, state.lastStep(), state.pace() == null ? 0 : state.pace().lastTimestampMs());
+        long lastCheckpointMs = state.pace() == null ? 0 : state.pace().lastTimestampMs();
+        return new RunVerdict(phase, alerts, state.lastStep(), lastCheckpointMs);
     }
 }

@@ -52,8 +52,8 @@ class CliTest {
     void everyCommandHasHelp() {
         List<List<String>> commands = List.of(List.of(), List.of("experiment"), List.of("experiment", "modular-addition"),
                 List.of("experiment", "tms"), List.of("entk"), List.of("bench"), List.of("bench", "entk"), List.of("demo"), List.of("train"),
-                List.of("analyze"), List.of("publish"), List.of("replay"), List.of("evaluate-detector"), List.of("broker"),
-                List.of("webhook-receiver"));
+                List.of("analyze"), List.of("publish"), List.of("replay"), List.of("evaluate-detector"),
+                List.of("broker"), List.of("webhook-receiver"));
         for (List<String> cmd : commands) {
             List<String> withHelp = new java.util.ArrayList<>(cmd);
             withHelp.add("--help");

@@ -133,7 +133,8 @@ class WebhookReceiverCommandTest {
             throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/"))
                 .timeout(Duration.ofSeconds(10)).header("webhook-id", id)
-                .header("webhook-timestamp", Long.toString(timestamp)).POST(HttpRequest.BodyPublishers.ofByteArray(BYTES));
+                .header("webhook-timestamp", Long.toString(timestamp))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(BYTES));
         if (signature != null) {
             b.header("webhook-signature", signature);
         }

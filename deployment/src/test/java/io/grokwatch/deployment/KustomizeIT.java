@@ -215,8 +215,8 @@ class KustomizeIT {
         assertTrue(url.startsWith("http://" + RECEIVER + "." + NAMESPACE + ".svc:" + s.getSpec().getPorts().get(0)
                 .getPort() + "/"), url);
         PodTemplateSpec pod = named(Deployment.class, RECEIVER).getSpec().getTemplate();
-        assertEquals(s.getSpec().getSelector(), subset(pod.getMetadata().getLabels(), s.getSpec().getSelector().keySet()),
-                "the Service selects the receiver's pod");
+        assertEquals(s.getSpec().getSelector(), subset(pod.getMetadata().getLabels(),
+                s.getSpec().getSelector().keySet()), "the Service selects the receiver's pod");
         var container = onlyContainer(pod);
         assertEquals("webhook-receiver", container.getCommand().get(container.getCommand().size() - 1));
         CommandLine.ParseResult parsed = CliArgs.parse("k8s webhook-receiver", "webhook-receiver", container.getArgs());

@@ -38,7 +38,8 @@ class TimedHttpServerTest {
              Socket headersOnly = new Socket(InetAddress.getLoopbackAddress(), server.port());
              Socket shortBody = new Socket(InetAddress.getLoopbackAddress(), server.port())) {
             long started = System.nanoTime();
-            headersOnly.getOutputStream().write("POST /hook HTTP/1.1\r\nHost: x\r\n".getBytes(StandardCharsets.US_ASCII));
+            headersOnly.getOutputStream().write("POST /hook HTTP/1.1\r\nHost: x\r\n"
+                    .getBytes(StandardCharsets.US_ASCII));
             shortBody.getOutputStream().write("POST /hook HTTP/1.1\r\nContent-Length: 100\r\n\r\n{\"a\""
                     .getBytes(StandardCharsets.US_ASCII));
             // Both workers may be held by the slow clients; a good request still gets through, within their deadline.

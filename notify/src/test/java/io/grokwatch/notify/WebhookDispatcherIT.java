@@ -104,7 +104,8 @@ class WebhookDispatcherIT {
                 // Decided before the request is visible to the test, which may change the status once it sees it.
                 int answer = status.get();
                 requests.add(new Request(body, ex.getRequestHeaders().getFirst("webhook-signature"),
-                        ex.getRequestHeaders().getFirst("webhook-id"), ex.getRequestHeaders().getFirst("webhook-timestamp"),
+                        ex.getRequestHeaders().getFirst("webhook-id"),
+                        ex.getRequestHeaders().getFirst("webhook-timestamp"),
                         Integer.parseInt(ex.getRequestHeaders().getFirst("X-Grokwatch-Attempt"))));
                 ex.sendResponseHeaders(answer, -1);
                 ex.close();
