@@ -110,9 +110,8 @@ final class ReceiverWorker {
     private final CountDownLatch joined = new CountDownLatch(1);
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final Set<TopicPartition> owned = new HashSet<>();
-    /** The partitions' end offsets as last read while paused (see {@link #updatePending(boolean)}). */
-    private final Map<TopicPartition, Long> ends = new HashMap<>();
-    private long endsReadNanos;
+    /** Records fetched per partition behind the alert being retried, counted and fetched again later. */
+    private final Map<TopicPartition, Long> readAhead = new HashMap<>();
     private volatile boolean stopping;
     private volatile RuntimeException failure;
     private boolean pausing;
@@ -345,7 +344,7 @@ final class ReceiverWorker {
                 LOG.warn("webhook receiver {}: attempt {} for {} of run {} step {} failed ({}); retrying in {} ms",
                         name, attempt, alert.type(), alert.runId(), alert.step(), a.detail(), wait.toMillis());
             }
-            if (!waitPaused(wait, gen)) {
+            if (!waitReadingAhead(wait, gen)) {
                 return Outcome.ABANDONED;
             }
         }
@@ -401,29 +400,49 @@ final class ReceiverWorker {
     }
 
     /**
-     * Waits {@code wait} while polling with every partition paused, so the consumer stays in its group. False if
-     * asked to stop, or if a rebalance happened (the record is then fetched again from the committed offset).
+     * Waits {@code wait} while polling, so the consumer stays in its group. The records fetched meanwhile, those
+     * behind the alert being retried, are only counted (so {@link #pending} is exact) and fetched again afterwards:
+     * every partition goes back to where it was. A partition assigned meanwhile is paused until then. False if asked
+     * to stop, or if a rebalance happened (the record is then fetched again from the committed offset).
      */
-    private boolean waitPaused(Duration wait, long gen) {
+    private boolean waitReadingAhead(Duration wait, long gen) {
         long deadline = System.nanoTime() + wait.toNanos();
-        consumer.pause(consumer.assignment());
+        Map<TopicPartition, Long> resumeAt = new HashMap<>();
+        for (TopicPartition tp : owned) {
+            try {
+                resumeAt.put(tp, consumer.position(tp, SLICE));
+            } catch (org.apache.kafka.common.errors.TimeoutException e) {
+                consumer.pause(List.of(tp)); // no position yet: nothing to read ahead there
+            }
+        }
         pausing = true;
         try {
             while (!stopping && gen == generation) {
-                updatePending(true);
                 long left = WebhookDispatcher.millisLeft(deadline);
                 if (left <= 0) {
                     return true;
                 }
-                ConsumerRecords<byte[], byte[]> unexpected = consumer.poll(Duration.ofMillis(Math.min(left,
+                ConsumerRecords<byte[], byte[]> ahead = consumer.poll(Duration.ofMillis(Math.min(left,
                         SLICE.toMillis())));
-                for (TopicPartition tp : unexpected.partitions()) {
-                    consumer.seek(tp, unexpected.records(tp).get(0).offset());
+                for (TopicPartition tp : ahead.partitions()) {
+                    if (resumeAt.containsKey(tp)) {
+                        readAhead.merge(tp, (long) ahead.records(tp).size(), Long::sum);
+                    } else {
+                        // Assigned during the wait and fetched before the rebalance callback paused it.
+                        consumer.seek(tp, ahead.records(tp).get(0).offset());
+                    }
                 }
+                updatePending();
             }
             return false;
         } finally {
             pausing = false;
+            readAhead.clear();
+            for (Map.Entry<TopicPartition, Long> e : resumeAt.entrySet()) {
+                if (owned.contains(e.getKey())) {
+                    consumer.seek(e.getKey(), e.getValue());
+                }
+            }
             consumer.resume(consumer.paused());
         }
     }
@@ -460,33 +479,17 @@ final class ReceiverWorker {
     }
 
     /**
-     * Pending = the fetched records not yet done with plus the partitions' lag behind their ends. While an alert is
-     * retried the partitions are paused and fetch nothing, so their lag would stay where it was; the ends are then
-     * asked for at most once a second ({@code refreshEnds}), so alerts produced meanwhile count too.
+     * Pending = the fetched records not yet done with, the records read ahead while an alert is retried, and the
+     * partitions' lag behind the end beyond what was fetched. Read-committed positions step over the analyzer's
+     * transaction markers once fetched, so with everything fetched the count is exact; the lag of what was not
+     * fetched yet may include markers.
      */
-    private void updatePending(boolean refreshEnds) {
-        if (refreshEnds && !owned.isEmpty() && System.nanoTime() - endsReadNanos > 1_000_000_000L) {
-            endsReadNanos = System.nanoTime();
-            try {
-                ends.putAll(consumer.endOffsets(new HashSet<>(owned), SLICE));
-            } catch (WakeupException | InterruptException e) {
-                throw e;
-            } catch (KafkaException e) {
-                LOG.debug("webhook receiver {}: end offsets not read: {}", name, e.toString());
-            }
-        }
+    private void updatePending() {
         long lag = 0;
         for (TopicPartition tp : owned) {
-            long known = consumer.currentLag(tp).orElse(0);
-            Long end = ends.get(tp);
-            long sinceEnd = end == null ? 0 : Math.max(0, end - consumer.position(tp, SLICE));
-            lag += Math.max(known, sinceEnd);
+            lag += consumer.currentLag(tp).orElse(0) + readAhead.getOrDefault(tp, 0L);
         }
         pending.set(lag + batchRemaining);
-    }
-
-    private void updatePending() {
-        updatePending(false);
     }
 
     private final class Rebalance implements ConsumerRebalanceListener {
@@ -507,7 +510,7 @@ final class ReceiverWorker {
         public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
             generation++;
             owned.removeAll(partitions);
-            partitions.forEach(ends::remove);
+            partitions.forEach(readAhead::remove);
         }
 
         @Override
