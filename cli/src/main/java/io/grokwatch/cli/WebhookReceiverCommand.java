@@ -70,6 +70,10 @@ final class WebhookReceiverCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException, InterruptedException {
+        if (port < 0 || port > 65_535) {
+            throw new ParameterException(spec.commandLine(), "--port: " + port + " is not allowed; allowed: 0 (a free "
+                    + "port) to 65535");
+        }
         if (toleranceSeconds < 1 || toleranceSeconds > 86_400) {
             throw new ParameterException(spec.commandLine(), "--tolerance-seconds: " + toleranceSeconds
                     + " is not allowed; allowed: 1..86400");

@@ -69,6 +69,9 @@ class CliTest {
         Run port = run("broker", "--port", "70000");
         assertEquals(2, port.code(), port.err());
         assertTrue(port.err().contains("--port: 70000 is not allowed; allowed: 0 (a free port) to 65535"), port.err());
+        Run receiverPort = run("webhook-receiver", "--port", "-2");
+        assertEquals(2, receiverPort.code(), receiverPort.err());
+        assertTrue(receiverPort.err().contains("--port: -2 is not allowed"), receiverPort.err());
         Run tolerance = run("webhook-receiver", "--tolerance-seconds", "0");
         assertEquals(2, tolerance.code(), tolerance.err());
         assertTrue(tolerance.err().contains("--tolerance-seconds: 0 is not allowed; allowed: 1..86400"),
