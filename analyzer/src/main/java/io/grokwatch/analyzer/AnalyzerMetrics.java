@@ -21,6 +21,28 @@ public interface AnalyzerMetrics {
     default void alert(String runId, io.grokwatch.detect.Alert alert) {
     }
 
+    /**
+     * What the run's stored state says the detectors concluded, after each of its analysed checkpoints (before
+     * {@link #spectrum}); nothing by default.
+     */
+    default void verdict(String runId, RunVerdict verdict) {
+    }
+
+    /**
+     * The verdict of a run in the state of a task this instance has just taken up (on start, or after a
+     * rebalance), before any new checkpoint of it; {@link #verdict} by default.
+     */
+    default void restored(String runId, RunVerdict verdict) {
+        verdict(runId, verdict);
+    }
+
+    /**
+     * The task holding the run closed (moved to another instance, or shutdown): its per-run series go; nothing by
+     * default.
+     */
+    default void released(String runId) {
+    }
+
     /** Counts in memory: for tests and for the console narration of the demo. */
     final class Counting implements AnalyzerMetrics {
         private final java.util.concurrent.atomic.AtomicLong analysed = new java.util.concurrent.atomic.AtomicLong();

@@ -80,6 +80,7 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
     private final InstantSource clock;
     /** The pending store's contents, so that admitting a checkpoint reads and decodes none of it. */
     private final Map<String, Waiting> waiting = new HashMap<>();
+    private final TaskVerdicts verdicts;
     private ProcessorContext<String, byte[]> context;
     private KeyValueStore<String, byte[]> runs;
     private KeyValueStore<String, byte[]> state;
@@ -106,6 +107,7 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
         this.runsTopic = runsTopic;
         this.metrics = metrics;
         this.analysisThreads = analysisThreads;
+        this.verdicts = new TaskVerdicts(metrics);
     }
 
     @Override
@@ -118,6 +120,7 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
         try (KeyValueIterator<String, byte[]> it = pending.all()) {
             it.forEachRemaining(kv -> waiting.put(kv.key, new Waiting(PendingCheckpoint.decode(kv.value), 0, 0)));
         }
+        verdicts.restore(state);
         // Runs between batches of input, and on an idle poll: what waits there once the input has drained is the
         // newest checkpoint of its run.
         context.schedule(PENDING_INTERVAL, PunctuationType.WALL_CLOCK_TIME, this::analyseDrained);
@@ -302,9 +305,11 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
         }
         RunPace pace = pace(runId, previous, received.timestampMs(), meta.epoch(), admitted.superseded(),
                 (System.nanoTime() - started) / 1e9, out);
-        state.put(runId, new RunState(meta.step(), meta.epoch(), previous == null ? 1 : previous.analysed() + 1,
+        RunState next = new RunState(meta.step(), meta.epoch(), previous == null ? 1 : previous.analysed() + 1,
                 (previous == null ? 0 : previous.superseded()) + admitted.superseded(), analysis.eigenvalues(),
-                detected.state(), pace).toBytes());
+                detected.state(), pace).withAlerts(previous, detected.alerts());
+        state.put(runId, next.toBytes());
+        verdicts.update(runId, next);
         context.forward(new Record<>(runId, toBytes(out), received.timestampMs()), AnalyzerTopology.SPECTRA_SINK);
         for (Alert a : detected.alerts()) {
             ObjectNode alert = SpectrumRecord.alert(runId, a);
@@ -392,6 +397,7 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
 
     @Override
     public void close() {
+        verdicts.release();
         analyzers.values().forEach(c -> c.analyzer().close());
         analyzers.clear();
     }

@@ -206,11 +206,58 @@ public final class PrometheusAnalyzerMetrics implements AnalyzerMetrics {
         runs.expire();
     }
 
+    /**
+     * Sets the phase, the alert epochs and (to at least 1) the alert counters of the detectors that fired, from the
+     * run's stored state: the state, not the alerts this process happened to see, is what the series report.
+     */
+    @Override
+    public void verdict(String runId, RunVerdict v) {
+        apply(runId, v, false);
+    }
+
+    /** @param restoring whether no {@link #alert} call follows for alerts of the run's last step */
+    private void apply(String runId, RunVerdict v, boolean restoring) {
+        for (String type : ALERT_TYPES) {
+            alertCounter(runId, type);
+        }
+        v.alerts().forEach((type, mark) -> {
+            Counter fired = alertCounter(runId, type);
+            // An alert of the checkpoint just analysed is counted by alert(), which follows.
+            if (fired.count() < 1 && (restoring || mark.step() != v.lastStep())) {
+                fired.increment();
+            }
+            if (mark.epoch() >= 0) {
+                alertEpoch(runId, type).set(mark.epoch());
+            }
+        });
+        phase(runId).set(v.phase());
+    }
+
+    /**
+     * {@link #verdict} for a run whose last checkpoint is within the retention period, dated back to that checkpoint
+     * so it expires when it would have in the process that saw it; a run finished longer ago stays without series.
+     */
+    @Override
+    public void restored(String runId, RunVerdict v) {
+        long last = v.lastCheckpointMs();
+        if (last > 0 && clock.wallTime() - last >= runs.retention().toMillis()) {
+            return;
+        }
+        apply(runId, v, true);
+        if (last > 0) {
+            runs.seenAt(runId, last);
+        }
+    }
+
+    @Override
+    public void released(String runId) {
+        runs.remove(runId);
+    }
+
     @Override
     public void alert(String runId, Alert alert) {
         alertCounter(runId, alert.type()).increment();
-        runs.gauge(runId, "grokwatch.alert.epoch", "Epoch of the run's latest alert of this type", "type", alert.type())
-                .set(alert.epoch());
+        alertEpoch(runId, alert.type()).set(alert.epoch());
         int reached = alert.type().equals(GrokkingOnsetDetector.NAME) ? PHASE_ONSET
                 : alert.type().equals(GeneralizationDetector.NAME) ? PHASE_GENERALIZED : PHASE_NONE;
         RunMeters.Value phase = phase(runId);
@@ -238,6 +285,10 @@ public final class PrometheusAnalyzerMetrics implements AnalyzerMetrics {
     private RunMeters.Value phase(String runId) {
         return runs.gauge(runId, "grokwatch.phase", "0 = no transition detected, 1 = grokking onset detected (from the "
                 + "spectrum), 2 = generalization detected (test accuracy)");
+    }
+
+    private RunMeters.Value alertEpoch(String runId, String type) {
+        return runs.gauge(runId, "grokwatch.alert.epoch", "Epoch of the run's latest alert of this type", "type", type);
     }
 
     private Counter alertCounter(String runId, String type) {

@@ -140,6 +140,84 @@ class PrometheusAnalyzerMetricsTest {
                 "grokwatch_alert_epoch{run=\"r\",type=\"generalization\"} 90.0");
     }
 
+    /** A stored run state after {@code alerts} (type, epoch) at steps = epochs, last checkpoint at {@code lastMs}. */
+    private static RunState stateWith(long lastStep, long lastMs, Object... alerts) {
+        ObjectNode detectors = JsonNodeFactory.instance.objectNode();
+        RunState s = new RunState(lastStep, lastStep, 10, 0, new double[] {1.0}, detectors,
+                RunPace.first(lastMs, lastStep));
+        List<Alert> raised = new java.util.ArrayList<>();
+        for (int i = 0; i < alerts.length; i += 2) {
+            long epoch = ((Number) alerts[i + 1]).longValue();
+            raised.add(new Alert((String) alerts[i], epoch, epoch, 0.5, JsonNodeFactory.instance.objectNode()));
+            detectors.putObject((String) alerts[i]).put("fired", true);
+        }
+        return RunState.read(s.withAlerts(null, raised).toBytes());
+    }
+
+    @Test
+    void aRestoredRunReportsThePhaseAndAlertsOfItsStateNotZero() throws Exception {
+        RunVerdict v = RunVerdict.of(stateWith(110, clock.wallTime(), "grokking-onset", 60, "generalization", 90));
+        assertEquals(PrometheusAnalyzerMetrics.PHASE_GENERALIZED, v.phase());
+        metrics.restored("r", v);
+        String restored = metrics.scrape();
+        assertContains(restored, "grokwatch_phase{run=\"r\"} 2.0",
+                "grokwatch_alert_epoch{run=\"r\",type=\"grokking-onset\"} 60.0",
+                "grokwatch_alert_epoch{run=\"r\",type=\"generalization\"} 90.0",
+                "grokwatch_alerts_total{run=\"r\",type=\"grokking-onset\"} 1.0",
+                "grokwatch_alerts_total{run=\"r\",type=\"spectral-gap\"} 0.0");
+        // The next checkpoint: its spectrum, with the verdict of the state written for it, keeps the phase.
+        metrics.verdict("r", RunVerdict.of(stateWith(120, clock.wallTime(), "grokking-onset", 60,
+                "generalization", 90)));
+        metrics.spectrum("r", spectrum("r", 120, true));
+        assertContains(metrics.scrape(), "grokwatch_phase{run=\"r\"} 2.0",
+                "grokwatch_alerts_total{run=\"r\",type=\"generalization\"} 1.0");
+    }
+
+    @Test
+    void anAlertOfTheCheckpointJustAnalysedIsCountedOnce() throws Exception {
+        metrics.verdict("r", RunVerdict.of(stateWith(60, clock.wallTime(), "grokking-onset", 60)));
+        metrics.spectrum("r", spectrum("r", 60, false));
+        metrics.alert("r", new Alert("grokking-onset", 60, 60, 0.5, JsonNodeFactory.instance.objectNode()));
+        assertContains(metrics.scrape(), "grokwatch_alerts_total{run=\"r\",type=\"grokking-onset\"} 1.0",
+                "grokwatch_phase{run=\"r\"} 1.0");
+    }
+
+    @Test
+    void aRunFinishedBeforeTheRetentionIsNotRestoredAndARecentOneExpiresOnItsOwnSchedule() throws Exception {
+        clock.add(2, TimeUnit.HOURS);
+        long now = clock.wallTime();
+        metrics.restored("old", RunVerdict.of(stateWith(50, now - Duration.ofMinutes(31).toMillis(),
+                "grokking-onset", 20)));
+        metrics.restored("recent", RunVerdict.of(stateWith(50, now - Duration.ofMinutes(20).toMillis(),
+                "grokking-onset", 20)));
+        String text = metrics.scrape();
+        assertFalse(text.contains("run=\"old\""), text);
+        assertContains(text, "grokwatch_phase{run=\"recent\"} 1.0");
+        clock.add(10, TimeUnit.MINUTES);
+        assertFalse(metrics.scrape().contains("run=\"recent\""), "30 minutes after its last checkpoint");
+    }
+
+    @Test
+    void aReleasedRunLosesItsSeriesAtOnce() throws Exception {
+        metrics.spectrum("moved", spectrum("moved", 10, false));
+        metrics.spectrum("kept", spectrum("kept", 10, false));
+        metrics.released("moved");
+        String text = metrics.scrape();
+        assertFalse(text.contains("run=\"moved\""), text);
+        assertContains(text, "grokwatch_epoch{run=\"kept\"} 10.0");
+    }
+
+    @Test
+    void aStateWrittenBeforeAlertsWereKeptStillGivesThePhase() {
+        ObjectNode detectors = JsonNodeFactory.instance.objectNode();
+        detectors.putObject("grokking-onset").put("fired", true);
+        detectors.putObject("generalization").put("fired", false);
+        RunVerdict v = RunVerdict.of(new RunState(70, 70, 7, 0, new double[0], detectors));
+        assertEquals(PrometheusAnalyzerMetrics.PHASE_ONSET, v.phase());
+        assertEquals(new RunVerdict.Mark(-1, -1), v.alerts().get("grokking-onset"));
+        assertEquals(1, v.alerts().size());
+    }
+
     @Test
     void aRunWithoutACheckpointForTheRetentionLosesEverySeriesAndServiceMetersStay() throws Exception {
         metrics.spectrum("finished", spectrum("finished", 100, true));
@@ -169,18 +247,22 @@ class PrometheusAnalyzerMetricsTest {
             runs.pipeInput("run-t", AnalyzerTopologyTest.descriptor("run-t").toBytes());
             checkpoints.pipeInput("run-t", AnalyzerTopologyTest.checkpoint(5, 1));
             checkpoints.pipeInput("run-t", new byte[] {1, 2, 3});
+            assertContains(metrics.scrape(),
+                    "grokwatch_epoch{run=\"run-t\"} 5.0",
+                    "grokwatch_test_accuracy{run=\"run-t\"} 0.1",
+                    "grokwatch_eigenvalue{layer=\"all\",rank=\"1\",run=\"run-t\"}",
+                    "grokwatch_eigenvalue{layer=\"net.0\",rank=\"1\",run=\"run-t\"}",
+                    "grokwatch_eigenvalue{layer=\"net.3\",rank=\"8\",run=\"run-t\"}",
+                    "grokwatch_cliff_overlap{cliff=\"secondCliff\",family=\"diff\",run=\"run-t\"}",
+                    "grokwatch_gap_ratio{gap=\"endOfSecondCliff\",run=\"run-t\"}",
+                    "grokwatch_effective_rank{layer=\"net.3\",run=\"run-t\"}",
+                    "grokwatch_phase{run=\"run-t\"} 0.0",
+                    "grokwatch_checkpoint_analysis_seconds_count 1",
+                    "grokwatch_dead_letters_total{reason=\"corrupt-checkpoint\"} 1.0");
         }
-        assertContains(metrics.scrape(),
-                "grokwatch_epoch{run=\"run-t\"} 5.0",
-                "grokwatch_test_accuracy{run=\"run-t\"} 0.1",
-                "grokwatch_eigenvalue{layer=\"all\",rank=\"1\",run=\"run-t\"}",
-                "grokwatch_eigenvalue{layer=\"net.0\",rank=\"1\",run=\"run-t\"}",
-                "grokwatch_eigenvalue{layer=\"net.3\",rank=\"8\",run=\"run-t\"}",
-                "grokwatch_cliff_overlap{cliff=\"secondCliff\",family=\"diff\",run=\"run-t\"}",
-                "grokwatch_gap_ratio{gap=\"endOfSecondCliff\",run=\"run-t\"}",
-                "grokwatch_effective_rank{layer=\"net.3\",run=\"run-t\"}",
-                "grokwatch_phase{run=\"run-t\"} 0.0",
-                "grokwatch_checkpoint_analysis_seconds_count 1",
-                "grokwatch_dead_letters_total{reason=\"corrupt-checkpoint\"} 1.0");
+        // The task closed (as when its partition moves to another instance): its runs' series go with it.
+        String after = metrics.scrape();
+        assertFalse(after.contains("run=\"run-t\""), after);
+        assertContains(after, "grokwatch_checkpoint_analysis_seconds_count 1");
     }
 }

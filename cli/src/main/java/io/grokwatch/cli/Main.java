@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
                 + "with known features, and grokking alerts.",
         subcommands = {DemoCommand.class, TrainCommand.class, AnalyzeCommand.class, ReplayCommand.class, PublishCommand.class,
                 ExperimentCommand.class, ReportCommand.class, EvaluateDetectorCommand.class,
-                EntkCommand.class, BenchCommand.class, WebhookReceiverCommand.class,
+                EntkCommand.class, BenchCommand.class, WebhookReceiverCommand.class, BrokerCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec

@@ -30,10 +30,12 @@ final class WebhookOptions {
             + "across restarts. Repeatable. Default: the comma-separated URLs in $" + ENV_URLS + ".")
     List<String> urls = new ArrayList<>();
 
-    @Option(names = "--webhook-secret", paramLabel = "SECRET", description = "Sign each request with header "
-            + "X-Grokwatch-Signature: sha256=<hex HMAC-SHA256 of the body>. Default: $" + ENV_SECRET
-            + " (preferred: not visible in the process list); with neither, requests are unsigned.")
-    String secret;
+    @Option(names = "--webhook-secret", paramLabel = "SECRET", description = "Sign each request as Standard "
+            + "Webhooks do: headers webhook-id, webhook-timestamp and webhook-signature: v1,<base64 HMAC-SHA256 of "
+            + "id.timestamp.body>. Repeat it during a rotation (each secret signs). Default: the space-separated "
+            + "secrets in $" + ENV_SECRET + " (preferred: not visible in the process list); with neither, requests "
+            + "are unsigned.")
+    List<String> secrets = new ArrayList<>();
 
     /** The environment (replaced in tests). */
     UnaryOperator<String> env = System::getenv;
@@ -59,12 +61,15 @@ final class WebhookOptions {
             if (parsed.isEmpty()) {
                 return null;
             }
-            String s = secret != null ? secret : env.apply(ENV_SECRET);
-            if (s != null && s.isEmpty()) {
-                if (secret != null) {
-                    throw new IllegalArgumentException("--webhook-secret: empty; allowed: a non-empty string "
-                            + "(or leave it out to send unsigned)");
+            for (String one : secrets) {
+                if (one.isBlank() || one.strip().contains(" ")) {
+                    throw new IllegalArgumentException("--webhook-secret: '" + (one.isBlank() ? "" : "...")
+                            + "' is not allowed; allowed: a non-empty string without spaces (repeat the option for "
+                            + "several)");
                 }
+            }
+            String s = !secrets.isEmpty() ? String.join(" ", secrets) : env.apply(ENV_SECRET);
+            if (s != null && s.isBlank()) {
                 s = null;
             }
             return WebhookConfig.of(parsed, s);
@@ -89,7 +94,8 @@ final class WebhookOptions {
         WebhookDispatcher d = WebhookDispatcher.start(c, bootstrapServers, topics, registry,
                 narration == null ? DeliveryListener.NONE : narration);
         System.out.println("alerts are POSTed to " + String.join(", ", d.receivers())
-                + (c.secret() != null ? ", signed (X-Grokwatch-Signature)" : ", unsigned (no webhook secret given)"));
+                + (c.secret() != null ? ", signed (webhook-signature, " + c.secrets().size() + " secret(s))"
+                        : ", unsigned (no webhook secret given)"));
         return d;
     }
 

@@ -52,7 +52,8 @@ class CliTest {
     void everyCommandHasHelp() {
         List<List<String>> commands = List.of(List.of(), List.of("experiment"), List.of("experiment", "modular-addition"),
                 List.of("experiment", "tms"), List.of("entk"), List.of("bench"), List.of("bench", "entk"), List.of("demo"), List.of("train"),
-                List.of("analyze"), List.of("publish"), List.of("replay"), List.of("evaluate-detector"));
+                List.of("analyze"), List.of("publish"), List.of("replay"), List.of("evaluate-detector"),
+                List.of("broker"), List.of("webhook-receiver"));
         for (List<String> cmd : commands) {
             List<String> withHelp = new java.util.ArrayList<>(cmd);
             withHelp.add("--help");
@@ -61,6 +62,23 @@ class CliTest {
             assertEquals(0, r.code(), "help of " + cmd);
             assertTrue(r.out().contains("Usage:"), "usage of " + cmd + ": " + r.out());
         }
+    }
+
+    @Test
+    void brokerAndReceiverRefuseOutOfRangeNumbersNamingTheOptionAndTheRange() {
+        Run port = run("broker", "--port", "70000");
+        assertEquals(2, port.code(), port.err());
+        assertTrue(port.err().contains("--port: 70000 is not allowed; allowed: 0 (a free port) to 65535"), port.err());
+        Run receiverPort = run("webhook-receiver", "--port", "-2");
+        assertEquals(2, receiverPort.code(), receiverPort.err());
+        assertTrue(receiverPort.err().contains("--port: -2 is not allowed"), receiverPort.err());
+        Run tolerance = run("webhook-receiver", "--tolerance-seconds", "0");
+        assertEquals(2, tolerance.code(), tolerance.err());
+        assertTrue(tolerance.err().contains("--tolerance-seconds: 0 is not allowed; allowed: 1..86400"),
+                tolerance.err());
+        Run timeout = run("webhook-receiver", "--read-timeout-ms", "-5");
+        assertEquals(2, timeout.code(), timeout.err());
+        assertTrue(timeout.err().contains("--read-timeout-ms: -5 is not allowed; allowed: 1..300000"), timeout.err());
     }
 
     @Test

@@ -37,7 +37,8 @@ class DashboardsTest {
     private static final Pattern VARIABLE = Pattern.compile("\\$\\{?([A-Za-z_]\\w*)");
     /** Registered by the webhook sender, not by the analyzer or trainer metrics classes. */
     private static final Set<String> WEBHOOK_METRICS = Set.of("grokwatch_webhook_deliveries_total",
-            "grokwatch_webhook_delivery_failures_total", "grokwatch_webhook_pending");
+            "grokwatch_webhook_delivery_failures_total", "grokwatch_webhook_pending",
+            "grokwatch_webhook_dropped_total");
     private static final Set<String> GRAFANA_VARIABLES = Set.of("__rate_interval", "__interval", "__range",
             "__interval_ms", "__range_s", "__range_ms");
 

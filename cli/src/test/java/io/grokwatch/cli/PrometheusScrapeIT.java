@@ -68,7 +68,9 @@ class PrometheusScrapeIT {
             "AnalyzerOutpaced", "the analyzer's summed load",
             "DeadLettersRising", "dead letters by reason",
             "AnalyzerDown", "the analyzer's up series",
-            "TrainerDown", "the trainer's up series");
+            "TrainerDown", "the trainer's up series",
+            "WebhookDeliveriesFailing", "failed webhook attempts while alerts are pending",
+            "WebhookAlertsDropped", "alerts given up per receiver and reason");
     private static final Pattern FINAL_COMPARISON = Pattern.compile("^(.*\\S)\\s*(==|!=|>=|<=|>|<)\\s*-?[0-9.]+$",
             Pattern.DOTALL);
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
@@ -146,7 +148,10 @@ class PrometheusScrapeIT {
         for (Dashboards.Query q : queries) {
             String expr = Dashboards.substitute(q.expr(), vars);
             if (q.kind() == Dashboards.Kind.RULE && FAULT_ONLY.containsKey(q.name())) {
-                Matcher m = FINAL_COMPARISON.matcher(expr);
+                // absent(X == 1) fires when nothing matches: X is what it watches.
+                String watched = expr.startsWith("absent(") && expr.endsWith(")")
+                        ? expr.substring("absent(".length(), expr.length() - 1) : expr;
+                Matcher m = FINAL_COMPARISON.matcher(watched);
                 assertTrue(m.matches(), q + ": a fault-only rule must end in a comparison with a number");
                 ArrayNode firing = query(api, "ALERTS{alertstate=\"firing\", alertname=\"" + q.name() + "\"}");
                 if (!firing.isEmpty()) {
@@ -180,6 +185,11 @@ class PrometheusScrapeIT {
         }
         ArrayNode phase = query(api, "grokwatch_phase{run=\"" + RUN + "\"}");
         assertEquals("2", phase.get(0).path("value").path(1).asText(), "onset, then generalization: phase 2");
+        assertEquals("grokwatch-analyzer", phase.get(0).path("metric").path("instance").asText(),
+                "a per-run series is the run's, not the process's: " + phase);
+        ArrayNode load = query(api, "grokwatch_analyzer_load");
+        assertTrue(load.get(0).path("metric").path("instance").asText().startsWith("127.0.0.1:"),
+                "a service series keeps its instance: " + load);
     }
 
     /** Prometheus on {@code port} with the repository's scrape jobs pointed at the two endpoints, 1 s intervals. */

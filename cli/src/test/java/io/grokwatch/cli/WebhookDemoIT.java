@@ -37,13 +37,15 @@ class WebhookDemoIT {
     void theDemoDeliversTheRunsRealAlertsSignedAndNarratesWhere() throws Exception {
         List<byte[]> bodies = new CopyOnWriteArrayList<>();
         Map<String, String> signatures = new ConcurrentHashMap<>();
+        Map<String, String> timestamps = new ConcurrentHashMap<>();
         HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         server.createContext("/alerts", ex -> {
             try (ex; InputStream in = ex.getRequestBody()) {
                 byte[] body = in.readAllBytes();
                 bodies.add(body);
-                signatures.put(ex.getRequestHeaders().getFirst("Idempotency-Key"),
-                        ex.getRequestHeaders().getFirst("X-Grokwatch-Signature"));
+                String id = ex.getRequestHeaders().getFirst("webhook-id");
+                signatures.put(id, ex.getRequestHeaders().getFirst("webhook-signature"));
+                timestamps.put(id, ex.getRequestHeaders().getFirst("webhook-timestamp"));
                 ex.sendResponseHeaders(204, -1);
             }
         });
@@ -73,11 +75,9 @@ class WebhookDemoIT {
             JsonNode p = JsonFiles.MAPPER.readTree(body);
             JsonNode a = p.get("alerts").get(0);
             String key = a.get("annotations").get("idempotencyKey").asText();
-            StringBuilder hex = new StringBuilder("sha256=");
-            for (byte b : mac.doFinal(body)) {
-                hex.append(String.format("%02x", b & 0xff));
-            }
-            assertEquals(hex.toString(), signatures.get(key), "signature of " + key);
+            mac.update((key + "." + timestamps.get(key) + ".").getBytes(StandardCharsets.UTF_8));
+            assertEquals("v1," + java.util.Base64.getEncoder().encodeToString(mac.doFinal(body)), signatures.get(key),
+                    "signature of " + key);
             assertEquals("hooked", a.get("labels").get("run").asText());
             assertEquals("4", p.get("version").asText());
             types.add(a.get("labels").get("type").asText());

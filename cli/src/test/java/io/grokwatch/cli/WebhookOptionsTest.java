@@ -37,6 +37,10 @@ class WebhookOptionsTest {
         assertEquals("from-env", fromEnv.secret());
         assertEquals("from-env", parse(env, "--webhook-url", "http://a/").config().secret());
         assertNull(parse(Map.of("GROKWATCH_WEBHOOK_SECRET", "")).config(), "no receiver, no dispatcher");
+        assertEquals(List.of("new", "old"), parse(env, "--webhook-secret", "new", "--webhook-secret", "old").config()
+                .secrets(), "a rotation: both sign");
+        assertEquals(List.of("a", "b"), parse(Map.of("GROKWATCH_WEBHOOK_URLS", "http://a/",
+                "GROKWATCH_WEBHOOK_SECRET", "a b")).config().secrets());
         assertNull(parse(Map.of("GROKWATCH_WEBHOOK_URLS", "http://a/", "GROKWATCH_WEBHOOK_SECRET", "")).config()
                 .secret(), "an empty variable means unsigned");
     }
@@ -53,7 +57,7 @@ class WebhookOptionsTest {
                 env.getMessage());
         IllegalArgumentException secret = assertThrows(IllegalArgumentException.class,
                 () -> parse(Map.of(), "--webhook-url", "http://a/", "--webhook-secret", "").config());
-        assertTrue(secret.getMessage().startsWith("--webhook-secret: empty"), secret.getMessage());
+        assertTrue(secret.getMessage().startsWith("--webhook-secret: '' is not allowed"), secret.getMessage());
     }
 
     @Test
@@ -76,7 +80,7 @@ class WebhookOptionsTest {
             assertEquals(0, cl.execute(command, "--help"));
             String help = out.toString().replaceAll("\\s+", " ");
             for (String s : List.of("--webhook-url=URL", "--webhook-secret=SECRET", "$GROKWATCH_WEBHOOK_URLS",
-                    "$GROKWATCH_WEBHOOK_SECRET", "X-Grokwatch-Signature", "Alertmanager")) {
+                    "$GROKWATCH_WEBHOOK_SECRET", "webhook-signature", "Alertmanager")) {
                 assertTrue(help.contains(s), command + " --help mentions " + s + ": " + help);
             }
         }

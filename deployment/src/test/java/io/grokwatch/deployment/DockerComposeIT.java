@@ -87,7 +87,8 @@ class DockerComposeIT {
     void hasTheServicesAndNamedVolumes() {
         Set<String> names = new TreeSet<>();
         services.fieldNames().forEachRemaining(names::add);
-        assertEquals(new TreeSet<>(Set.of("kafka", "analyzer", "trainer", "prometheus", "alertmanager", "grafana")), names);
+        assertEquals(new TreeSet<>(Set.of("kafka", "analyzer", "trainer", "webhook-receiver", "prometheus",
+                "alertmanager", "grafana")), names);
         for (String s : names) {
             for (Mount m : mounts(s)) {
                 if (!m.bind()) {
@@ -173,6 +174,41 @@ class DockerComposeIT {
         String stateDir = CliArgs.optionValue(parsed, "--state-dir").toString();
         assertTrue(mounts("analyzer").stream().anyMatch(m -> !m.bind() && stateDir.startsWith(m.target() + "/")),
                 "the analyzer's state is on a named volume: " + stateDir);
+    }
+
+    @Test
+    void alertmanagerAndTheAnalyzerDeliverToTheWebhookReceiverService() {
+        JsonNode receiver = services.path("webhook-receiver");
+        assertEquals("grokwatch/analyzer:" + Repo.projectVersion(), receiver.path("image").asText(),
+                "the analyzer's image, which carries the CLI");
+        List<String> entrypoint = strings(receiver.path("entrypoint"));
+        assertEquals(List.of("io.grokwatch.cli.Main", "webhook-receiver"),
+                entrypoint.subList(entrypoint.size() - 2, entrypoint.size()));
+        CommandLine.ParseResult parsed = CliArgs.parse("docker-compose webhook-receiver", "webhook-receiver",
+                strings(receiver.path("command")));
+        assertEquals("0.0.0.0", CliArgs.optionValue(parsed, "--bind"), "reachable from the other containers");
+        int port = (Integer) CliArgs.optionValue(parsed, "--port");
+        String seenIds = CliArgs.optionValue(parsed, "--seen-ids").toString();
+        assertTrue(mounts("webhook-receiver").stream().anyMatch(m -> !m.bind() && seenIds.startsWith(m.target() + "/")),
+                "seen ids survive a restart on a named volume: " + seenIds);
+        JsonNode alertmanager = Repo.yamlFile("alertmanager/alertmanager.yml");
+        String target = "http://webhook-receiver:" + port + "/";
+        List<String> urls = new ArrayList<>();
+        alertmanager.path("receivers").forEach(r -> r.path("webhook_configs").forEach(w -> urls.add(w.path("url")
+                .asText())));
+        assertTrue(urls.stream().anyMatch(u -> u.startsWith(target)), "Alertmanager delivers to " + target + ": "
+                + urls);
+        String routed = alertmanager.path("route").path("receiver").asText();
+        alertmanager.path("receivers").forEach(r -> {
+            if (r.path("name").asText().equals(routed)) {
+                assertTrue(r.path("webhook_configs").get(0).path("url").asText().startsWith(target),
+                        "the default route reaches the receiver");
+            }
+        });
+        if (System.getenv("GROKWATCH_WEBHOOK_URLS") == null) {
+            assertTrue(services.path("analyzer").path("environment").path("GROKWATCH_WEBHOOK_URLS").asText()
+                    .startsWith(target), "the analyzer's alerts go there by default");
+        }
     }
 
     @Test

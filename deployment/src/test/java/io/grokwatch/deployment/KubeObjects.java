@@ -35,7 +35,9 @@ final class KubeObjects {
             "apps/v1/Deployment", Deployment.class,
             "batch/v1/Job", Job.class,
             "monitoring.coreos.com/v1/ServiceMonitor", ServiceMonitor.class,
-            "monitoring.coreos.com/v1/PrometheusRule", PrometheusRule.class);
+            "monitoring.coreos.com/v1/PrometheusRule", PrometheusRule.class,
+            "monitoring.coreos.com/v1alpha1/AlertmanagerConfig",
+            io.fabric8.openshift.api.model.monitoring.v1alpha1.AlertmanagerConfig.class);
 
     private static final ObjectMapper JSON = new ObjectMapper();
 

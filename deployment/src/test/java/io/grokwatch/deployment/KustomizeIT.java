@@ -78,8 +78,8 @@ class KustomizeIT {
     void everyObjectReadsAsItsKindInTheNamespace() {
         Map<String, Long> kinds = objects.stream().collect(Collectors.groupingBy(HasMetadata::getKind,
                 TreeMap::new, Collectors.counting()));
-        assertEquals(Map.of("ConfigMap", 3L, "Deployment", 1L, "Job", 1L, "Namespace", 1L, "PrometheusRule", 1L,
-                "Secret", 1L, "Service", 2L, "ServiceMonitor", 1L), kinds);
+        assertEquals(Map.of("AlertmanagerConfig", 1L, "ConfigMap", 3L, "Deployment", 2L, "Job", 1L, "Namespace", 1L,
+                "PrometheusRule", 1L, "Secret", 1L, "Service", 3L, "ServiceMonitor", 1L), kinds);
         assertEquals(NAMESPACE, named(io.fabric8.kubernetes.api.model.Namespace.class, NAMESPACE).getMetadata().getName());
         for (HasMetadata o : objects) {
             if (!o.getKind().equals("Namespace")) {
@@ -179,7 +179,7 @@ class KustomizeIT {
         Map<String, PodTemplateSpec> pods = new LinkedHashMap<>();
         pods.put("grokwatch-analyzer", named(Deployment.class, "grokwatch-analyzer").getSpec().getTemplate());
         pods.put("grokwatch-trainer", named(Job.class, "grokwatch-trainer-demo").getSpec().getTemplate());
-        assertEquals(pods.keySet(), all(Service.class).stream().map(s -> s.getMetadata().getName())
+        assertEquals(pods.keySet(), metricsServices().stream().map(s -> s.getMetadata().getName())
                 .collect(Collectors.toSet()));
         pods.forEach((name, pod) -> {
             Service s = named(Service.class, name);
@@ -195,10 +195,40 @@ class KustomizeIT {
         });
     }
 
+    /** The Services with a metrics port: every one but the webhook receiver's. */
+    private static List<Service> metricsServices() {
+        return all(Service.class).stream().filter(s -> !s.getMetadata().getName().equals(RECEIVER)).toList();
+    }
+
+    private static final String RECEIVER = "grokwatch-webhook-receiver";
+
+    @Test
+    void alertmanagerConfigRoutesToTheWebhookReceiverService() {
+        var amc = named(io.fabric8.openshift.api.model.monitoring.v1alpha1.AlertmanagerConfig.class, "grokwatch");
+        String routed = amc.getSpec().getRoute().getReceiver();
+        var receiver = amc.getSpec().getReceivers().stream().filter(r -> r.getName().equals(routed)).findFirst()
+                .orElseThrow(() -> new AssertionError("the route's receiver " + routed + " is declared"));
+        var hook = receiver.getWebhookConfigs().get(0);
+        assertEquals(true, hook.getSendResolved());
+        Service s = named(Service.class, RECEIVER);
+        String url = hook.getUrl();
+        assertTrue(url.startsWith("http://" + RECEIVER + "." + NAMESPACE + ".svc:" + s.getSpec().getPorts().get(0)
+                .getPort() + "/"), url);
+        PodTemplateSpec pod = named(Deployment.class, RECEIVER).getSpec().getTemplate();
+        assertEquals(s.getSpec().getSelector(), subset(pod.getMetadata().getLabels(),
+                s.getSpec().getSelector().keySet()), "the Service selects the receiver's pod");
+        var container = onlyContainer(pod);
+        assertEquals("webhook-receiver", container.getCommand().get(container.getCommand().size() - 1));
+        CommandLine.ParseResult parsed = CliArgs.parse("k8s webhook-receiver", "webhook-receiver", container.getArgs());
+        assertEquals("0.0.0.0", CliArgs.optionValue(parsed, "--bind"));
+        assertEquals(containerPort(container, s.getSpec().getPorts().get(0).getTargetPort().getStrVal())
+                .getContainerPort(), CliArgs.optionValue(parsed, "--port"));
+    }
+
     @Test
     void serviceMonitorScrapesBothServices() {
         ServiceMonitor sm = named(ServiceMonitor.class, "grokwatch");
-        for (Service s : all(Service.class)) {
+        for (Service s : metricsServices()) {
             assertTrue(selects(sm.getSpec().getSelector().getMatchLabels(),
                     sm.getSpec().getSelector().getMatchExpressions(), s.getMetadata().getLabels()),
                     "the ServiceMonitor selects Service " + s.getMetadata().getName());
@@ -206,7 +236,7 @@ class KustomizeIT {
         assertEquals(1, sm.getSpec().getEndpoints().size());
         Endpoint e = sm.getSpec().getEndpoints().get(0);
         assertEquals("/metrics", e.getPath());
-        for (Service s : all(Service.class)) {
+        for (Service s : metricsServices()) {
             assertTrue(s.getSpec().getPorts().stream().anyMatch(p -> p.getName().equals(e.getPort())),
                     "Service " + s.getMetadata().getName() + " has the scraped port " + e.getPort());
         }

@@ -29,6 +29,9 @@ public interface InProcessBroker extends AutoCloseable {
          * topics). The directory is the caller's: it is kept on {@link InProcessBroker#close()}.
          */
         InProcessBroker start(Path dataDir);
+
+        /** {@link #start(Path)} with the broker listening on {@code port} of 127.0.0.1 (0 = a free port). */
+        InProcessBroker start(Path dataDir, int port);
     }
 
     /** The factory on the classpath, or empty where there is no broker to start (the services' classpath). */

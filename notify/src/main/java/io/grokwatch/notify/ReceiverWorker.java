@@ -55,8 +55,12 @@ final class ReceiverWorker {
 
     private enum Outcome { DONE, ABANDONED }
 
-    /** One attempt's result: delivered, permanently refused, or worth retrying (after at least retryAfter). */
-    record Attempt(boolean delivered, boolean permanent, String detail, Duration retryAfter) {
+    /**
+     * One attempt's result: delivered, refused (a 4xx other than 408/429: retried at the backoff cap until the
+     * configuration changes or the max age passes), or failed transiently (retried with backoff, after at least
+     * retryAfter).
+     */
+    record Attempt(boolean delivered, boolean refused, String detail, Duration retryAfter) {
         static Attempt classify(int status, String retryAfterHeader) {
             if (status >= 200 && status < 300) {
                 return new Attempt(true, false, "HTTP " + status, null);
@@ -64,6 +68,8 @@ final class ReceiverWorker {
             if (status == 408 || status == 429 || status >= 500) {
                 return new Attempt(false, false, "HTTP " + status, parseRetryAfter(retryAfterHeader));
             }
+            // Refused (401 with a wrong secret, 404 at a wrong path, ...): the alert stays and is tried again, slowly,
+            // so fixing either side's configuration delivers it instead of losing it.
             return new Attempt(false, true, "HTTP " + status, null);
         }
 
@@ -104,6 +110,8 @@ final class ReceiverWorker {
     private final CountDownLatch joined = new CountDownLatch(1);
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final Set<TopicPartition> owned = new HashSet<>();
+    /** Records fetched per partition behind the alert being retried, counted and fetched again later. */
+    private final Map<TopicPartition, Long> readAhead = new HashMap<>();
     private volatile boolean stopping;
     private volatile RuntimeException failure;
     private boolean pausing;
@@ -287,12 +295,11 @@ final class ReceiverWorker {
         }
         byte[] body = AlertmanagerPayload.bytes(alert, r.timestamp(), config.externalUrl());
         String key = AlertmanagerPayload.idempotencyKey(alert.runId(), alert.type(), alert.step());
-        String signature = config.secret() == null ? null : WebhookSignature.sign(config.secret(), body);
         for (int attempt = 1; ; attempt++) {
             if (stopping) {
                 return Outcome.ABANDONED;
             }
-            Attempt a = post(body, key, signature, attempt);
+            Attempt a = post(body, key, attempt);
             if (a == null) {
                 return Outcome.ABANDONED;
             }
@@ -305,15 +312,16 @@ final class ReceiverWorker {
                 return Outcome.DONE;
             }
             failures.increment();
-            if (a.permanent()) {
-                dropped.get("rejected").increment();
-                LOG.warn("webhook receiver {} refused {} of run {} step {} ({}); not retrying", name, alert.type(),
-                        alert.runId(), alert.step(), a.detail());
-                tell(() -> listener.dropped(name, alert, "rejected", a.detail()));
-                return Outcome.DONE;
-            }
             if (!config.maxAge().isZero()
                     && System.currentTimeMillis() - r.timestamp() >= config.maxAge().toMillis()) {
+                if (a.refused()) {
+                    dropped.get("rejected").increment();
+                    LOG.warn("webhook receiver {}: giving up {} of run {} step {} after {} attempts (older than {} "
+                            + "ms), refused: {}", name, alert.type(), alert.runId(), alert.step(), attempt,
+                            config.maxAge().toMillis(), a.detail());
+                    tell(() -> listener.dropped(name, alert, "rejected", a.detail()));
+                    return Outcome.DONE;
+                }
                 dropped.get("expired").increment();
                 LOG.warn("webhook receiver {}: giving up {} of run {} step {} after {} attempts (older than {} ms); "
                         + "last: {}", name, alert.type(), alert.runId(), alert.step(), attempt,
@@ -321,7 +329,12 @@ final class ReceiverWorker {
                 tell(() -> listener.dropped(name, alert, "expired", a.detail()));
                 return Outcome.DONE;
             }
-            Duration wait = backoff.delay(attempt - 1);
+            Duration wait = a.refused() ? config.backoffCap() : backoff.delay(attempt - 1);
+            if (a.refused() && attempt == 1) {
+                LOG.warn("webhook receiver {} refused {} of run {} step {} ({}): kept, and tried again every {} ms "
+                        + "until the receiver or this configuration (secret, URL) is fixed", name, alert.type(),
+                        alert.runId(), alert.step(), a.detail(), wait.toMillis());
+            }
             if (a.retryAfter() != null) {
                 Duration hinted = a.retryAfter().compareTo(config.backoffCap()) > 0 ? config.backoffCap()
                         : a.retryAfter();
@@ -331,7 +344,7 @@ final class ReceiverWorker {
                 LOG.warn("webhook receiver {}: attempt {} for {} of run {} step {} failed ({}); retrying in {} ms",
                         name, attempt, alert.type(), alert.runId(), alert.step(), a.detail(), wait.toMillis());
             }
-            if (!waitPaused(wait, gen)) {
+            if (!waitReadingAhead(wait, gen)) {
                 return Outcome.ABANDONED;
             }
         }
@@ -347,15 +360,18 @@ final class ReceiverWorker {
     }
 
     /** One POST; null if asked to stop while it was in flight. */
-    private Attempt post(byte[] body, String key, String signature, int attempt) {
+    private Attempt post(byte[] body, String key, int attempt) {
         HttpRequest.Builder b = HttpRequest.newBuilder(url).timeout(config.requestTimeout())
                 .header("Content-Type", "application/json")
                 .header("User-Agent", "grokwatch-webhook")
-                .header(WebhookSignature.IDEMPOTENCY_HEADER, key)
+                .header(WebhookSignature.ID_HEADER, key)
                 .header("X-Grokwatch-Attempt", Integer.toString(attempt))
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body));
-        if (signature != null) {
-            b.header(WebhookSignature.HEADER, signature);
+        if (!config.secrets().isEmpty()) {
+            // Signed per attempt: the timestamp is this attempt's, so a receiver's staleness check passes retries.
+            long now = System.currentTimeMillis() / 1000;
+            b.header(WebhookSignature.TIMESTAMP_HEADER, Long.toString(now));
+            b.header(WebhookSignature.SIGNATURE_HEADER, WebhookSignature.sign(config.secrets(), key, now, body));
         }
         CompletableFuture<HttpResponse<Void>> f = http.sendAsync(b.build(), HttpResponse.BodyHandlers.discarding());
         while (true) {
@@ -384,12 +400,21 @@ final class ReceiverWorker {
     }
 
     /**
-     * Waits {@code wait} while polling with every partition paused, so the consumer stays in its group. False if
-     * asked to stop, or if a rebalance happened (the record is then fetched again from the committed offset).
+     * Waits {@code wait} while polling, so the consumer stays in its group. The records fetched meanwhile, those
+     * behind the alert being retried, are only counted (so {@link #pending} is exact) and fetched again afterwards:
+     * every partition goes back to where it was. A partition assigned meanwhile is paused until then. False if asked
+     * to stop, or if a rebalance happened (the record is then fetched again from the committed offset).
      */
-    private boolean waitPaused(Duration wait, long gen) {
+    private boolean waitReadingAhead(Duration wait, long gen) {
         long deadline = System.nanoTime() + wait.toNanos();
-        consumer.pause(consumer.assignment());
+        Map<TopicPartition, Long> resumeAt = new HashMap<>();
+        for (TopicPartition tp : owned) {
+            try {
+                resumeAt.put(tp, consumer.position(tp, SLICE));
+            } catch (org.apache.kafka.common.errors.TimeoutException e) {
+                consumer.pause(List.of(tp)); // no position yet: nothing to read ahead there
+            }
+        }
         pausing = true;
         try {
             while (!stopping && gen == generation) {
@@ -397,15 +422,27 @@ final class ReceiverWorker {
                 if (left <= 0) {
                     return true;
                 }
-                ConsumerRecords<byte[], byte[]> unexpected = consumer.poll(Duration.ofMillis(Math.min(left,
+                ConsumerRecords<byte[], byte[]> ahead = consumer.poll(Duration.ofMillis(Math.min(left,
                         SLICE.toMillis())));
-                for (TopicPartition tp : unexpected.partitions()) {
-                    consumer.seek(tp, unexpected.records(tp).get(0).offset());
+                for (TopicPartition tp : ahead.partitions()) {
+                    if (resumeAt.containsKey(tp)) {
+                        readAhead.merge(tp, (long) ahead.records(tp).size(), Long::sum);
+                    } else {
+                        // Assigned during the wait and fetched before the rebalance callback paused it.
+                        consumer.seek(tp, ahead.records(tp).get(0).offset());
+                    }
                 }
+                updatePending();
             }
             return false;
         } finally {
             pausing = false;
+            readAhead.clear();
+            for (Map.Entry<TopicPartition, Long> e : resumeAt.entrySet()) {
+                if (owned.contains(e.getKey())) {
+                    consumer.seek(e.getKey(), e.getValue());
+                }
+            }
             consumer.resume(consumer.paused());
         }
     }
@@ -441,10 +478,16 @@ final class ReceiverWorker {
         }
     }
 
+    /**
+     * Pending = the fetched records not yet done with, the records read ahead while an alert is retried, and the
+     * partitions' lag behind the end beyond what was fetched. Read-committed positions step over the analyzer's
+     * transaction markers once fetched, so with everything fetched the count is exact; the lag of what was not
+     * fetched yet may include markers.
+     */
     private void updatePending() {
         long lag = 0;
         for (TopicPartition tp : owned) {
-            lag += consumer.currentLag(tp).orElse(0);
+            lag += consumer.currentLag(tp).orElse(0) + readAhead.getOrDefault(tp, 0L);
         }
         pending.set(lag + batchRemaining);
     }
@@ -467,6 +510,7 @@ final class ReceiverWorker {
         public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
             generation++;
             owned.removeAll(partitions);
+            partitions.forEach(readAhead::remove);
         }
 
         @Override

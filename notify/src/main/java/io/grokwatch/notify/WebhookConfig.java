@@ -19,8 +19,9 @@ import java.util.regex.Pattern;
  *
  * @param urls           receivers, {@code http} or {@code https} with a host (key {@value #KEY_URLS},
  *                       comma separated; at least one)
- * @param secret         HMAC-SHA256 key of the {@code X-Grokwatch-Signature} header, or null to send unsigned
- *                       (key {@value #KEY_SECRET})
+ * @param secret         HMAC-SHA256 key of the {@code webhook-signature} header, or several separated by spaces
+ *                       (each signs: rotation), or null to send unsigned (key {@value #KEY_SECRET}; see
+ *                       {@link WebhookSignature})
  * @param backoffBase    first retry waits up to this long (key {@value #KEY_BACKOFF_BASE_MS}, default
  *                       {@value #DEFAULT_BACKOFF_BASE_MS} ms)
  * @param backoffCap     no retry waits longer (key {@value #KEY_BACKOFF_CAP_MS}, default
@@ -96,9 +97,21 @@ public record WebhookConfig(List<URI> urls, String secret, Duration backoffBase,
             }
         }
         urls = List.copyOf(urls);
-        if (secret != null && secret.isEmpty()) {
-            throw new IllegalArgumentException(KEY_SECRET + ": empty; allowed: a non-empty string, or no key at all "
-                    + "to send unsigned");
+        if (secret != null && secret.isBlank()) {
+            throw new IllegalArgumentException(KEY_SECRET + ": empty; allowed: one or more non-empty secrets "
+                    + "separated by spaces, or no key at all to send unsigned");
+        }
+        if (secret != null) {
+            for (String one : secret.strip().split("\\s+")) {
+                try {
+                    if (WebhookSignature.key(one).length == 0) {
+                        throw new IllegalArgumentException("empty key");
+                    }
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException(KEY_SECRET + ": a secret is not usable (" + e.getMessage()
+                            + "); allowed: any non-empty string, or whsec_ followed by non-empty base64", e);
+                }
+            }
         }
         checkRange(KEY_BACKOFF_BASE_MS, backoffBase, 1, MAX_BACKOFF_MS);
         checkRange(KEY_BACKOFF_CAP_MS, backoffCap, 1, MAX_BACKOFF_MS);
@@ -114,6 +127,11 @@ public record WebhookConfig(List<URI> urls, String secret, Duration backoffBase,
                     + "1..100 of ASCII letters, digits, '.', '_', '-'");
         }
         externalUrl = externalUrl == null ? "" : externalUrl;
+    }
+
+    /** The secrets that sign each request (several during a rotation); empty when unsigned. */
+    public List<String> secrets() {
+        return secret == null ? List.of() : List.of(secret.strip().split("\\s+"));
     }
 
     /** The given receivers and secret with every other key at its default. */

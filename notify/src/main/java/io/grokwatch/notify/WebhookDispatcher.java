@@ -21,11 +21,12 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Each receiver has its own consumer group ({@code <group prefix>-<16 hex digits of SHA-256 of its URL>}),
  * consumer and thread. An alert's offset is committed only once the receiver answered 2xx or the alert was given
- * up (a 4xx other than 408/429, or older than the max age), so what was pending when the process stopped is
- * read and sent again by the next one, and a receiver that is slow or down holds back only its own group. Retries
- * wait with exponential backoff and full jitter ({@link Backoff}); while waiting the consumer keeps polling
- * (paused) so it stays in its group. Delivery is at least once: a repeat carries the same
- * {@code Idempotency-Key}.
+ * up (older than the max age, if one is set), so what was pending when the process stopped is read and sent again
+ * by the next one, and a receiver that is slow, down or refusing holds back only its own group. Retries wait with
+ * exponential backoff and full jitter ({@link Backoff}); a refusal (a 4xx other than 408/429, e.g. a wrong secret)
+ * is retried at the backoff cap, so fixing either side delivers it. While waiting the consumer keeps polling, so
+ * it stays in its group and counts what is pending behind the alert. Delivery is at least once: a repeat carries
+ * the same {@code webhook-id}, and every request is signed as {@link WebhookSignature} describes.
  *
  * <p>Meters, tagged {@code receiver} = {@code host:port} (never the URL, which may hold a token):
  * {@code grokwatch_webhook_deliveries_total}, {@code grokwatch_webhook_delivery_failures_total} (every failed

@@ -41,6 +41,7 @@ class WebhookConfigTest {
                 "webhook.max-age-ms", "86400000", "webhook.start-from", "earliest", "webhook.group-prefix", "gw-hooks",
                 "webhook.external-url", "http://x:9464/"));
         assertEquals("s", c.secret());
+        assertEquals(List.of("s"), c.secrets());
         assertEquals(Duration.ofMillis(50), c.backoffBase());
         assertEquals(Duration.ofMillis(800), c.backoffCap());
         assertEquals(Duration.ofMillis(300), c.requestTimeout());
@@ -61,7 +62,8 @@ class WebhookConfigTest {
         assertTrue(error(Map.of("webhook.urls", "http:///nohost")).startsWith("webhook.urls: a http URL without a host"));
         assertTrue(error(Map.of("webhook.urls", "http://a b/")).startsWith("webhook.urls: 'http://a b/' is not a URL"));
         assertEquals("webhook.urls: http://a:1/... is listed twice", error(Map.of("webhook.urls", "http://a:1/x,http://a:1/x")));
-        assertEquals("webhook.secret: empty; allowed: a non-empty string, or no key at all to send unsigned",
+        assertEquals("webhook.secret: empty; allowed: one or more non-empty secrets separated by spaces, or no key at "
+                + "all to send unsigned",
                 error(Map.of("webhook.urls", "http://a/", "webhook.secret", "")));
         assertEquals("webhook.backoff-base-ms: 0 is not allowed; allowed: 1..3600000 ms",
                 error(Map.of("webhook.urls", "http://a/", "webhook.backoff-base-ms", "0")));
@@ -103,16 +105,27 @@ class WebhookConfigTest {
     }
 
     @Test
-    void statusCodesAreClassified() {
+    void severalSecretsSignDuringARotationAndUnusableOnesAreNamed() {
+        assertEquals(List.of("old", "new"), WebhookConfig.fromMap(Map.of("webhook.urls", "http://a/",
+                "webhook.secret", " old  new ")).secrets());
+        assertEquals(List.of(), WebhookConfig.of(List.of(URI.create("http://a/")), null).secrets());
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> WebhookConfig.fromMap(Map.of("webhook.urls", "http://a/", "webhook.secret", "whsec_!!")));
+        assertTrue(e.getMessage().startsWith("webhook.secret: ") && e.getMessage().contains("allowed"),
+                e.getMessage());
+    }
+
+    @Test
+    void statusCodesAreClassifiedAndRefusalsKept() {
         assertTrue(ReceiverWorker.Attempt.classify(200, null).delivered());
         assertTrue(ReceiverWorker.Attempt.classify(204, null).delivered());
         for (int code : new int[] {400, 401, 403, 404, 410, 422, 301}) {
             ReceiverWorker.Attempt a = ReceiverWorker.Attempt.classify(code, null);
-            assertTrue(!a.delivered() && a.permanent(), "HTTP " + code);
+            assertTrue(!a.delivered() && a.refused(), "HTTP " + code);
         }
         for (int code : new int[] {408, 429, 500, 502, 503, 504}) {
             ReceiverWorker.Attempt a = ReceiverWorker.Attempt.classify(code, null);
-            assertTrue(!a.delivered() && !a.permanent(), "HTTP " + code);
+            assertTrue(!a.delivered() && !a.refused(), "HTTP " + code);
         }
         assertEquals(Duration.ofSeconds(7), ReceiverWorker.Attempt.classify(429, "7").retryAfter());
         assertNull(ReceiverWorker.Attempt.classify(503, "Wed, 21 Oct 2015 07:28:00 GMT").retryAfter());

@@ -44,7 +44,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The dispatcher against a real broker and real HTTP receivers on loopback: signed deliveries, retries while a
- * receiver is down (connection refused, then 503), and a dispatcher restart with an alert still pending.
+ * receiver is down (connection refused, then 503) or refusing, a dispatcher restart with an alert still pending, and
+ * the verifying receiver of {@code grokwatch webhook-receiver} through a secret rotation.
  */
 class WebhookDispatcherIT {
     private static final ObjectMapper MAPPER = new ObjectMapper();
@@ -73,7 +74,7 @@ class WebhookDispatcherIT {
 
     /** A webhook receiver on loopback that answers {@code status} and records what it was sent. */
     static final class Receiver implements AutoCloseable {
-        record Request(byte[] body, String signature, String idempotencyKey, int attempt) {
+        record Request(byte[] body, String signature, String idempotencyKey, String timestamp, int attempt) {
             JsonNode json() {
                 try {
                     return MAPPER.readTree(body);
@@ -102,8 +103,9 @@ class WebhookDispatcherIT {
                 }
                 // Decided before the request is visible to the test, which may change the status once it sees it.
                 int answer = status.get();
-                requests.add(new Request(body, ex.getRequestHeaders().getFirst("X-Grokwatch-Signature"),
-                        ex.getRequestHeaders().getFirst("Idempotency-Key"),
+                requests.add(new Request(body, ex.getRequestHeaders().getFirst("webhook-signature"),
+                        ex.getRequestHeaders().getFirst("webhook-id"),
+                        ex.getRequestHeaders().getFirst("webhook-timestamp"),
                         Integer.parseInt(ex.getRequestHeaders().getFirst("X-Grokwatch-Attempt"))));
                 ex.sendResponseHeaders(answer, -1);
                 ex.close();
@@ -156,14 +158,14 @@ class WebhookDispatcherIT {
         return AlertmanagerPayload.idempotencyKey(runId, type, step);
     }
 
-    private static String hmac(byte[] body) throws Exception {
+    /** The Standard Webhooks signature of a request, computed here independently of the code under test. */
+    private static String hmac(Receiver.Request r) throws Exception {
         Mac mac = Mac.getInstance("HmacSHA256");
         mac.init(new SecretKeySpec(SECRET.getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
-        StringBuilder sb = new StringBuilder("sha256=");
-        for (byte b : mac.doFinal(body)) {
-            sb.append(String.format("%02x", b & 0xff));
-        }
-        return sb.toString();
+        mac.update((r.idempotencyKey() + "." + r.timestamp() + ".").getBytes(StandardCharsets.UTF_8));
+        long age = System.currentTimeMillis() / 1000 - Long.parseLong(r.timestamp());
+        assertTrue(age >= 0 && age < 120, "timestamp of the attempt, not of the alert: " + age + " s ago");
+        return "v1," + java.util.Base64.getEncoder().encodeToString(mac.doFinal(r.body()));
     }
 
     private static void await(String what, Duration timeout, BooleanSupplier condition) throws InterruptedException {
@@ -197,7 +199,7 @@ class WebhookDispatcherIT {
                 assertEquals(produced, ok.keysDelivered());
                 assertEquals(3, ok.requests.size(), "each exactly once while nothing restarts");
                 for (Receiver.Request r : ok.requests) {
-                    assertEquals(hmac(r.body()), r.signature(), "signature of " + r.idempotencyKey());
+                    assertEquals(hmac(r), r.signature(), "signature of " + r.idempotencyKey());
                     JsonNode p = r.json();
                     assertEquals("4", p.get("version").asText());
                     JsonNode alert = p.get("alerts").get(0);
@@ -224,7 +226,7 @@ class WebhookDispatcherIT {
                 // Every attempt at the failing receiver was the first alert of its partition, signed the same way.
                 Set<Integer> attempts = new HashSet<>();
                 for (Receiver.Request r : failing.requests) {
-                    assertEquals(hmac(r.body()), r.signature());
+                    assertEquals(hmac(r), r.signature());
                     attempts.add(r.attempt());
                 }
                 assertTrue(attempts.size() >= 2, "attempts numbered: " + attempts);
@@ -258,10 +260,10 @@ class WebhookDispatcherIT {
                     () -> count(registry, "grokwatch.webhook.deliveries", name) == 1);
             Receiver.Request last = r.requests.get(r.requests.size() - 1);
             assertEquals(first, last.idempotencyKey());
-            assertEquals(hmac(last.body()), last.signature());
+            assertEquals(hmac(last), last.signature());
             assertTrue(last.attempt() >= 6, "3+ refused + 3+ 503 attempts before, got attempt " + last.attempt());
             assertTrue(failuresBefore >= 5, "failures counted per attempt: " + failuresBefore);
-            // Same bytes on every attempt (the signature does not depend on the attempt).
+            // Same bytes on every attempt (each attempt is signed with its own timestamp).
             for (Receiver.Request req : r.requests) {
                 assertArrayEquals(last.body(), req.body());
             }
@@ -274,7 +276,82 @@ class WebhookDispatcherIT {
 
     @Test
     @SuppressWarnings("try") // the dispatcher runs for the test's body, which talks to it through Kafka and HTTP
-    void aRefusedOrExpiredAlertIsCountedAndSkippedAndTheNextOneGoesThrough() throws Exception {
+    void aRefusedAlertIsKeptAndDeliveredOnceTheReceiverIsFixed() throws Exception {
+        MeterRegistry registry = new SimpleMeterRegistry();
+        List<String> dropped = new CopyOnWriteArrayList<>();
+        DeliveryListener listener = new DeliveryListener() {
+            @Override
+            public void dropped(String receiver, AlertmanagerPayload.Alert alert, String reason, String detail) {
+                dropped.add(alert.step() + " " + reason + " " + detail);
+            }
+        };
+        try (Receiver r = new Receiver(0);
+             WebhookDispatcher d = WebhookDispatcher.start(config("it-e", r.url()), kafka.bootstrapServers(), TOPICS,
+                     registry, listener)) {
+            String name = "127.0.0.1:" + r.port;
+            r.status.set(401); // e.g. the receiver was given another secret
+            String refused = produce("run-e", "spectral-gap", 1);
+            await("the refusal to be retried", Duration.ofSeconds(30), () -> r.requests.size() >= 2);
+            // Produced while the first is being retried: counted as pending all the same, and exactly.
+            String behind = produce("run-e", "spectral-gap", 2);
+            await("both pending", Duration.ofSeconds(10), () -> d.pending() == 2);
+            await("more retries", Duration.ofSeconds(30), () -> r.requests.size() >= 4);
+            assertEquals(Set.of(refused), r.keysDelivered(), "the refused alert holds back the one behind it");
+            assertEquals(2, d.pending(), "still exactly the two");
+            r.status.set(200); // the receiver's configuration is fixed
+            await("both delivered", Duration.ofSeconds(30), () -> r.keysDelivered().contains(behind));
+            assertEquals(List.of(), dropped);
+            assertEquals(2.0, count(registry, "grokwatch.webhook.deliveries", name));
+            assertTrue(count(registry, "grokwatch.webhook.delivery.failures", name) >= 2);
+            await("nothing pending", Duration.ofSeconds(10), () -> d.pending() == 0);
+        }
+    }
+
+    @Test
+    @SuppressWarnings("try") // the first dispatcher runs for its block, which talks to it through Kafka and HTTP
+    void anAlertRefusedForAWrongSecretIsDeliveredOnceTheSenderHasTheRightOne() throws Exception {
+        // The receiving side as grokwatch webhook-receiver runs it: signature, timestamp and id checked.
+        List<String> accepted = new CopyOnWriteArrayList<>();
+        List<Integer> answers = new CopyOnWriteArrayList<>();
+        try (SeenIdFile seen = new SeenIdFile(java.nio.file.Files.createTempDirectory("seen").resolve("ids"), 100)) {
+            WebhookVerifier verifier = new WebhookVerifier(List.of("new-secret"), WebhookSignature.DEFAULT_TOLERANCE,
+                    seen, java.time.InstantSource.system());
+            try (TimedHttpServer server = new TimedHttpServer("127.0.0.1", 0, 2, Duration.ofSeconds(5), 1 << 20,
+                    request -> {
+                        WebhookVerifier.Outcome o = verifier.check(request);
+                        answers.add(o.status());
+                        if (o.accepted() && !o.repeat()) {
+                            accepted.add(request.header(WebhookSignature.ID_HEADER));
+                        }
+                        return new TimedHttpServer.Response(o.status(), o.accepted() ? "ok" : o.refusal());
+                    })) {
+                URI url = URI.create("http://127.0.0.1:" + server.port() + "/hook");
+                WebhookConfig stale = WebhookConfig.of(List.of(url), "old-secret")
+                        .withBackoff(Duration.ofMillis(50), Duration.ofMillis(300)).withGroupPrefix("it-f");
+                String key;
+                try (WebhookDispatcher d = WebhookDispatcher.start(stale, kafka.bootstrapServers(), TOPICS,
+                        new SimpleMeterRegistry(), DeliveryListener.NONE)) {
+                    key = produce("run-f", "grokking-onset", 5);
+                    await("refusals of the wrong secret", Duration.ofSeconds(30),
+                            () -> answers.stream().filter(a -> a == 401).count() >= 2);
+                    assertEquals(List.of(), accepted);
+                }
+                // The operator fixes the secret and restarts: the kept alert goes out, signed with the new one.
+                WebhookConfig fixed = WebhookConfig.of(List.of(url), "new-secret old-secret")
+                        .withBackoff(Duration.ofMillis(50), Duration.ofMillis(300)).withGroupPrefix("it-f");
+                try (WebhookDispatcher d = WebhookDispatcher.start(fixed, kafka.bootstrapServers(), TOPICS,
+                        new SimpleMeterRegistry(), DeliveryListener.NONE)) {
+                    await("the delivery", Duration.ofSeconds(30), () -> accepted.contains(key));
+                    await("nothing pending", Duration.ofSeconds(10), () -> d.pending() == 0);
+                }
+                assertEquals(List.of(key), accepted, "delivered once");
+            }
+        }
+    }
+
+    @Test
+    @SuppressWarnings("try") // the dispatcher runs for the test's body, which talks to it through Kafka and HTTP
+    void pastTheMaxAgeARefusedOrFailingAlertIsCountedAndSkippedAndTheNextOneGoesThrough() throws Exception {
         MeterRegistry registry = new SimpleMeterRegistry();
         List<String> dropped = new CopyOnWriteArrayList<>();
         DeliveryListener listener = new DeliveryListener() {
@@ -289,10 +366,9 @@ class WebhookDispatcherIT {
             String name = "127.0.0.1:" + r.port;
             r.status.set(400);
             String refused = produce("run-d", "spectral-gap", 1);
-            await("the refusal", Duration.ofSeconds(30), () -> dropped.size() == 1);
+            await("the refusal given up", Duration.ofSeconds(30), () -> dropped.size() == 1);
             assertEquals(List.of("1 rejected HTTP 400"), dropped);
-            assertEquals(1, r.requests.size(), "a 400 is not retried");
-            assertEquals(refused, r.requests.get(0).idempotencyKey());
+            assertEquals(Set.of(refused), r.keysDelivered());
             r.status.set(503);
             produce("run-d", "spectral-gap", 2);
             await("expiry after the max age", Duration.ofSeconds(30), () -> dropped.size() == 2);
@@ -356,7 +432,7 @@ class WebhookDispatcherIT {
                 if (previous != null) {
                     assertTrue(Arrays.equals(previous, req.body()), "a repeat is the same alert: " + req.idempotencyKey());
                 }
-                assertEquals(hmac(req.body()), req.signature());
+                assertEquals(hmac(req), req.signature());
             }
             // The 4 delivered before the restart are not sent again (their offsets were committed).
             assertEquals(5.0, count(registry2, "grokwatch.webhook.deliveries", name), "told: " + told);

@@ -106,6 +106,27 @@ public final class RunMeters {
     }
 
     /**
+     * Dates the run's last activity back to {@code wallTimeMillis} if that is earlier than what it has (a run
+     * restored from stored state: it expires on the schedule of its last checkpoint, not of the restart).
+     */
+    public synchronized void seenAt(String runId, long wallTimeMillis) {
+        Run r = runs.get(runId);
+        if (r != null) {
+            r.lastSeenMillis = Math.min(r.lastSeenMillis, wallTimeMillis);
+        }
+    }
+
+    /** Removes every meter of the run now (another instance serves it); false if it had none. */
+    public synchronized boolean remove(String runId) {
+        Run r = runs.remove(runId);
+        if (r == null) {
+            return false;
+        }
+        r.meters.forEach(registry::remove);
+        return true;
+    }
+
+    /**
      * Removes every meter of each run idle for at least the retention period.
      *
      * @return the ids of the runs removed

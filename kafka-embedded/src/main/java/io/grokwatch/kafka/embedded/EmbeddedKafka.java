@@ -57,6 +57,11 @@ public final class EmbeddedKafka implements InProcessBroker {
         public InProcessBroker start(Path dataDir) {
             return EmbeddedKafka.start(dataDir);
         }
+
+        @Override
+        public InProcessBroker start(Path dataDir, int port) {
+            return EmbeddedKafka.start(dataDir, port);
+        }
     }
 
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedKafka.class);
@@ -103,18 +108,36 @@ public final class EmbeddedKafka implements InProcessBroker {
      */
     public static EmbeddedKafka start(Path dataDir) {
         Objects.requireNonNull(dataDir, "dataDir");
-        return start(dataDir, false);
+        return start(dataDir, false, 0);
+    }
+
+    /**
+     * {@link #start(Path)} with the broker listener on {@code port} of 127.0.0.1 (0 = a free one); the controller
+     * listener always takes a free port.
+     *
+     * @throws IllegalArgumentException if the port is outside 0..65535
+     */
+    public static EmbeddedKafka start(Path dataDir, int port) {
+        Objects.requireNonNull(dataDir, "dataDir");
+        if (port < 0 || port > 65_535) {
+            throw new IllegalArgumentException("port: " + port + " is not allowed; allowed: 0 (a free port) to 65535");
+        }
+        return start(dataDir, false, port);
     }
 
     private static EmbeddedKafka start(Path dataDir, boolean ownsDataDir) {
+        return start(dataDir, ownsDataDir, 0);
+    }
+
+    private static EmbeddedKafka start(Path dataDir, boolean ownsDataDir, int port) {
         long t0 = System.nanoTime();
         KafkaRaftServer server = null;
         try {
             Path logDir = dataDir.resolve(LOG_SUBDIR);
             Files.createDirectories(logDir);
             int[] ports = freePorts(2);
-            int brokerPort = ports[0];
-            int controllerPort = ports[1];
+            int brokerPort = port == 0 ? ports[0] : port;
+            int controllerPort = ports[1] == brokerPort ? ports[0] : ports[1];
             Map<String, Object> props = brokerProperties(logDir, brokerPort, controllerPort);
             formatIfNeeded(logDir);
             server = new KafkaRaftServer(new KafkaConfig(props, false), Time.SYSTEM);
