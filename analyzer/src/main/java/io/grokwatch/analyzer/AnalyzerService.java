@@ -33,10 +33,18 @@ public final class AnalyzerService implements AutoCloseable {
      * @param analysisThreads  threads one checkpoint's analysis may use
      * @param backlog          checkpoints arriving faster than they are analysed: all analysed, or the newest
      *                         ({@link Backlog}); default {@link Backlog#ALL}
+     * @param limits           what one record may cost or produce; default {@link AnalyzerLimits#DEFAULTS}
      */
     public record Config(String bootstrapServers, String applicationId, Path stateDir, Topics topics, int partitions,
-                         boolean singleBroker, int analysisThreads, Backlog backlog) {
+                         boolean singleBroker, int analysisThreads, Backlog backlog, AnalyzerLimits limits) {
         public static final String DEFAULT_APPLICATION_ID = "grokwatch-analyzer";
+
+        /** Within the default limits. */
+        public Config(String bootstrapServers, String applicationId, Path stateDir, Topics topics, int partitions,
+                      boolean singleBroker, int analysisThreads, Backlog backlog) {
+            this(bootstrapServers, applicationId, stateDir, topics, partitions, singleBroker, analysisThreads, backlog,
+                    AnalyzerLimits.DEFAULTS);
+        }
 
         /** Every checkpoint analysed ({@link Backlog#ALL}). */
         public Config(String bootstrapServers, String applicationId, Path stateDir, Topics topics, int partitions,
@@ -47,6 +55,7 @@ public final class AnalyzerService implements AutoCloseable {
 
         public Config {
             Objects.requireNonNull(backlog, "backlog");
+            Objects.requireNonNull(limits, "limits");
             Objects.requireNonNull(bootstrapServers, "bootstrapServers");
             Objects.requireNonNull(stateDir, "stateDir");
             Objects.requireNonNull(topics, "topics");
@@ -79,7 +88,8 @@ public final class AnalyzerService implements AutoCloseable {
         Topics t = config.topics();
         KafkaStreams streams = new KafkaStreams(
                 AnalyzerTopology.build(t.runs(), t.checkpoints(), t.spectra(), t.alerts(), t.deadLetter(), metrics,
-                        config.analysisThreads(), detectors, config.backlog()),
+                        config.analysisThreads(), detectors, config.backlog(), java.time.InstantSource.system(),
+                        config.limits()),
                 ClientConfigs.streams(config.bootstrapServers(), config.applicationId(), config.stateDir(),
                         config.singleBroker()));
         streams.setUncaughtExceptionHandler(e -> {
