@@ -15,10 +15,15 @@ import java.util.Objects;
  *                                 is referred to by its source topic, partition, offset and SHA-256 digest
  * @param maxStepJump              a checkpoint's step may be at most this far beyond the run's last accepted step (or
  *                                 beyond 0 for its first): a step of 2^63-1 would otherwise make every later one stale
+ * @param maxRecordRetries         how often a stream thread that failed the same way (the same input: a failure that is
+ *                                 not the record's, say a dead letter the broker refuses) is replaced before the
+ *                                 analyzer gives up: Kafka Streams goes to ERROR and {@code /healthz} fails
  */
-public record AnalyzerLimits(RunLimits run, int deadLetterOriginalBytes, long maxStepJump) {
+public record AnalyzerLimits(RunLimits run, int deadLetterOriginalBytes, long maxStepJump, int maxRecordRetries) {
     public static final String DEAD_LETTER_ORIGINAL_BYTES = "dead-letter-original-bytes";
     public static final String MAX_STEP_JUMP = "max-step-jump";
+    public static final String MAX_RECORD_RETRIES = "max-record-retries";
+    public static final int DEFAULT_MAX_RECORD_RETRIES = 3;
     /** Room in a dead letter for everything but the original: reason, message, source, key. */
     static final int DEAD_LETTER_ENVELOPE_BYTES = 64 * 1024;
     /**
@@ -33,7 +38,7 @@ public record AnalyzerLimits(RunLimits run, int deadLetterOriginalBytes, long ma
     /** Room in a state record for its key and framing next to the eigenbases. */
     static final long STATE_RECORD_MARGIN_BYTES = 1024 * 1024;
     public static final AnalyzerLimits DEFAULTS = new AnalyzerLimits(RunLimits.DEFAULTS,
-            DEFAULT_DEAD_LETTER_ORIGINAL_BYTES, DEFAULT_MAX_STEP_JUMP);
+            DEFAULT_DEAD_LETTER_ORIGINAL_BYTES, DEFAULT_MAX_STEP_JUMP, DEFAULT_MAX_RECORD_RETRIES);
 
     public AnalyzerLimits {
         Objects.requireNonNull(run, "run");
@@ -43,6 +48,9 @@ public record AnalyzerLimits(RunLimits run, int deadLetterOriginalBytes, long ma
         }
         if (maxStepJump < 1) {
             throw new IllegalArgumentException(MAX_STEP_JUMP + " must be >= 1, got " + maxStepJump);
+        }
+        if (maxRecordRetries < 0) {
+            throw new IllegalArgumentException(MAX_RECORD_RETRIES + " must be >= 0, got " + maxRecordRetries);
         }
         long maxState = ClientConfigs.MAX_STATE_RECORD_BYTES - STATE_RECORD_MARGIN_BYTES;
         if (run.maxStateBytes() > maxState) {

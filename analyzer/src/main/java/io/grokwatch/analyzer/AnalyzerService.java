@@ -72,9 +72,16 @@ public final class AnalyzerService implements AutoCloseable {
     }
 
     private final KafkaStreams streams;
+    private final RepeatedFailures failures;
+    private final BrokerReachability broker;
+    /** Completes, with the reason, when the analyzer has failed for good (Kafka Streams in ERROR). */
+    private final java.util.concurrent.CompletableFuture<String> failed = new java.util.concurrent.CompletableFuture<>();
+    private volatile boolean closing;
 
-    private AnalyzerService(KafkaStreams streams) {
+    private AnalyzerService(KafkaStreams streams, RepeatedFailures failures, BrokerReachability broker) {
         this.streams = streams;
+        this.failures = failures;
+        this.broker = broker;
     }
 
     public static AnalyzerService start(Config config, AnalyzerMetrics metrics) {
@@ -92,11 +99,27 @@ public final class AnalyzerService implements AutoCloseable {
                         config.limits()),
                 ClientConfigs.streams(config.bootstrapServers(), config.applicationId(), config.stateDir(),
                         config.singleBroker()));
+        RepeatedFailures failures = new RepeatedFailures(config.limits().maxRecordRetries(),
+                java.time.InstantSource.system());
+        // Failures of a record's analysis never get here (the processor dead-letters them); what does is the
+        // pipeline's (a store, the broker, a send the broker refuses). Once the same one repeats past the limit it
+        // will not go away by retrying: the analyzer stops (ERROR) rather than stall its partitions in silence.
         streams.setUncaughtExceptionHandler(e -> {
+            if (failures.failed(e)) {
+                LOG.error("analyzer stream thread failed and {}; shutting the analyzer down",
+                        failures.exhausted().orElse(""), e);
+                return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+            }
             LOG.error("analyzer stream thread failed; replacing it", e);
             return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
         });
-        AnalyzerService service = new AnalyzerService(streams);
+        AnalyzerService service = new AnalyzerService(streams, failures,
+                new BrokerReachability(config.bootstrapServers()));
+        streams.setStateListener((now, before) -> {
+            if (now == KafkaStreams.State.ERROR) {
+                service.failed.complete(service.liveness().detail());
+            }
+        });
         streams.start();
         try {
             awaitRunning(streams, START_TIMEOUT, "analyzer " + config.applicationId() + " against "
@@ -204,12 +227,65 @@ public final class AnalyzerService implements AutoCloseable {
     }
 
     /**
+     * {@code /healthz}: failing once Kafka Streams is in ERROR (or stopped without being closed), when it has no
+     * stream thread left, or once the same failure repeated past {@link AnalyzerLimits#maxRecordRetries()}.
+     */
+    public io.grokwatch.observability.Health liveness() {
+        KafkaStreams.State state = streams.state();
+        java.util.Optional<String> exhausted = failures.exhausted();
+        if (exhausted.isPresent()) {
+            return io.grokwatch.observability.Health.failing("analyzer gave up: " + exhausted.get());
+        }
+        if (state == KafkaStreams.State.ERROR || state == KafkaStreams.State.PENDING_ERROR) {
+            return io.grokwatch.observability.Health.failing("Kafka Streams is in " + state);
+        }
+        if (!closing && (state == KafkaStreams.State.NOT_RUNNING || state == KafkaStreams.State.PENDING_SHUTDOWN)) {
+            return io.grokwatch.observability.Health.failing("Kafka Streams stopped (" + state + ")");
+        }
+        if (state.isRunningOrRebalancing() && liveThreads() == 0) {
+            return io.grokwatch.observability.Health.failing("Kafka Streams has no stream thread left (" + state + ")");
+        }
+        return io.grokwatch.observability.Health.ok("Kafka Streams " + state + ", " + liveThreads()
+                + " stream thread(s)");
+    }
+
+    private int liveThreads() {
+        try {
+            return (int) streams.metadataForLocalThreads().stream()
+                    .filter(t -> !t.threadState().equals("DEAD") && !t.threadState().equals("PENDING_SHUTDOWN"))
+                    .count();
+        } catch (RuntimeException e) {
+            return 0;
+        }
+    }
+
+    /** {@code /readyz}: ready only while Kafka Streams is RUNNING and the broker answers. */
+    public io.grokwatch.observability.Health readiness() {
+        KafkaStreams.State state = streams.state();
+        if (state != KafkaStreams.State.RUNNING) {
+            return io.grokwatch.observability.Health.failing("Kafka Streams is " + state + ", not RUNNING");
+        }
+        String unreachable = broker.unreachable();
+        if (unreachable != null) {
+            return io.grokwatch.observability.Health.failing(unreachable);
+        }
+        return io.grokwatch.observability.Health.ok("ready");
+    }
+
+    /** Completes, with the reason, once the analyzer has failed for good (Kafka Streams in ERROR). */
+    public java.util.concurrent.CompletableFuture<String> failure() {
+        return failed;
+    }
+
+    /**
      * Stops the streams and leaves the consumer group. Streams stays in its group on close by default (to spare a
      * rebalance on a quick bounce); then the next start, with a new member id, waits out the old member's
      * session timeout (45 s) before it gets the partitions, which every restart of a single analyzer paid.
      */
     @Override
     public void close() {
+        closing = true;
+        broker.close();
         streams.close(org.apache.kafka.streams.CloseOptions.timeout(Duration.ofSeconds(30))
                 .withGroupMembershipOperation(org.apache.kafka.streams.CloseOptions.GroupMembershipOperation.LEAVE_GROUP));
     }

@@ -222,7 +222,7 @@ class RecordFailureBoundaryTest {
         // The test model has 16 x 14 + 7 x 16 = 336 parameters.
         start(DetectorSuite.defaults(), new AnalyzerLimits(new RunLimits(RunLimits.DEFAULT_MAX_PROBES, 300,
                 RunLimits.DEFAULT_MAX_KERNEL_ENTRIES, RunLimits.DEFAULT_MAX_STATE_BYTES),
-                AnalyzerLimits.DEFAULT_DEAD_LETTER_ORIGINAL_BYTES, AnalyzerLimits.DEFAULT_MAX_STEP_JUMP));
+                AnalyzerLimits.DEFAULT_DEAD_LETTER_ORIGINAL_BYTES, AnalyzerLimits.DEFAULT_MAX_STEP_JUMP, AnalyzerLimits.DEFAULT_MAX_RECORD_RETRIES));
         runs.pipeInput("run-a", descriptor("run-a").toBytes());
         checkpoints.pipeInput("run-a", checkpoint(1, 1));
         JsonNode dead = read(deadLetters).get(0);
@@ -236,7 +236,7 @@ class RecordFailureBoundaryTest {
     void eigenbasesOverTheStateLimitAreNotStored() throws Exception {
         start(DetectorSuite.defaults(), new AnalyzerLimits(new RunLimits(RunLimits.DEFAULT_MAX_PROBES,
                 RunLimits.DEFAULT_MAX_PARAMETERS, RunLimits.DEFAULT_MAX_KERNEL_ENTRIES, 1000),
-                AnalyzerLimits.DEFAULT_DEAD_LETTER_ORIGINAL_BYTES, AnalyzerLimits.DEFAULT_MAX_STEP_JUMP));
+                AnalyzerLimits.DEFAULT_DEAD_LETTER_ORIGINAL_BYTES, AnalyzerLimits.DEFAULT_MAX_STEP_JUMP, AnalyzerLimits.DEFAULT_MAX_RECORD_RETRIES));
         runs.pipeInput("run-a", descriptor("run-a").toBytes());
         checkpoints.pipeInput("run-a", checkpoint(1, 1));
         JsonNode dead = read(deadLetters).get(0);
@@ -250,7 +250,7 @@ class RecordFailureBoundaryTest {
     @Test
     void aStepFarBeyondTheRunsLastIsRefusedAndDoesNotWedgeTheRun() throws Exception {
         start(DetectorSuite.defaults(), new AnalyzerLimits(RunLimits.DEFAULTS,
-                AnalyzerLimits.DEFAULT_DEAD_LETTER_ORIGINAL_BYTES, 1000));
+                AnalyzerLimits.DEFAULT_DEAD_LETTER_ORIGINAL_BYTES, 1000, AnalyzerLimits.DEFAULT_MAX_RECORD_RETRIES));
         runs.pipeInput("run-a", descriptor("run-a").toBytes());
         checkpoints.pipeInput("run-a", checkpoint(Long.MAX_VALUE, 1));
         checkpoints.pipeInput("run-a", checkpoint(10, 1));

@@ -48,6 +48,17 @@ final class AnalyzeCommand implements Callable<Integer> {
                     + "spectrum's pace field (and grokwatch_analysis_load) says whether the analyzer keeps up with its "
                     + "run, and how many epochs between checkpoints would. Default: ${DEFAULT-VALUE}.")
     io.grokwatch.analyzer.Backlog backlog = io.grokwatch.analyzer.Backlog.ALL;
+    @picocli.CommandLine.Mixin
+    AnalyzerLimitsOptions limits;
+    @Option(names = "--exit-on-error", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Exit with status " + FAILED + " once the analyzer has failed for good (Kafka Streams in "
+                    + "ERROR: its threads gone, or the same failure repeated past --max-record-retries), so that a "
+                    + "supervisor restarts it; with --no-exit-on-error it stays up with /healthz failing. "
+                    + "Default: ${DEFAULT-VALUE}.")
+    boolean exitOnError = true;
+
+    /** Exit status of an analyzer that failed for good. */
+    static final int FAILED = 3;
 
     /** Parses {@code --backlog}, naming the allowed values when it cannot. */
     static final class BacklogConverter implements picocli.CommandLine.ITypeConverter<io.grokwatch.analyzer.Backlog> {
@@ -68,9 +79,10 @@ final class AnalyzeCommand implements Callable<Integer> {
         if (out != null && java.nio.file.Files.isDirectory(out)) {
             throw new IllegalArgumentException("--out: " + out + " is a directory; give a file");
         }
+        io.grokwatch.analyzer.AnalyzerLimits recordLimits = limits.limits(); // named errors before anything starts
         io.grokwatch.analyzer.PrometheusAnalyzerMetrics metrics = metricsOptions.analyzerMetrics();
         AnalyzerService service = AnalyzerService.start(new AnalyzerService.Config(bootstrapServers, applicationId,
-                stateDir, Topics.defaults(), partitions, singleBroker, analysisThreads, backlog), metrics,
+                stateDir, Topics.defaults(), partitions, singleBroker, analysisThreads, backlog, recordLimits), metrics,
                 detectors.suite());
         io.grokwatch.observability.MetricsServer server = metricsOptions.start(metrics, service);
         io.grokwatch.notify.WebhookDispatcher hooks = webhooks.start(bootstrapServers, Topics.defaults(),
@@ -99,7 +111,14 @@ final class AnalyzeCommand implements Callable<Integer> {
             closed.countDown();
         }, "analyzer-shutdown"));
         System.out.println("analyzer running against " + bootstrapServers + "; Ctrl-C stops it");
+        if (exitOnError) {
+            service.failure().thenAccept(why -> closed.countDown());
+        }
         closed.await();
+        if (service.failure().isDone()) {
+            System.err.println("analyzer failed: " + service.failure().join() + "; exiting with status " + FAILED);
+            return FAILED; // System.exit runs the shutdown hook, which closes everything
+        }
         return 0;
     }
 }

@@ -94,6 +94,18 @@ public record RunLimits(long maxProbes, long maxParameters, long maxKernelEntrie
         checkProbes(rows, generator.asText());
     }
 
+    /**
+     * Checks the probe count of a generator spec before its probes are generated (a trainer's or {@code publish}'s
+     * own probes, or an analysis sample of them when {@code sample} is given).
+     *
+     * @throws RunLimitException        over {@link #maxProbes()}
+     * @throws IllegalArgumentException when the spec is not a generator grokwatch knows
+     */
+    public void checkGenerator(String spec, Integer sample) {
+        long rows = ProbeSet.shape(spec)[0];
+        checkProbes(sample == null ? rows : Math.min(rows, sample), spec);
+    }
+
     private void checkProbes(long rows, String what) {
         if (rows > maxProbes) {
             throw new RunLimitException("the probe set " + what + " has " + rows + " probes, over the limit of "
