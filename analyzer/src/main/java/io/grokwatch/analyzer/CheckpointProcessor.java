@@ -327,6 +327,8 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
             deadLetter(received, DeadLetterReason.UNKNOWN_RUN, e.getMessage());
             return;
         } catch (RuntimeException e) {
+            // Also an OutOfMemoryError of an analysis thread, wrapped: the cached analyzer is rebuilt either way.
+            dropAnalyzer(runId);
             LOG.error("analysis of a checkpoint of run {} failed", runId, e);
             deadLetter(received, DeadLetterReason.ANALYSIS_FAILED, describe(e));
             return;

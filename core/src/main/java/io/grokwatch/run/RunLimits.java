@@ -88,7 +88,7 @@ public record RunLimits(long maxProbes, long maxParameters, long maxKernelEntrie
             return;
         }
         JsonNode sample = probe.path("sample");
-        if (sample.canConvertToExactIntegral() && sample.asLong() >= 1) {
+        if (sample.canConvertToExactIntegral() && sample.canConvertToInt() && sample.asInt() >= 1) {
             rows = Math.min(rows, sample.asLong());
         }
         checkProbes(rows, generator.asText());
