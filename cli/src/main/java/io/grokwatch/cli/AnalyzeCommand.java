@@ -89,8 +89,11 @@ final class AnalyzeCommand implements Callable<Integer> {
                 metrics.registry(), null);
         io.grokwatch.ui.LiveUi page = ui.start(bootstrapServers, Topics.defaults(), metricsOptions.port);
         RecordTap tap = out == null ? null : new RecordTap(bootstrapServers, Topics.defaults(), out);
-        // The hook closes the streams cleanly (committing state) before the JVM exits.
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        java.util.concurrent.atomic.AtomicBoolean stopped = new java.util.concurrent.atomic.AtomicBoolean();
+        Runnable stop = () -> {
+            if (!stopped.compareAndSet(false, true)) {
+                return;
+            }
             if (hooks != null) {
                 hooks.close();
             }
@@ -109,15 +112,24 @@ final class AnalyzeCommand implements Callable<Integer> {
                 server.close();
             }
             closed.countDown();
-        }, "analyzer-shutdown"));
+        };
+        // The hook closes the streams cleanly (committing state) before the JVM exits.
+        Thread hook = new Thread(stop, "analyzer-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
         System.out.println("analyzer running against " + bootstrapServers + "; Ctrl-C stops it");
         if (exitOnError) {
             service.failure().thenAccept(why -> closed.countDown());
         }
         closed.await();
-        if (service.failure().isDone()) {
+        if (service.failure().isDone() && !stopped.get()) {
             System.err.println("analyzer failed: " + service.failure().join() + "; exiting with status " + FAILED);
-            return FAILED; // System.exit runs the shutdown hook, which closes everything
+            stop.run();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException e) {
+                // the JVM is already shutting down
+            }
+            return FAILED;
         }
         return 0;
     }
