@@ -70,7 +70,7 @@ class RecordFailureBoundaryTest {
         }
     }
 
-    /** The default detectors and one more that throws what {@code failure} gives for a step (nothing: null). */
+    /** One detector that throws what {@code failure} gives for a step (nothing for null). */
     private static DetectorSuite failingAt(LongFunction<Throwable> failure) {
         Detector failing = new Detector() {
             @Override
@@ -95,9 +95,7 @@ class RecordFailureBoundaryTest {
                 return new Step(state.deepCopy(), List.of());
             }
         };
-        List<Detector> all = new ArrayList<>();
-        all.add(failing);
-        return new DetectorSuite(all);
+        return new DetectorSuite(List.of(failing));
     }
 
     private List<JsonNode> read(TestOutputTopic<String, byte[]> topic) throws Exception {
@@ -217,12 +215,17 @@ class RecordFailureBoundaryTest {
                 + "be fed to it", dead.get("message").asText());
     }
 
+    /** The default analyzer limits but these run limits. */
+    private static AnalyzerLimits within(RunLimits run) {
+        return new AnalyzerLimits(run, AnalyzerLimits.DEFAULT_DEAD_LETTER_ORIGINAL_BYTES,
+                AnalyzerLimits.DEFAULT_MAX_STEP_JUMP, AnalyzerLimits.DEFAULT_MAX_RECORD_RETRIES);
+    }
+
     @Test
     void aCheckpointOverTheParameterLimitIsRefusedAndTheRunGoesOn() throws Exception {
         // The test model has 16 x 14 + 7 x 16 = 336 parameters.
-        start(DetectorSuite.defaults(), new AnalyzerLimits(new RunLimits(RunLimits.DEFAULT_MAX_PROBES, 300,
-                RunLimits.DEFAULT_MAX_KERNEL_ENTRIES, RunLimits.DEFAULT_MAX_STATE_BYTES),
-                AnalyzerLimits.DEFAULT_DEAD_LETTER_ORIGINAL_BYTES, AnalyzerLimits.DEFAULT_MAX_STEP_JUMP, AnalyzerLimits.DEFAULT_MAX_RECORD_RETRIES));
+        start(DetectorSuite.defaults(), within(new RunLimits(RunLimits.DEFAULT_MAX_PROBES, 300,
+                RunLimits.DEFAULT_MAX_KERNEL_ENTRIES, RunLimits.DEFAULT_MAX_STATE_BYTES)));
         runs.pipeInput("run-a", descriptor("run-a").toBytes());
         checkpoints.pipeInput("run-a", checkpoint(1, 1));
         JsonNode dead = read(deadLetters).get(0);
@@ -234,9 +237,8 @@ class RecordFailureBoundaryTest {
 
     @Test
     void eigenbasesOverTheStateLimitAreNotStored() throws Exception {
-        start(DetectorSuite.defaults(), new AnalyzerLimits(new RunLimits(RunLimits.DEFAULT_MAX_PROBES,
-                RunLimits.DEFAULT_MAX_PARAMETERS, RunLimits.DEFAULT_MAX_KERNEL_ENTRIES, 1000),
-                AnalyzerLimits.DEFAULT_DEAD_LETTER_ORIGINAL_BYTES, AnalyzerLimits.DEFAULT_MAX_STEP_JUMP, AnalyzerLimits.DEFAULT_MAX_RECORD_RETRIES));
+        start(DetectorSuite.defaults(), within(new RunLimits(RunLimits.DEFAULT_MAX_PROBES,
+                RunLimits.DEFAULT_MAX_PARAMETERS, RunLimits.DEFAULT_MAX_KERNEL_ENTRIES, 1000)));
         runs.pipeInput("run-a", descriptor("run-a").toBytes());
         checkpoints.pipeInput("run-a", checkpoint(1, 1));
         JsonNode dead = read(deadLetters).get(0);

@@ -16,8 +16,8 @@ import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Objects;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -27,19 +27,19 @@ import java.util.function.Supplier;
 /**
  * {@code GET /metrics} (Prometheus text format), {@code /healthz} and {@code /readyz} on one port.
  *
- * <p>Requests are served by a small pool of threads, each connection with a deadline for its request to arrive: the
- * JDK's HTTP server this replaced served one connection at a time, so one client that sent half a request blocked
- * {@code /healthz} for two minutes. A connection whose request is not complete within the read timeout gets 408 and
- * is closed; when every worker is busy and the queue is full a new connection is closed at once. Each response closes
- * its connection (the bodies are small; Prometheus reconnects per scrape at no visible cost).
+ * <p>Each connection is served on a thread of its own, up to {@link #MAX_CONNECTIONS} at once, with a deadline for
+ * its request to arrive: the JDK's HTTP server this replaced served one connection at a time, so one client that sent
+ * half a request blocked {@code /healthz} for two minutes. A connection whose request is not complete within the read
+ * timeout gets 408 and is closed; one beyond {@link #MAX_CONNECTIONS} is closed at once rather than queued behind
+ * slow ones. Each response closes its connection (the bodies are small; Prometheus reconnects per scrape at no
+ * visible cost).
  */
 public final class MetricsServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(MetricsServer.class);
     /** How long a client may take to send its request line and headers, by default. */
     public static final Duration DEFAULT_READ_TIMEOUT = Duration.ofSeconds(5);
-    /** Connections served at once; more wait in a queue of {@link #QUEUE} (a scrape takes milliseconds). */
-    static final int WORKERS = 8;
-    static final int QUEUE = 64;
+    /** Connections served at once (a scrape takes milliseconds; idle threads end after a minute). */
+    static final int MAX_CONNECTIONS = 64;
     /** Longest request head read; these endpoints take no body. */
     static final int MAX_REQUEST_HEAD_BYTES = 16 * 1024;
     private static final String TEXT = "text/plain; charset=utf-8";
@@ -51,6 +51,8 @@ public final class MetricsServer implements AutoCloseable {
     private final Supplier<Health> live;
     private final Supplier<Health> ready;
     private final int readTimeoutMs;
+    /** Connections being served, closed by {@link #close()} so that no worker waits out its read timeout. */
+    private final java.util.Set<Socket> open = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private MetricsServer(ServerSocket socket, Supplier<String> scrape, Supplier<Health> live, Supplier<Health> ready,
                           Duration readTimeout) {
@@ -60,7 +62,7 @@ public final class MetricsServer implements AutoCloseable {
         this.ready = ready;
         this.readTimeoutMs = (int) readTimeout.toMillis();
         AtomicInteger n = new AtomicInteger();
-        this.workers = new ThreadPoolExecutor(WORKERS, WORKERS, 60, TimeUnit.SECONDS, new ArrayBlockingQueue<>(QUEUE),
+        this.workers = new ThreadPoolExecutor(0, MAX_CONNECTIONS, 60, TimeUnit.SECONDS, new SynchronousQueue<>(),
                 r -> {
                     Thread t = new Thread(r, "metrics-http-" + n.incrementAndGet());
                     t.setDaemon(true);
@@ -139,12 +141,13 @@ public final class MetricsServer implements AutoCloseable {
             try {
                 workers.execute(() -> serve(c));
             } catch (RejectedExecutionException e) {
-                closeQuietly(c); // every worker busy and the queue full: the client retries
+                closeQuietly(c); // MAX_CONNECTIONS busy: the client retries
             }
         }
     }
 
     private void serve(Socket c) {
+        open.add(c);
         try (c) {
             c.setSoTimeout(readTimeoutMs);
             long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(readTimeoutMs);
@@ -175,6 +178,8 @@ public final class MetricsServer implements AutoCloseable {
             route(c.getOutputStream(), path, headOnly);
         } catch (IOException e) {
             LOG.debug("metrics endpoint: connection ended: {}", e.toString());
+        } finally {
+            open.remove(c);
         }
     }
 
@@ -274,6 +279,7 @@ public final class MetricsServer implements AutoCloseable {
     public void close() {
         closeQuietly(socket);
         workers.shutdownNow();
+        open.forEach(MetricsServer::closeQuietly);
         try {
             acceptor.join(TimeUnit.SECONDS.toMillis(5));
             workers.awaitTermination(5, TimeUnit.SECONDS);

@@ -71,6 +71,25 @@ class MetricsServerTest {
     }
 
     @Test
+    void manyHalfSentRequestsDoNotBlockHealthEither() throws Exception {
+        java.util.List<java.net.Socket> stalled = new java.util.ArrayList<>();
+        try (MetricsServer server = MetricsServer.start("127.0.0.1", 0, () -> "", () -> Health.ok("ok"),
+                () -> Health.ok("ready"), java.time.Duration.ofSeconds(60))) {
+            for (int i = 0; i < MetricsServer.MAX_CONNECTIONS / 2; i++) {
+                stalled.add(halfSent(server.port()));
+            }
+            HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
+                    "http://127.0.0.1:" + server.port() + "/healthz")).timeout(java.time.Duration.ofSeconds(10)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, r.statusCode());
+        } finally {
+            for (java.net.Socket s : stalled) {
+                s.close();
+            }
+        }
+    }
+
+    @Test
     void aHalfSentRequestGets408AfterTheReadTimeout() throws Exception {
         try (MetricsServer server = MetricsServer.start("127.0.0.1", 0, () -> "", () -> Health.ok("ok"),
                 () -> Health.ok("ready"), java.time.Duration.ofMillis(300));
