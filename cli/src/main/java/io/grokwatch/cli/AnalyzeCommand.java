@@ -79,6 +79,8 @@ final class AnalyzeCommand implements Callable<Integer> {
         if (out != null && java.nio.file.Files.isDirectory(out)) {
             throw new IllegalArgumentException("--out: " + out + " is a directory; give a file");
         }
+        OptionChecks.requireRange("--partitions", partitions, 1, 100_000);
+        OptionChecks.requireRange("--analysis-threads", analysisThreads, 1, 4096);
         io.grokwatch.analyzer.AnalyzerLimits recordLimits = limits.limits(); // named errors before anything starts
         io.grokwatch.analyzer.PrometheusAnalyzerMetrics metrics = metricsOptions.analyzerMetrics();
         AnalyzerService service = AnalyzerService.start(new AnalyzerService.Config(bootstrapServers, applicationId,

@@ -78,6 +78,12 @@ final class PublishCommand implements Callable<Integer> {
         if ((watch == null) == files.isEmpty()) {
             throw new IllegalArgumentException("give checkpoint FILEs or --watch DIR (one of the two)");
         }
+        OptionChecks.requireRange("--top-k", topK, 1, 10_000);
+        OptionChecks.requireRange("--checkpoint-every", checkpointEvery, 1, Integer.MAX_VALUE);
+        OptionChecks.requireRange("--poll-ms", pollMillis, 1, 3_600_000);
+        if (probeSample != null) {
+            OptionChecks.requireRange("--probe-sample", probeSample, 1, Integer.MAX_VALUE);
+        }
         io.grokwatch.run.RunLimits runLimits = limits.limits();
         RunModel runModel = RunModel.read(model);
         if (probe.spec != null) {

@@ -35,6 +35,8 @@ final class TrainCommand implements Callable<Integer> {
     @Override
     @SuppressWarnings("try") // the metrics endpoint is held open while training, not used by name
     public Integer call() {
+        OptionChecks.requireRange("--partitions", partitions, 1, 100_000);
+        OptionChecks.requireRange("--replication", replication, 1, Short.MAX_VALUE);
         String id = runId != null ? runId : task.defaultRunId();
         TrainingPublication publication = new TrainingPublication(task, id, limits.limits());
         Topics topics = Topics.defaults();

@@ -104,6 +104,18 @@ class RunLimitsCliTest {
     }
 
     @Test
+    void numericOptionsOutOfRangeAreErrorsNamingThem() throws Exception {
+        assertTrue(publish("--probe", "modular-addition:p=7", "--top-k", "0").err()
+                .contains("--top-k must be in 1..10000, got 0"));
+        assertTrue(publish("--probe", "modular-addition:p=7", "--poll-ms", "-5").err()
+                .contains("--poll-ms must be in 1..3600000, got -5"));
+        assertTrue(run("analyze", "--bootstrap-servers", "127.0.0.1:1", "--partitions", "0").err()
+                .contains("--partitions must be in 1..100000, got 0"));
+        assertTrue(run("train", "--bootstrap-servers", "127.0.0.1:1", "--replication", "0", "--metrics-port", "-1")
+                .err().contains("--replication must be in 1..32767, got 0"));
+    }
+
+    @Test
     void analyzeHelpListsTheNewOptions() {
         Run r = run("analyze", "--help");
         for (String option : List.of("--metrics-host", "--exit-on-error", "--max-record-retries", "--max-probes",

@@ -56,6 +56,16 @@ class RunLimitsTest {
     }
 
     @Test
+    void inlineProbesAreCountedToo() {
+        RunDescriptor inline = new RunDescriptor("i", ModelDescription.modularAddition(29, 512),
+                ProbeSource.inline(new io.grokwatch.linalg.Matrix(20_000, 58)),
+                RunDescriptor.AnalysisSettings.classMean(10), 1, Map.of());
+        RunLimitException e = assertThrows(RunLimitException.class, () -> RunLimits.DEFAULTS.parse(inline.toBytes()));
+        assertEquals("the probe set inline has 20000 probes, over the limit of 16384 (max-probes; a probe sample, "
+                + "\"probe.sample\", analyses fewer)", e.getMessage());
+    }
+
+    @Test
     void aLimitBelowOneIsRefusedNamingIt() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new RunLimits(1, 1, 1, 0));
         assertEquals("max-state-bytes must be >= 1, got 0", e.getMessage());
