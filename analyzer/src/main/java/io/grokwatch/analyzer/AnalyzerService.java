@@ -226,6 +226,11 @@ public final class AnalyzerService implements AutoCloseable {
         return streams.state();
     }
 
+    /** The streams instance, for tests that act on its threads. */
+    KafkaStreams streams() {
+        return streams;
+    }
+
     /**
      * {@code /healthz}: failing once Kafka Streams is in ERROR (or stopped without being closed), when it has no
      * stream thread left, or once the same failure repeated past {@link AnalyzerLimits#maxRecordRetries()}.

@@ -110,6 +110,22 @@ class AnalyzerHealthIT {
     }
 
     @Test
+    void withNoStreamThreadLeftItIsNotHealthy() throws Exception {
+        try (EmbeddedKafka kafka = EmbeddedKafka.start(dir.resolve("kafka"));
+             AnalyzerService analyzer = AnalyzerService.start(new AnalyzerService.Config(kafka.bootstrapServers(),
+                     "it-threads", dir.resolve("state"), Topics.defaults(), 1, true, 1), new AnalyzerMetrics.Counting());
+             MetricsServer endpoint = endpoint(analyzer)) {
+            assertEquals(200, get(endpoint, "/healthz").statusCode());
+            assertTrue(analyzer.streams().removeStreamThread(java.time.Duration.ofSeconds(60)).isPresent());
+            // Kafka Streams itself stays RUNNING with no thread to do the work.
+            assertEquals(KafkaStreams.State.RUNNING, analyzer.state());
+            HttpResponse<String> health = get(endpoint, "/healthz");
+            assertEquals(503, health.statusCode());
+            assertEquals("Kafka Streams has no stream thread left (RUNNING)\n", health.body());
+        }
+    }
+
+    @Test
     void withTheBrokerGoneItIsNotReady() throws Exception {
         EmbeddedKafka kafka = EmbeddedKafka.start(dir.resolve("kafka"));
         try (AnalyzerService analyzer = AnalyzerService.start(new AnalyzerService.Config(kafka.bootstrapServers(),
