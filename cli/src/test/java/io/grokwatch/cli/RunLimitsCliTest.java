@@ -118,7 +118,7 @@ class RunLimitsCliTest {
     @Test
     void analyzeHelpListsTheNewOptions() {
         Run r = run("analyze", "--help");
-        for (String option : List.of("--metrics-host", "--exit-on-error", "--max-record-retries", "--max-probes",
+        for (String option : List.of("--metrics-host", "--[no-]exit-on-error", "--max-record-retries", "--max-probes",
                 "--max-parameters", "--max-kernel-entries", "--max-state-bytes", "--dead-letter-original-bytes",
                 "--max-step-jump")) {
             assertTrue(r.out().contains(option), option + " in " + r.out());
