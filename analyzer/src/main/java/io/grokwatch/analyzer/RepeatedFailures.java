@@ -1,5 +1,7 @@
 package io.grokwatch.analyzer;
 
+import org.apache.kafka.common.errors.RetriableException;
+
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.Objects;
@@ -10,6 +12,8 @@ import java.util.Optional;
  * whole chain, which for a processing failure name the task, topic, partition and offset) again within
  * {@link #WINDOW} of the last. Past the limit, the same input has been retried that many times and will not succeed:
  * the analyzer should stop and say so, not replace its thread forever while every run on the partition waits.
+ * Retriable failures (a {@link RetriableException} in the chain: the broker away, a timeout) never count: the
+ * analyzer has ridden out broker outages of minutes by itself, and must go on doing so.
  */
 final class RepeatedFailures {
     /** A failure more than this long after the previous one starts the count afresh. */
@@ -33,6 +37,9 @@ final class RepeatedFailures {
 
     /** Records a failure; true when it has now repeated more often than the retries allow. */
     synchronized boolean failed(Throwable e) {
+        if (retriable(e)) {
+            return exhausted != null;
+        }
         String signature = signature(e);
         long now = clock.millis();
         count = signature.equals(last) && now - lastAtMs <= WINDOW.toMillis() ? count + 1 : 1;
@@ -53,6 +60,15 @@ final class RepeatedFailures {
     /** Why the analyzer gave up, once it has. */
     synchronized Optional<String> exhausted() {
         return Optional.ofNullable(exhausted);
+    }
+
+    private static boolean retriable(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof RetriableException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static String signature(Throwable e) {

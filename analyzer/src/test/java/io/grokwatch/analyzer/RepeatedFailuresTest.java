@@ -50,6 +50,16 @@ class RepeatedFailuresTest {
     }
 
     @Test
+    void retriableFailuresLikeABrokerOutageNeverCount() {
+        RepeatedFailures f = new RepeatedFailures(0, clock);
+        for (int i = 0; i < 10; i++) {
+            assertFalse(f.failed(new StreamsException("task 0_0 failed", new org.apache.kafka.common.errors
+                    .TimeoutException("Timeout expired after 60000ms while awaiting InitProducerId"))));
+        }
+        assertTrue(f.exhausted().isEmpty());
+    }
+
+    @Test
     void noRetriesGivesUpAtTheFirstFailure() {
         assertTrue(new RepeatedFailures(0, clock).failed(atOffset(1)));
     }
