@@ -143,7 +143,9 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
             }
         } catch (KafkaException e) {
             throw e; // the broker, a store, the producer: not this record's fault, and retrying it may succeed
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | OutOfMemoryError e) {
+            // The heap running out here (decoding a checkpoint, parsing a descriptor) is this record's doing as much
+            // as in its analysis (see analyse): retried, it would fail again, across restarts too.
             deadLetter(ReceivedRecord.of(record, context.recordMetadata()), DeadLetterReason.ANALYSIS_FAILED,
                     describe(e));
         }
