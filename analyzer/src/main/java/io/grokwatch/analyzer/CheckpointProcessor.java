@@ -160,7 +160,10 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
         String runId = record.key();
         if (record.value() == null) {
             if (runId != null) {
+                // A deleted run is forgotten, its last step included: published again, it starts afresh (the way
+                // out for a run whose state an earlier version let a wild step wedge).
                 runs.delete(runId);
+                state.delete(runId);
                 bases.delete(runId);
                 pending.delete(runId);
                 waiting.remove(runId);

@@ -268,6 +268,23 @@ class RecordFailureBoundaryTest {
     }
 
     @Test
+    void aDeletedRunIsForgottenSoAWedgedRunCanStartAfresh() throws Exception {
+        // Without a jump limit (as before it existed) a step of 2^63-1 wedges the run: every later step is stale.
+        start(DetectorSuite.defaults(), new AnalyzerLimits(RunLimits.DEFAULTS,
+                AnalyzerLimits.DEFAULT_DEAD_LETTER_ORIGINAL_BYTES, Long.MAX_VALUE,
+                AnalyzerLimits.DEFAULT_MAX_RECORD_RETRIES));
+        runs.pipeInput("run-a", descriptor("run-a").toBytes());
+        checkpoints.pipeInput("run-a", checkpoint(Long.MAX_VALUE, 1));
+        checkpoints.pipeInput("run-a", checkpoint(5, 2));
+        assertEquals("stale-step", read(deadLetters).get(0).get("reason").asText());
+        runs.pipeInput("run-a", (byte[]) null);
+        runs.pipeInput("run-a", descriptor("run-a").toBytes());
+        checkpoints.pipeInput("run-a", checkpoint(5, 2));
+        assertEquals(List.of(Long.MAX_VALUE, 5L), steps(read(spectra)));
+        assertTrue(deadLetters.isEmpty());
+    }
+
+    @Test
     void anOutOfRangeTopKIsRefusedNotWrapped() throws Exception {
         start(DetectorSuite.defaults(), AnalyzerLimits.DEFAULTS);
         ObjectNode d = descriptor("run-a").toJson();
