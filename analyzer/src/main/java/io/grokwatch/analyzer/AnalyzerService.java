@@ -33,10 +33,18 @@ public final class AnalyzerService implements AutoCloseable {
      * @param analysisThreads  threads one checkpoint's analysis may use
      * @param backlog          checkpoints arriving faster than they are analysed: all analysed, or the newest
      *                         ({@link Backlog}); default {@link Backlog#ALL}
+     * @param limits           what one record may cost or produce; default {@link AnalyzerLimits#DEFAULTS}
      */
     public record Config(String bootstrapServers, String applicationId, Path stateDir, Topics topics, int partitions,
-                         boolean singleBroker, int analysisThreads, Backlog backlog) {
+                         boolean singleBroker, int analysisThreads, Backlog backlog, AnalyzerLimits limits) {
         public static final String DEFAULT_APPLICATION_ID = "grokwatch-analyzer";
+
+        /** Within the default limits. */
+        public Config(String bootstrapServers, String applicationId, Path stateDir, Topics topics, int partitions,
+                      boolean singleBroker, int analysisThreads, Backlog backlog) {
+            this(bootstrapServers, applicationId, stateDir, topics, partitions, singleBroker, analysisThreads, backlog,
+                    AnalyzerLimits.DEFAULTS);
+        }
 
         /** Every checkpoint analysed ({@link Backlog#ALL}). */
         public Config(String bootstrapServers, String applicationId, Path stateDir, Topics topics, int partitions,
@@ -47,6 +55,7 @@ public final class AnalyzerService implements AutoCloseable {
 
         public Config {
             Objects.requireNonNull(backlog, "backlog");
+            Objects.requireNonNull(limits, "limits");
             Objects.requireNonNull(bootstrapServers, "bootstrapServers");
             Objects.requireNonNull(stateDir, "stateDir");
             Objects.requireNonNull(topics, "topics");
@@ -63,9 +72,16 @@ public final class AnalyzerService implements AutoCloseable {
     }
 
     private final KafkaStreams streams;
+    private final RepeatedFailures failures;
+    private final BrokerReachability broker;
+    /** Completes, with the reason, when the analyzer has failed for good (Kafka Streams in ERROR). */
+    private final java.util.concurrent.CompletableFuture<String> failed = new java.util.concurrent.CompletableFuture<>();
+    private volatile boolean closing;
 
-    private AnalyzerService(KafkaStreams streams) {
+    private AnalyzerService(KafkaStreams streams, RepeatedFailures failures, BrokerReachability broker) {
         this.streams = streams;
+        this.failures = failures;
+        this.broker = broker;
     }
 
     public static AnalyzerService start(Config config, AnalyzerMetrics metrics) {
@@ -79,14 +95,31 @@ public final class AnalyzerService implements AutoCloseable {
         Topics t = config.topics();
         KafkaStreams streams = new KafkaStreams(
                 AnalyzerTopology.build(t.runs(), t.checkpoints(), t.spectra(), t.alerts(), t.deadLetter(), metrics,
-                        config.analysisThreads(), detectors, config.backlog()),
+                        config.analysisThreads(), detectors, config.backlog(), java.time.InstantSource.system(),
+                        config.limits()),
                 ClientConfigs.streams(config.bootstrapServers(), config.applicationId(), config.stateDir(),
                         config.singleBroker()));
+        RepeatedFailures failures = new RepeatedFailures(config.limits().maxRecordRetries(),
+                java.time.InstantSource.system());
+        // Failures of a record's analysis never get here (the processor dead-letters them); what does is the
+        // pipeline's (a store, the broker, a send the broker refuses). Once the same one repeats past the limit it
+        // will not go away by retrying: the analyzer stops (ERROR) rather than stall its partitions in silence.
         streams.setUncaughtExceptionHandler(e -> {
+            if (failures.failed(e)) {
+                LOG.error("analyzer stream thread failed and {}; shutting the analyzer down",
+                        failures.exhausted().orElse(""), e);
+                return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+            }
             LOG.error("analyzer stream thread failed; replacing it", e);
             return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
         });
-        AnalyzerService service = new AnalyzerService(streams);
+        AnalyzerService service = new AnalyzerService(streams, failures,
+                new BrokerReachability(config.bootstrapServers()));
+        streams.setStateListener((now, before) -> {
+            if (now == KafkaStreams.State.ERROR) {
+                service.failed.complete(service.liveness().detail());
+            }
+        });
         streams.start();
         try {
             awaitRunning(streams, START_TIMEOUT, "analyzer " + config.applicationId() + " against "
@@ -193,6 +226,62 @@ public final class AnalyzerService implements AutoCloseable {
         return streams.state();
     }
 
+    /** The streams instance, for tests that act on its threads. */
+    KafkaStreams streams() {
+        return streams;
+    }
+
+    /**
+     * {@code /healthz}: failing once Kafka Streams is in ERROR (or stopped without being closed), when it has no
+     * stream thread left, or once the same failure repeated past {@link AnalyzerLimits#maxRecordRetries()}.
+     */
+    public io.grokwatch.observability.Health liveness() {
+        KafkaStreams.State state = streams.state();
+        java.util.Optional<String> exhausted = failures.exhausted();
+        if (exhausted.isPresent()) {
+            return io.grokwatch.observability.Health.failing("analyzer gave up: " + exhausted.get());
+        }
+        if (state == KafkaStreams.State.ERROR || state == KafkaStreams.State.PENDING_ERROR) {
+            return io.grokwatch.observability.Health.failing("Kafka Streams is in " + state);
+        }
+        if (!closing && (state == KafkaStreams.State.NOT_RUNNING || state == KafkaStreams.State.PENDING_SHUTDOWN)) {
+            return io.grokwatch.observability.Health.failing("Kafka Streams stopped (" + state + ")");
+        }
+        if (state.isRunningOrRebalancing() && liveThreads() == 0) {
+            return io.grokwatch.observability.Health.failing("Kafka Streams has no stream thread left (" + state + ")");
+        }
+        return io.grokwatch.observability.Health.ok("Kafka Streams " + state + ", " + liveThreads()
+                + " stream thread(s)");
+    }
+
+    private int liveThreads() {
+        try {
+            return (int) streams.metadataForLocalThreads().stream()
+                    .filter(t -> !t.threadState().equals("DEAD") && !t.threadState().equals("PENDING_SHUTDOWN"))
+                    .count();
+        } catch (RuntimeException e) {
+            return 0;
+        }
+    }
+
+    /** {@code /readyz}: ready only while Kafka Streams is RUNNING and the broker answers. */
+    public io.grokwatch.observability.Health readiness() {
+        KafkaStreams.State state = streams.state();
+        if (state != KafkaStreams.State.RUNNING) {
+            return io.grokwatch.observability.Health.failing("Kafka Streams is " + state + ", not RUNNING");
+        }
+        String unreachable = broker.unreachable();
+        if (unreachable != null) {
+            return io.grokwatch.observability.Health.failing(unreachable);
+        }
+        return io.grokwatch.observability.Health.ok("ready");
+    }
+
+    /** Completes, with the reason, once the analyzer has failed for good (Kafka Streams in ERROR). */
+    public java.util.concurrent.CompletableFuture<String> failure() {
+        return failed;
+    }
+
     /**
      * Stops the streams and leaves the consumer group. Streams stays in its group on close by default (to spare a
      * rebalance on a quick bounce); then the next start, with a new member id, waits out the old member's
@@ -200,6 +289,8 @@ public final class AnalyzerService implements AutoCloseable {
      */
     @Override
     public void close() {
+        closing = true;
+        broker.close();
         streams.close(org.apache.kafka.streams.CloseOptions.timeout(Duration.ofSeconds(30))
                 .withGroupMembershipOperation(org.apache.kafka.streams.CloseOptions.GroupMembershipOperation.LEAVE_GROUP));
     }

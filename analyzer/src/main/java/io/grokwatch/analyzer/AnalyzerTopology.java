@@ -62,13 +62,23 @@ public final class AnalyzerTopology {
     public static Topology build(String runsTopic, String checkpointsTopic, String spectraTopic, String alertsTopic,
                                  String deadLetterTopic, AnalyzerMetrics metrics, int analysisThreads,
                                  io.grokwatch.detect.DetectorSuite detectors, Backlog backlog, InstantSource clock) {
+        return build(runsTopic, checkpointsTopic, spectraTopic, alertsTopic, deadLetterTopic, metrics, analysisThreads,
+                detectors, backlog, clock, AnalyzerLimits.DEFAULTS);
+    }
+
+    /** As above within the given limits on what one record may cost or produce. */
+    public static Topology build(String runsTopic, String checkpointsTopic, String spectraTopic, String alertsTopic,
+                                 String deadLetterTopic, AnalyzerMetrics metrics, int analysisThreads,
+                                 io.grokwatch.detect.DetectorSuite detectors, Backlog backlog, InstantSource clock,
+                                 AnalyzerLimits limits) {
         java.util.Objects.requireNonNull(clock, "clock");
+        java.util.Objects.requireNonNull(limits, "limits");
         Topology t = new Topology();
         AnalyzerLoad load = new AnalyzerLoad();
         t.addSource("runs-in", new StringDeserializer(), new ByteArrayDeserializer(), runsTopic);
         t.addSource("checkpoints-in", new StringDeserializer(), new ByteArrayDeserializer(), checkpointsTopic);
         t.addProcessor("analyze", () -> new CheckpointProcessor(runsTopic, metrics, analysisThreads, detectors,
-                backlog, load, clock),
+                backlog, load, clock, limits),
                 "runs-in", "checkpoints-in");
         t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(RUNS_STORE), Serdes.String(),
                 Serdes.ByteArray()), "analyze");

@@ -11,7 +11,9 @@ import io.grokwatch.run.EigenBases;
 import io.grokwatch.run.RunAnalyzer;
 import io.grokwatch.run.RunDescriptor;
 import io.grokwatch.run.RunFormatException;
+import io.grokwatch.run.RunLimitException;
 import io.grokwatch.safetensors.SafetensorsFormatException;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -27,7 +29,6 @@ import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -37,7 +38,13 @@ import java.util.Map;
  * kept in a store; each checkpoint is decoded, checked against its run, analysed, and its spectrum
  * forwarded. Per-run state (last analysed step) lives in a changelogged store, so restarts neither lose nor
  * repeat results. Anything that cannot be used goes to the dead-letter topic with its reason and original
- * bytes; nothing stops the processor.
+ * bytes (or, past {@link AnalyzerLimits#deadLetterOriginalBytes()}, their digest; {@link DeadLetter}).
+ *
+ * <p>Each record is a failure boundary: whatever analysing it throws, an {@link OutOfMemoryError} included, sends it
+ * to the dead-letter topic ({@code analysis-failed}, naming the exception) and the stream goes on; before, one such
+ * record made Streams replace the thread and retry it forever, stalling every run on its partition. A
+ * {@link KafkaException} (the broker, a state store, a fenced producer) is not about the record and still fails the
+ * task. An analysis writes nothing until it has succeeded, so one that fails leaves no partial state.
  *
  * <p>Under {@link Backlog#ALL} a checkpoint is analysed as it arrives. Under {@link Backlog#LATEST} it waits in the
  * changelogged pending store (one per run) until the input that arrived meanwhile has been admitted; a newer
@@ -74,6 +81,7 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
     private final Map<String, CachedAnalyzer> analyzers = new HashMap<>();
     private final DetectorSuite detectors;
     private final Backlog backlog;
+    private final AnalyzerLimits limits;
     /** The summed load of the runs this analyzer serves, shared by all its tasks. */
     private final AnalyzerLoad load;
     /** The wall clock that checkpoints' timestamps are compared with. */
@@ -99,7 +107,8 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
     }
 
     CheckpointProcessor(String runsTopic, AnalyzerMetrics metrics, int analysisThreads, DetectorSuite detectors,
-                        Backlog backlog, AnalyzerLoad load, InstantSource clock) {
+                        Backlog backlog, AnalyzerLoad load, InstantSource clock, AnalyzerLimits limits) {
+        this.limits = java.util.Objects.requireNonNull(limits, "limits");
         this.load = java.util.Objects.requireNonNull(load, "load");
         this.clock = java.util.Objects.requireNonNull(clock, "clock");
         this.detectors = detectors;
@@ -129,39 +138,70 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
     @Override
     public void process(Record<String, byte[]> record) {
         String topic = context.recordMetadata().map(RecordMetadata::topic).orElse("");
-        if (topic.equals(runsTopic)) {
-            onDescriptor(record);
-        } else {
-            onCheckpoint(record);
+        try {
+            if (topic.equals(runsTopic)) {
+                onDescriptor(record);
+            } else {
+                onCheckpoint(record);
+            }
+        } catch (KafkaException e) {
+            throw e; // the broker, a store, the producer: not this record's fault, and retrying it may succeed
+        } catch (RuntimeException | OutOfMemoryError e) {
+            // The heap running out here (decoding a checkpoint, parsing a descriptor) is this record's doing as much
+            // as in its analysis (see analyse): retried, it would fail again, across restarts too.
+            deadLetter(ReceivedRecord.of(record, context.recordMetadata()), DeadLetterReason.ANALYSIS_FAILED,
+                    describe(e));
         }
+    }
+
+    /** What a dead letter says of an exception: its class, for a bug that has no message, and its message. */
+    static String describe(Throwable e) {
+        return e.getClass().getName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
     }
 
     private void onDescriptor(Record<String, byte[]> record) {
         String runId = record.key();
         if (record.value() == null) {
             if (runId != null) {
+                // A deleted run is forgotten, its last step included: published again, it starts afresh (the way
+                // out for a run whose state an earlier version let a wild step wedge).
                 runs.delete(runId);
+                state.delete(runId);
                 bases.delete(runId);
                 pending.delete(runId);
                 waiting.remove(runId);
                 load.forget(runId);
+                verdicts.forget(runId);
                 dropAnalyzer(runId);
             }
             return;
         }
+        RunDescriptor d;
         try {
-            RunDescriptor d = RunDescriptor.parse(record.value());
-            if (runId == null || !runId.equals(d.runId())) {
-                throw new RunFormatException("record key '" + runId + "' differs from the descriptor's runId '"
-                        + d.runId() + "'");
-            }
-            runs.put(runId, record.value());
-            LOG.info("run {} registered: {}, probes {}, kernel {}", runId, d.model().summary(),
-                    d.probe().name(), d.analysis().kernel().id());
+            d = limits.run().parse(record.value());
+        } catch (RunLimitException e) {
+            deadLetter(ReceivedRecord.of(record, context.recordMetadata()), DeadLetterReason.OVER_LIMIT,
+                    e.getMessage());
+            return;
         } catch (RunFormatException e) {
             deadLetter(ReceivedRecord.of(record, context.recordMetadata()), DeadLetterReason.MALFORMED_DESCRIPTOR,
                     e.getMessage());
+            return;
+        } catch (OutOfMemoryError e) {
+            // A record on the compacted runs topic cannot be deleted: retried, it would fail every restart for good.
+            // What the parse allocated is garbage once it has unwound, so the heap is free again.
+            deadLetter(ReceivedRecord.of(record, context.recordMetadata()), DeadLetterReason.ANALYSIS_FAILED,
+                    describe(e));
+            return;
         }
+        if (runId == null || !runId.equals(d.runId())) {
+            deadLetter(ReceivedRecord.of(record, context.recordMetadata()), DeadLetterReason.MALFORMED_DESCRIPTOR,
+                    "record key '" + runId + "' differs from the descriptor's runId '" + d.runId() + "'");
+            return;
+        }
+        runs.put(runId, record.value());
+        LOG.info("run {} registered: {}, probes {}, kernel {}", runId, d.model().summary(),
+                d.probe().name(), d.analysis().kernel().id());
     }
 
     private void onCheckpoint(Record<String, byte[]> record) {
@@ -230,6 +270,16 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
         }
         CheckpointMetadata meta = decoded.metadata();
         RunState previous = RunState.read(state.get(runId));
+        long lastAccepted = Math.max(previous == null ? 0 : previous.lastStep(),
+                waiting.containsKey(runId) ? waiting.get(runId).checkpoint().step() : 0);
+        if (meta.step() - lastAccepted > limits.maxStepJump()) {
+            // Accepted, such a step would make every later checkpoint of the run stale.
+            deadLetter(received, DeadLetterReason.STEP_JUMP, "step " + meta.step() + " of run '" + runId + "' is "
+                    + (meta.step() - lastAccepted) + " steps beyond " + (previous == null && !waiting.containsKey(runId)
+                    ? "0 (its first checkpoint)" : "its last accepted step " + lastAccepted) + "; at most "
+                    + limits.maxStepJump() + " are allowed (" + AnalyzerLimits.MAX_STEP_JUMP + ")");
+            return null;
+        }
         if (previous != null && meta.step() <= previous.lastStep()) {
             deadLetter(received, DeadLetterReason.STALE_STEP, "step " + meta.step() + " of run '" + runId
                     + "' is at or before the last analysed step " + previous.lastStep());
@@ -262,8 +312,56 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
         }
     }
 
-    /** @param decoded the checkpoint's weights if already decoded, else null */
+    /**
+     * Analyses one checkpoint, the failure boundary of its record: a failure of the analysis dead-letters it and
+     * nothing of it is stored.
+     *
+     * @param decoded the checkpoint's weights if already decoded, else null
+     */
     private void analyse(PendingCheckpoint admitted, CheckpointRecord decoded) {
+        ReceivedRecord received = admitted.record();
+        String runId = received.key();
+        Analysed done;
+        try {
+            done = analysed(admitted, decoded);
+        } catch (KafkaException e) {
+            throw e;
+        } catch (ModelFormatException e) {
+            deadLetter(received, DeadLetterReason.MODEL_MISMATCH, e.getMessage());
+            return;
+        } catch (RunLimitException e) {
+            deadLetter(received, DeadLetterReason.OVER_LIMIT, e.getMessage());
+            return;
+        } catch (UnknownRunException e) {
+            deadLetter(received, DeadLetterReason.UNKNOWN_RUN, e.getMessage());
+            return;
+        } catch (RuntimeException e) {
+            // Also an OutOfMemoryError of an analysis thread, wrapped: the cached analyzer is rebuilt either way.
+            dropAnalyzer(runId);
+            LOG.error("analysis of a checkpoint of run {} failed", runId, e);
+            deadLetter(received, DeadLetterReason.ANALYSIS_FAILED, describe(e));
+            return;
+        } catch (OutOfMemoryError | StackOverflowError e) {
+            // Caught here only, around the analysis, which writes nothing: the heap ran out in one of its large
+            // allocations (kernels, Jacobian factors), all of them garbage once the stack has unwound, so the thread
+            // goes on with the heap it had. Retrying would fail the same way forever. The run's cached analyzer
+            // may hold half-built buffers: it is dropped and built afresh for the next checkpoint. The run limits
+            // are what keep this from happening; this keeps one record that slips past them from stalling all.
+            dropAnalyzer(runId);
+            LOG.error("analysis of a checkpoint of run {} ran out of {}; dead-lettered", runId,
+                    e instanceof OutOfMemoryError ? "memory" : "stack", e);
+            deadLetter(received, DeadLetterReason.ANALYSIS_FAILED, describe(e));
+            return;
+        }
+        store(admitted, done);
+    }
+
+    /** Everything one checkpoint's analysis produces, before any of it is stored or sent. */
+    private record Analysed(CheckpointMetadata meta, RunAnalyzer.Analysis analysis, ObjectNode spectrum,
+                            DetectorSuite.Step detected, byte[] bases, RunState state) {
+    }
+
+    private Analysed analysed(PendingCheckpoint admitted, CheckpointRecord decoded) {
         long started = System.nanoTime();
         ReceivedRecord received = admitted.record();
         String runId = received.key();
@@ -272,26 +370,19 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
         double queued = Math.max(0, (clock.millis() - received.timestampMs()) / 1e3);
         byte[] descriptorBytes = runs.get(runId);
         if (descriptorBytes == null) {
-            deadLetter(received, DeadLetterReason.UNKNOWN_RUN, "run '" + runId + "' was deleted from " + runsTopic
+            throw new UnknownRunException("run '" + runId + "' was deleted from " + runsTopic
                     + " while its checkpoint waited");
-            return;
         }
         CheckpointRecord checkpoint = decoded != null ? decoded : CheckpointRecord.decode(received.value());
         CheckpointMetadata meta = checkpoint.metadata();
         RunState previous = RunState.read(state.get(runId));
         RunAnalyzer analyzer = analyzer(runId, descriptorBytes);
-        RunAnalyzer.Analysis analysis;
-        try {
-            // The previous checkpoint's eigenbases (warm starts, drift) come from the store, never from memory,
-            // so a restarted or replaying analyzer starts each solve from the same numbers.
-            analysis = analyzer.analyze(checkpoint.weights(), EigenBases.decode(bases.get(runId)));
-        } catch (ModelFormatException e) {
-            deadLetter(received, DeadLetterReason.MODEL_MISMATCH, e.getMessage());
-            return;
-        } catch (ArithmeticException | IllegalArgumentException e) {
-            deadLetter(received, DeadLetterReason.ANALYSIS_FAILED, e.getMessage());
-            return;
-        }
+        // Also for a descriptor stored before these limits applied.
+        limits.run().check(analyzer.descriptor());
+        limits.run().checkCheckpoint(analyzer.descriptor(), checkpoint.weights());
+        // The previous checkpoint's eigenbases (warm starts, drift) come from the store, never from memory,
+        // so a restarted or replaying analyzer starts each solve from the same numbers.
+        RunAnalyzer.Analysis analysis = analyzer.analyze(checkpoint.weights(), EigenBases.decode(bases.get(runId)));
         ObjectNode out = SpectrumRecord.of(runId, meta, analysis, received.timestampMs());
         out.put("supersededCheckpoints", admitted.superseded());
         // Produce-to-result latency: from the checkpoint's timestamp to the moment its spectrum is emitted.
@@ -300,26 +391,42 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
         io.grokwatch.detect.Observation observation = SpectrumRecord.observation(meta, analysis);
         DetectorSuite.Step detected = detectors.observe(previous == null || previous.detectors() == null
                 ? detectors.initialState() : previous.detectors(), observation);
+        byte[] basesBytes = null;
         if (!analysis.bases().isEmpty()) {
-            bases.put(runId, EigenBases.encode(analysis.bases()));
+            basesBytes = EigenBases.encode(analysis.bases());
+            limits.run().checkState(runId, basesBytes.length);
         }
         RunPace pace = pace(runId, previous, received.timestampMs(), meta.epoch(), admitted.superseded(),
                 (System.nanoTime() - started) / 1e9, out);
         RunState next = new RunState(meta.step(), meta.epoch(), previous == null ? 1 : previous.analysed() + 1,
                 (previous == null ? 0 : previous.superseded()) + admitted.superseded(), analysis.eigenvalues(),
                 detected.state(), pace).withAlerts(previous, detected.alerts());
-        state.put(runId, next.toBytes());
-        verdicts.update(runId, next);
+        return new Analysed(meta, analysis, out, detected, basesBytes, next);
+    }
+
+    /** Stores a successful analysis and sends its spectrum and alerts; failures here are the pipeline's, not the record's. */
+    private void store(PendingCheckpoint admitted, Analysed done) {
+        ReceivedRecord received = admitted.record();
+        String runId = received.key();
+        CheckpointMetadata meta = done.meta();
+        RunAnalyzer.Analysis analysis = done.analysis();
+        ObjectNode out = done.spectrum();
+        if (done.bases() != null) {
+            bases.put(runId, done.bases());
+        }
+        state.put(runId, done.state().toBytes());
+        verdicts.update(runId, done.state());
         context.forward(new Record<>(runId, toBytes(out), received.timestampMs()), AnalyzerTopology.SPECTRA_SINK);
-        for (Alert a : detected.alerts()) {
+        for (Alert a : done.detected().alerts()) {
             ObjectNode alert = SpectrumRecord.alert(runId, a);
             context.forward(new Record<>(runId, toBytes(alert), received.timestampMs()), AnalyzerTopology.ALERTS_SINK);
             LOG.info("run {}: {} alert at epoch {} (confidence {}): {}", runId, a.type(), a.epoch(),
                     String.format("%.2f", a.confidence()), a.evidence().path("signal").asText());
         }
+        double lag = out.path("timings").path("producedToResultSeconds").asDouble();
         metrics.analysed(runId, analysis.seconds(), lag);
         metrics.spectrum(runId, out);
-        detected.alerts().forEach(a -> metrics.alert(runId, a));
+        done.detected().alerts().forEach(a -> metrics.alert(runId, a));
         if (admitted.superseded() > 0) {
             LOG.info("run {} step {}: analysed the newest checkpoint; {} older ones were superseded while the analyzer "
                     + "was busy (backlog=latest; grokwatch replay analyses every one)", runId, meta.step(),
@@ -328,6 +435,15 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
         LOG.debug("run {} step {} analysed in {} ms: top eigenvalue {}", runId, meta.step(),
                 Math.round(analysis.seconds() * 1000), analysis.eigenvalues().length == 0 ? "-"
                         : String.format("%.4g", analysis.eigenvalues()[0]));
+    }
+
+    /** A run deleted while its checkpoint waited: dead-lettered as an unknown run. */
+    private static final class UnknownRunException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        UnknownRunException(String message) {
+            super(message);
+        }
     }
 
     /**
@@ -374,15 +490,8 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
     }
 
     private void deadLetter(ReceivedRecord record, DeadLetterReason reason, String message) {
-        ObjectNode o = JSON.createObjectNode();
-        o.put("reason", reason.label()).put("message", message);
-        if (!record.topic().isEmpty()) {
-            o.put("sourceTopic", record.topic()).put("partition", record.partition()).put("offset", record.offset());
-        }
-        o.put("key", record.key()).put("timestampMs", record.timestampMs());
-        o.put("originalBase64", Base64.getEncoder().encodeToString(record.value()));
-        context.forward(new Record<>(record.key(), toBytes(o), record.timestampMs()),
-                AnalyzerTopology.DEAD_LETTER_SINK);
+        context.forward(new Record<>(record.key(), DeadLetter.encode(record, reason, message,
+                limits.deadLetterOriginalBytes()), record.timestampMs()), AnalyzerTopology.DEAD_LETTER_SINK);
         metrics.deadLettered(reason);
         LOG.warn("dead-lettered a record of run {} ({}): {}", record.key(), reason.label(), message);
     }

@@ -14,7 +14,14 @@ public enum DeadLetterReason {
     MALFORMED_DESCRIPTOR("malformed-descriptor"),
     /** A step at or before the last analysed step of the run (duplicate or out of order). */
     STALE_STEP("stale-step"),
-    /** Analysis failed for another reason (numerical failure). */
+    /** A step further beyond the run's last accepted step than {@link AnalyzerLimits#maxStepJump()} allows. */
+    STEP_JUMP("step-jump"),
+    /** A descriptor or checkpoint whose analysis would cost more than {@link io.grokwatch.run.RunLimits} allow. */
+    OVER_LIMIT("over-limit"),
+    /**
+     * Analysing the record failed in any other way (a numerical failure, a bug, the heap running out); the message
+     * names the exception's class and says what it said.
+     */
     ANALYSIS_FAILED("analysis-failed");
 
     private final String label;

@@ -138,7 +138,7 @@ final class PipelineWarmUp {
         WarmUpRun run = new WarmUpRun();
         KafkaStreams streams = new KafkaStreams(AnalyzerTopology.build(topics.runs(), topics.checkpoints(),
                 topics.spectra(), topics.alerts(), topics.deadLetter(), new AnalyzerMetrics.Counting(),
-                config.analysisThreads(), detectors, config.backlog()),
+                config.analysisThreads(), detectors, config.backlog(), java.time.InstantSource.system(), config.limits()),
                 ClientConfigs.streams(config.bootstrapServers(), id, stateDir, config.singleBroker()));
         try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(
                 ClientConfigs.producer(config.bootstrapServers(), id + "-producer"), new StringSerializer(),

@@ -51,6 +51,13 @@ final class TaskVerdicts {
         reported.add(runId);
     }
 
+    /** A deleted run: its series go at once. */
+    void forget(String runId) {
+        if (reported.remove(runId)) {
+            metrics.released(runId);
+        }
+    }
+
     void release() {
         reported.forEach(metrics::released);
         reported.clear();

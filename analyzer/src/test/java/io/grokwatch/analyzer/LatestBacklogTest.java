@@ -298,7 +298,8 @@ class LatestBacklogTest {
                 AnalyzerTopology.PENDING_STORE).put("run-a", new PendingCheckpoint(new ReceivedRecord("run-a", waiting,
                 clock.millis() - LATE.toMillis(), "checkpoints", 0, 41), 7, 3).encode());
         CheckpointProcessor processor = new CheckpointProcessor("runs", metrics, 1,
-                io.grokwatch.detect.DetectorSuite.defaults(), Backlog.LATEST, new AnalyzerLoad(), clock);
+                io.grokwatch.detect.DetectorSuite.defaults(), Backlog.LATEST, new AnalyzerLoad(), clock,
+                AnalyzerLimits.DEFAULTS);
         processor.init(context);
         assertTrue(context.forwarded().isEmpty());
         var punctuator = context.scheduledPunctuators().get(0);

@@ -48,6 +48,17 @@ final class AnalyzeCommand implements Callable<Integer> {
                     + "spectrum's pace field (and grokwatch_analysis_load) says whether the analyzer keeps up with its "
                     + "run, and how many epochs between checkpoints would. Default: ${DEFAULT-VALUE}.")
     io.grokwatch.analyzer.Backlog backlog = io.grokwatch.analyzer.Backlog.ALL;
+    @picocli.CommandLine.Mixin
+    AnalyzerLimitsOptions limits;
+    @Option(names = "--exit-on-error", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Exit with status " + FAILED + " once the analyzer has failed for good (Kafka Streams in "
+                    + "ERROR: its threads gone, or the same failure repeated past --max-record-retries), so that a "
+                    + "supervisor restarts it; with --no-exit-on-error it stays up with /healthz failing. "
+                    + "Default: ${DEFAULT-VALUE}.")
+    boolean exitOnError = true;
+
+    /** Exit status of an analyzer that failed for good. */
+    static final int FAILED = 3;
 
     /** Parses {@code --backlog}, naming the allowed values when it cannot. */
     static final class BacklogConverter implements picocli.CommandLine.ITypeConverter<io.grokwatch.analyzer.Backlog> {
@@ -68,17 +79,23 @@ final class AnalyzeCommand implements Callable<Integer> {
         if (out != null && java.nio.file.Files.isDirectory(out)) {
             throw new IllegalArgumentException("--out: " + out + " is a directory; give a file");
         }
+        OptionChecks.requireRange("--partitions", partitions, 1, 100_000);
+        OptionChecks.requireRange("--analysis-threads", analysisThreads, 1, 4096);
+        io.grokwatch.analyzer.AnalyzerLimits recordLimits = limits.limits(); // named errors before anything starts
         io.grokwatch.analyzer.PrometheusAnalyzerMetrics metrics = metricsOptions.analyzerMetrics();
         AnalyzerService service = AnalyzerService.start(new AnalyzerService.Config(bootstrapServers, applicationId,
-                stateDir, Topics.defaults(), partitions, singleBroker, analysisThreads, backlog), metrics,
+                stateDir, Topics.defaults(), partitions, singleBroker, analysisThreads, backlog, recordLimits), metrics,
                 detectors.suite());
         io.grokwatch.observability.MetricsServer server = metricsOptions.start(metrics, service);
         io.grokwatch.notify.WebhookDispatcher hooks = webhooks.start(bootstrapServers, Topics.defaults(),
                 metrics.registry(), null);
         io.grokwatch.ui.LiveUi page = ui.start(bootstrapServers, Topics.defaults(), metricsOptions.port);
         RecordTap tap = out == null ? null : new RecordTap(bootstrapServers, Topics.defaults(), out);
-        // The hook closes the streams cleanly (committing state) before the JVM exits.
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        java.util.concurrent.atomic.AtomicBoolean stopped = new java.util.concurrent.atomic.AtomicBoolean();
+        Runnable stop = () -> {
+            if (!stopped.compareAndSet(false, true)) {
+                return;
+            }
             if (hooks != null) {
                 hooks.close();
             }
@@ -97,9 +114,25 @@ final class AnalyzeCommand implements Callable<Integer> {
                 server.close();
             }
             closed.countDown();
-        }, "analyzer-shutdown"));
+        };
+        // The hook closes the streams cleanly (committing state) before the JVM exits.
+        Thread hook = new Thread(stop, "analyzer-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
         System.out.println("analyzer running against " + bootstrapServers + "; Ctrl-C stops it");
+        if (exitOnError) {
+            service.failure().thenAccept(why -> closed.countDown());
+        }
         closed.await();
+        if (service.failure().isDone() && !stopped.get()) {
+            System.err.println("analyzer failed: " + service.failure().join() + "; exiting with status " + FAILED);
+            stop.run();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException e) {
+                // the JVM is already shutting down
+            }
+            return FAILED;
+        }
         return 0;
     }
 }

@@ -2,13 +2,13 @@ package io.grokwatch.cli;
 
 import io.grokwatch.analyzer.AnalyzerService;
 import io.grokwatch.analyzer.PrometheusAnalyzerMetrics;
+import io.grokwatch.observability.Health;
 import io.grokwatch.observability.MetricsServer;
 import io.grokwatch.observability.RunMeters;
 import io.grokwatch.trainer.TrainerMetrics;
 import io.micrometer.core.instrument.Clock;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import org.apache.kafka.streams.KafkaStreams;
 import picocli.CommandLine.Option;
 
 import java.time.Duration;
@@ -16,13 +16,20 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
- * {@code --metrics-port}: where a service serves {@code /metrics}, {@code /healthz} and {@code /readyz};
+ * {@code --metrics-host} and {@code --metrics-port}: where a service serves {@code /metrics}, {@code /healthz} and {@code /readyz};
  * {@code --metrics-retention}: how long a run's series outlive its last checkpoint.
  */
 final class MetricsOptions {
     static final int ANALYZER_PORT = 9464;
     static final int TRAINER_PORT = 9465;
 
+    /** Only this machine by default; containers give 0.0.0.0 so that Prometheus and the probes reach it. */
+    static final String DEFAULT_HOST = "127.0.0.1";
+
+    @Option(names = "--metrics-host", paramLabel = "ADDRESS", description = "Address /metrics, /healthz and /readyz "
+            + "listen on: 127.0.0.1 for this machine only, 0.0.0.0 for every interface (as the container images "
+            + "set). Default: ${DEFAULT-VALUE}.")
+    String host = DEFAULT_HOST;
     @Option(names = "--metrics-port", description = "Port of GET /metrics, /healthz, /readyz (0 = any free port, -1 = "
             + "none). Default: " + ANALYZER_PORT + " for analyze and demo, " + TRAINER_PORT + " for train.")
     Integer port;
@@ -49,9 +56,12 @@ final class MetricsOptions {
         return new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     }
 
-    /** The endpoint for the analyzer (ready while its streams run), or null with {@code --metrics-port -1}. */
+    /**
+     * The endpoint for the analyzer, or null with {@code --metrics-port -1}: healthy unless its streams failed
+     * ({@link AnalyzerService#liveness()}), ready while they run and the broker answers.
+     */
     MetricsServer start(PrometheusAnalyzerMetrics metrics, AnalyzerService analyzer) {
-        return start(ANALYZER_PORT, metrics::scrape, () -> analyzer.state() == KafkaStreams.State.RUNNING);
+        return start(ANALYZER_PORT, metrics::scrape, analyzer::liveness, analyzer::readiness);
     }
 
     /**
@@ -66,13 +76,27 @@ final class MetricsOptions {
     }
 
     private MetricsServer start(int defaultPort, Supplier<String> scrape, BooleanSupplier ready) {
+        return start(defaultPort, scrape, () -> Health.ok("ok"),
+                () -> ready.getAsBoolean() ? Health.ok("ready") : Health.failing("not ready"));
+    }
+
+    private MetricsServer start(int defaultPort, Supplier<String> scrape, Supplier<Health> live,
+                                Supplier<Health> ready) {
         int p = port == null ? defaultPort : port;
         if (p < 0) {
             return null;
         }
-        MetricsServer server = MetricsServer.start("0.0.0.0", p, scrape, ready);
-        System.out.println("metrics (Prometheus) at http://localhost:" + server.port() + "/metrics, health at "
-                + "/healthz and /readyz");
+        if (p > 65535) {
+            throw new IllegalArgumentException("--metrics-port must be in -1..65535, got " + p);
+        }
+        if (host == null || host.isBlank()) {
+            throw new IllegalArgumentException("--metrics-host must be an address such as 127.0.0.1 or 0.0.0.0");
+        }
+        MetricsServer server = MetricsServer.start(host, p, scrape, live, ready, MetricsServer.DEFAULT_READ_TIMEOUT);
+        String shown = host.equals("0.0.0.0") || host.equals("::") ? "localhost" : host.contains(":") ? "[" + host
+                + "]" : host;
+        System.out.println("metrics (Prometheus) at http://" + shown + ":" + server.port() + "/metrics, health at "
+                + "/healthz and /readyz (listening on " + host + ")");
         return server;
     }
 }

@@ -68,6 +68,8 @@ final class PublishCommand implements Callable<Integer> {
     Path watch;
     @Option(names = "--poll-ms", description = "How often --watch looks for new files. Default: ${DEFAULT-VALUE}.")
     long pollMillis = 1000;
+    @picocli.CommandLine.Mixin
+    RunLimitsOptions limits;
     @Parameters(arity = "0..*", paramLabel = "FILE", description = "Checkpoint files (safetensors) to publish.")
     List<Path> files = new ArrayList<>();
 
@@ -76,7 +78,18 @@ final class PublishCommand implements Callable<Integer> {
         if ((watch == null) == files.isEmpty()) {
             throw new IllegalArgumentException("give checkpoint FILEs or --watch DIR (one of the two)");
         }
+        OptionChecks.requireRange("--top-k", topK, 1, 10_000);
+        OptionChecks.requireRange("--checkpoint-every", checkpointEvery, 1, Integer.MAX_VALUE);
+        OptionChecks.requireRange("--poll-ms", pollMillis, 1, 3_600_000);
+        if (probeSample != null) {
+            OptionChecks.requireRange("--probe-sample", probeSample, 1, Integer.MAX_VALUE);
+        }
+        io.grokwatch.run.RunLimits runLimits = limits.limits();
         RunModel runModel = RunModel.read(model);
+        if (probe.spec != null) {
+            // Before the probes are generated: p = 1000 is a million of them.
+            runLimits.checkGenerator(probe.spec, probeSample);
+        }
         ProbeSource probes = probe.spec != null ? ProbeSource.generator(probe.spec)
                 : ProbeSource.inline(EntkCommand.readProbeFile(probe.file,
                         runModel instanceof RunModel.Onnx o ? o.graph().input().name() : "x"));
@@ -87,6 +100,7 @@ final class PublishCommand implements Callable<Integer> {
                 new RunDescriptor.AnalysisSettings(KernelKind.parse(kernel), topK, true, Optional.ofNullable(importance),
                         tau, 0, TaskOptions.parsePrecision(precision)), checkpointEvery,
                 Map.of("source", "external"));
+        runLimits.check(descriptor); // the analyzer would refuse it: say so before anything is sent
         Topics topics = Topics.defaults();
         TopicAdmin.ensureTopics(bootstrapServers, topics, 4, (short) 1);
         try (RunPublisher publisher = new RunPublisher(bootstrapServers, topics, runId)) {

@@ -29,12 +29,16 @@ final class TrainCommand implements Callable<Integer> {
     short replication = 1;
     @Mixin
     MetricsOptions metricsOptions;
+    @Mixin
+    RunLimitsOptions limits;
 
     @Override
     @SuppressWarnings("try") // the metrics endpoint is held open while training, not used by name
     public Integer call() {
+        OptionChecks.requireRange("--partitions", partitions, 1, 100_000);
+        OptionChecks.requireRange("--replication", replication, 1, Short.MAX_VALUE);
         String id = runId != null ? runId : task.defaultRunId();
-        TrainingPublication publication = new TrainingPublication(task, id);
+        TrainingPublication publication = new TrainingPublication(task, id, limits.limits());
         Topics topics = Topics.defaults();
         TopicAdmin.ensureTopics(bootstrapServers, topics, partitions, replication);
         PrometheusMeterRegistry registry = MetricsOptions.trainerRegistry();

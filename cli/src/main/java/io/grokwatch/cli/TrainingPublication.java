@@ -28,10 +28,19 @@ final class TrainingPublication {
     private final AtomicBoolean publishing = new AtomicBoolean();
 
     TrainingPublication(TaskOptions options, String runId) {
+        this(options, runId, io.grokwatch.run.RunLimits.DEFAULTS);
+    }
+
+    /**
+     * @param limits what the analyzer accepts of a run: a run over them is refused here, before anything is trained
+     *               or sent
+     */
+    TrainingPublication(TaskOptions options, String runId, io.grokwatch.run.RunLimits limits) {
         this.options = options;
         this.every = options.checkpointEvery();
         if (options.modularAddition()) {
             ModularAdditionTask.Config c = options.modularAdditionConfig();
+            limits.checkGenerator("modular-addition:p=" + c.p(), null);
             this.task = ModularAdditionTask.create(c);
             this.descriptor = RunDescriptors.modularAddition(runId, c, every, options.topK)
                     .withPrecision(options.precision());
@@ -40,6 +49,7 @@ final class TrainingPublication {
             this.task = t;
             this.descriptor = RunDescriptors.tms(runId, t, every).withPrecision(options.precision());
         }
+        limits.check(descriptor);
     }
 
     RunDescriptor descriptor() {

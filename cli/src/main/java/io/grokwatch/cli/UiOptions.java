@@ -12,8 +12,8 @@ final class UiOptions {
     static final int DEFAULT_PORT = 9466;
 
     static {
-        // The request and response timeouts of the JDK's HTTP server are read when a process's first server starts,
-        // which in demo and analyze is the metrics endpoint's.
+        // The request and response timeouts of the JDK's HTTP server are read when a process's first such server
+        // starts: set them before any command that may start one (the metrics endpoint is not one).
         io.grokwatch.ui.LivePage.configureTimeouts();
     }
 

@@ -112,11 +112,11 @@ public final class ProbeSource {
         if (p.has("sample")) {
             JsonNode n = p.get("sample");
             JsonNode seed = p.path("seed");
-            if (!n.canConvertToExactIntegral() || n.asLong() < 1 || n.asLong() > Integer.MAX_VALUE) {
+            if (!n.canConvertToExactIntegral() || !n.canConvertToInt() || n.asInt() < 1) {
                 throw new RunFormatException("\"probe.sample\" must be an integer >= 1, got " + n);
             }
-            if (!seed.isMissingNode() && !seed.canConvertToExactIntegral()) {
-                throw new RunFormatException("\"probe.seed\" must be an integer, got " + seed);
+            if (!seed.isMissingNode() && (!seed.canConvertToExactIntegral() || !seed.canConvertToLong())) {
+                throw new RunFormatException("\"probe.seed\" must be a 64-bit integer, got " + seed);
             }
             source = source.withSample(n.asInt(), seed.asLong(0));
         }

@@ -136,8 +136,9 @@ public record RunDescriptor(String runId, RunModel model, ProbeSource probe, Ana
         JsonNode every = root.get("checkpointEvery");
         int checkpointEvery = 1;
         if (every != null) {
-            if (!every.canConvertToExactIntegral()) {
-                throw new RunFormatException("\"checkpointEvery\" must be an integer, got " + every);
+            if (!every.canConvertToExactIntegral() || !every.canConvertToInt()) {
+                throw new RunFormatException("\"checkpointEvery\" must be an integer in 1.." + Integer.MAX_VALUE
+                        + ", got " + every);
             }
             checkpointEvery = every.asInt();
         }
@@ -190,8 +191,12 @@ public record RunDescriptor(String runId, RunModel model, ProbeSource probe, Ana
         if (v == null) {
             return def;
         }
+        // Checked against int's range first: asInt() would silently wrap 4294967297 to 1.
         if (!v.canConvertToExactIntegral()) {
             throw new RunFormatException("\"analysis." + f + "\" must be an integer, got " + v);
+        }
+        if (!v.canConvertToInt()) {
+            throw new RunFormatException("\"analysis." + f + "\" is out of range, got " + v);
         }
         return v.asInt();
     }

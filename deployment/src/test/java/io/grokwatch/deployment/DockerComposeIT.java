@@ -166,6 +166,7 @@ class DockerComposeIT {
         assertEquals(true, CliArgs.optionValue(parsed, "--single-broker"));
         int port = (Integer) CliArgs.optionValue(parsed, "--metrics-port");
         assertEquals(9464, port);
+        assertEquals("0.0.0.0", CliArgs.optionValue(parsed, "--metrics-host"), "reachable from Prometheus");
         assertEquals(Map.of(port, port), ports("analyzer"));
         assertEquals("1", analyzer.path("environment").path("OPENBLAS_NUM_THREADS").asText());
         assertTrue(analyzer.path("environment").has("GROKWATCH_WEBHOOK_URLS"), "webhook URLs passed through");
@@ -221,6 +222,7 @@ class DockerComposeIT {
         assertEquals(29, CliArgs.optionValue(parsed, "--p"));
         assertEquals("kafka:9092", CliArgs.optionValue(parsed, "--bootstrap-servers"));
         assertEquals(Map.of(9465, 9465), ports("trainer"));
+        assertEquals("0.0.0.0", CliArgs.optionValue(parsed, "--metrics-host"), "reachable from Prometheus");
         Object port = CliArgs.optionValue(parsed, "--metrics-port");
         if (port != null) {
             assertEquals(9465, port, "the trainer serves its metrics on the published port");

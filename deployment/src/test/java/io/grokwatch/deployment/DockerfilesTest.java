@@ -90,6 +90,8 @@ class DockerfilesTest {
         assertTrue(health.contains("curl -f"), file.name() + ": the health check fails on an HTTP error");
         assertTrue(runtime.all("RUN").stream().anyMatch(r -> r.args().contains("install -y --no-install-recommends curl")),
                 file.name() + ": curl, which the HEALTHCHECK uses, is installed");
+        assertEquals("0.0.0.0", CliArgs.optionValue(parsed, "--metrics-host"),
+                file.name() + ": the endpoint listens beyond the container (the default is 127.0.0.1)");
         Object metricsPort = CliArgs.optionValue(parsed, "--metrics-port");
         if (metricsPort != null) {
             assertEquals(port, metricsPort, file.name() + ": the service listens where EXPOSE and HEALTHCHECK say");

@@ -107,6 +107,7 @@ class KustomizeIT {
         assertEquals(partitions, CliArgs.optionValue(parsed, "--partitions"));
         int port = (Integer) CliArgs.optionValue(parsed, "--metrics-port");
         assertEquals(9464, port);
+        assertEquals("0.0.0.0", CliArgs.optionValue(parsed, "--metrics-host"), "reachable by the kubelet's probes");
         assertEquals(port, containerPort(c, "metrics").getContainerPort());
 
         assertProbe(c, c.getLivenessProbe(), "/healthz", port, "liveness");
@@ -138,6 +139,7 @@ class KustomizeIT {
         assertEquals(Short.valueOf(config().getData().get("TOPIC_REPLICATION")), CliArgs.optionValue(parsed, "--replication"));
         int port = containerPort(c, "metrics").getContainerPort();
         assertEquals(9465, port);
+        assertEquals("0.0.0.0", CliArgs.optionValue(parsed, "--metrics-host"), "reachable by the kubelet's probes");
         Object trainerPort = CliArgs.optionValue(parsed, "--metrics-port");
         if (trainerPort != null) {
             assertEquals(port, trainerPort, "the trainer serves its metrics on the container's metrics port");
