@@ -216,6 +216,8 @@ class WebhookDispatcherIT {
 
                 await("the failing receiver to be retried", Duration.ofSeconds(30),
                         () -> count(registry, "grokwatch.webhook.delivery.failures", "127.0.0.1:" + failing.port) >= 3);
+                await("the healthy receiver's deliveries counted", Duration.ofSeconds(10),
+                        () -> count(registry, "grokwatch.webhook.deliveries", "127.0.0.1:" + ok.port) >= 3.0);
                 assertEquals(3.0, count(registry, "grokwatch.webhook.deliveries", "127.0.0.1:" + ok.port));
                 assertEquals(0.0, count(registry, "grokwatch.webhook.deliveries", "127.0.0.1:" + failing.port));
                 assertEquals(0.0, count(registry, "grokwatch.webhook.delivery.failures", "127.0.0.1:" + ok.port));
@@ -300,6 +302,9 @@ class WebhookDispatcherIT {
             assertEquals(2, d.pending(), "still exactly the two");
             r.status.set(200); // the receiver's configuration is fixed
             await("both delivered", Duration.ofSeconds(30), () -> r.keysDelivered().contains(behind));
+            // The receiver has the alert before the dispatcher reads its answer and counts the delivery.
+            await("both deliveries counted", Duration.ofSeconds(10),
+                    () -> count(registry, "grokwatch.webhook.deliveries", name) >= 2.0);
             assertEquals(List.of(), dropped);
             assertEquals(2.0, count(registry, "grokwatch.webhook.deliveries", name));
             assertTrue(count(registry, "grokwatch.webhook.delivery.failures", name) >= 2);
@@ -376,6 +381,8 @@ class WebhookDispatcherIT {
             r.status.set(200);
             String next = produce("run-d", "spectral-gap", 3);
             await("the next alert", Duration.ofSeconds(30), () -> r.keysDelivered().contains(next));
+            await("its delivery counted", Duration.ofSeconds(10),
+                    () -> count(registry, "grokwatch.webhook.deliveries", name) >= 1.0);
             assertEquals(1.0, registry.get("grokwatch.webhook.dropped").tags("receiver", name, "reason", "rejected")
                     .counter().count());
             assertEquals(1.0, registry.get("grokwatch.webhook.dropped").tags("receiver", name, "reason", "expired")
