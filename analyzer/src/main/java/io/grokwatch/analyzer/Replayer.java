@@ -54,7 +54,9 @@ public final class Replayer {
         if (latest == null) {
             throw new IllegalArgumentException("no descriptor for run '" + runId + "' on " + topics.runs());
         }
-        return RunDescriptor.parse(latest);
+        // The analyzer's default limits: a descriptor it would refuse is refused here too, with the reason,
+        // rather than analysed until the replay runs out of memory.
+        return io.grokwatch.run.RunLimits.DEFAULTS.parse(latest);
     }
 
     /**
