@@ -46,6 +46,12 @@ final class TrainCommand implements Callable<Integer> {
         try (MetricsServer server = metricsOptions.startTrainer(registry, metrics, publication::publishing);
              RunPublisher publisher = new RunPublisher(bootstrapServers, topics, id);
              ProgressBar bar = new ProgressBar("train " + id, publication.checkpoints())) {
+            long last = publisher.lastPublishedStep();
+            if (last >= 0) {
+                System.out.printf("run %s has checkpoints up to step %d on %s: training through them again and "
+                        + "publishing from the next one%n", id, last, topics.checkpoints());
+                publication.continueAfter(last);
+            }
             int[] n = {0};
             publication.run(publisher, (epoch, step, m) -> bar.update(++n[0], String.format("epoch %d loss %.3e",
                     epoch, m.trainLoss())), () -> false, task.epochMillis(0), metrics);

@@ -26,6 +26,7 @@ final class TrainingPublication {
     private final RunDescriptor descriptor;
     private final int every;
     private final AtomicBoolean publishing = new AtomicBoolean();
+    private long publishedBefore = -1;
 
     TrainingPublication(TaskOptions options, String runId) {
         this(options, runId, io.grokwatch.run.RunLimits.DEFAULTS);
@@ -54,6 +55,19 @@ final class TrainingPublication {
 
     RunDescriptor descriptor() {
         return descriptor;
+    }
+
+    /**
+     * A rerun of a run whose checkpoints up to {@code step} are already on the topic: training is deterministic
+     * (seeded split and initialisation, full batches), so the run is trained again from the start and publishes
+     * only the checkpoints after {@code step}, which continue the run exactly where it stopped (the analyzer
+     * would take earlier steps as stale). -1 publishes everything.
+     */
+    void continueAfter(long step) {
+        if (step < -1) {
+            throw new IllegalArgumentException("step must be >= -1, got " + step);
+        }
+        this.publishedBefore = step;
     }
 
     int epochs() {
@@ -122,6 +136,10 @@ final class TrainingPublication {
         };
         try {
             task.run(every, (epoch, step, params, m) -> {
+                if (step <= publishedBefore) {
+                    progress.published(epoch, step, m); // trained through again; on the topic already
+                    return !stop.getAsBoolean();
+                }
                 CheckpointMetadata meta = CheckpointMetadata.of(step, epoch).withMetrics(m.trainLoss(),
                         m.testLoss(), m.trainAccuracy(), m.testAccuracy());
                 byte[] checkpoint = CheckpointRecord.encode(params, meta);
