@@ -54,7 +54,8 @@ public final class PrometheusAnalyzerMetrics implements AnalyzerMetrics {
     public static final List<String> SOLVE_STARTS = List.of("warm", "cold", "dense");
     /** Alert types registered at 0 on a run's first spectrum, so the first alert is an increase. */
     public static final List<String> ALERT_TYPES = List.of(GrokkingOnsetDetector.NAME, GeneralizationDetector.NAME,
-            SpectralGapDetector.NAME);
+            SpectralGapDetector.NAME, io.grokwatch.detect.DivergingDetector.NAME,
+            io.grokwatch.detect.CollapseDetector.NAME);
 
     private final PrometheusMeterRegistry registry;
     private final RunMeters runs;

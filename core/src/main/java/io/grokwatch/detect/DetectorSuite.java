@@ -24,7 +24,8 @@ public final class DetectorSuite {
     /** Every threshold's config key; the javadoc of each detector's {@code Config} gives default and reason. */
     public static final List<String> KEYS = List.of("onset.overlap-threshold", "onset.min-rise",
             "onset.train-accuracy", "generalization.train-accuracy", "generalization.test-accuracy", "gap.ratio",
-            "gap.flat", "gap.persistence", "gap.positions");
+            "gap.flat", "gap.persistence", "gap.positions", "diverging.ratio", "diverging.of-initial",
+            "diverging.persistence", "collapse.armed-at", "collapse.drop", "collapse.persistence");
 
     /**
      * The default detectors with thresholds overridden by {@code config} (keys of {@link #KEYS}); an unknown key
@@ -39,6 +40,8 @@ public final class DetectorSuite {
         GrokkingOnsetDetector.Config o = GrokkingOnsetDetector.Config.DEFAULT;
         GeneralizationDetector.Config g = GeneralizationDetector.Config.DEFAULT;
         SpectralGapDetector.Config p = SpectralGapDetector.Config.DEFAULT;
+        DivergingDetector.Config dv = DivergingDetector.Config.DEFAULT;
+        CollapseDetector.Config cl = CollapseDetector.Config.DEFAULT;
         return new DetectorSuite(List.of(
                 new GrokkingOnsetDetector(new GrokkingOnsetDetector.Config(
                         number(config, "onset.overlap-threshold", o.overlapThreshold()),
@@ -50,7 +53,14 @@ public final class DetectorSuite {
                 new SpectralGapDetector(new SpectralGapDetector.Config(number(config, "gap.ratio", p.ratio()),
                         number(config, "gap.flat", p.flat()),
                         (int) number(config, "gap.persistence", p.persistence()),
-                        (int) number(config, "gap.positions", p.positions())))));
+                        (int) number(config, "gap.positions", p.positions()))),
+                // Training health: they read the reported losses and accuracies, not the spectrum.
+                new DivergingDetector(new DivergingDetector.Config(number(config, "diverging.ratio", dv.ratio()),
+                        number(config, "diverging.of-initial", dv.ofInitial()),
+                        (int) number(config, "diverging.persistence", dv.persistence()))),
+                new CollapseDetector(new CollapseDetector.Config(number(config, "collapse.armed-at", cl.armedAt()),
+                        number(config, "collapse.drop", cl.drop()),
+                        (int) number(config, "collapse.persistence", cl.persistence())))));
     }
 
     private static double number(java.util.Map<String, String> config, String key, double def) {

@@ -185,6 +185,10 @@ public final class AlertmanagerPayload {
                     + ")";
             case "spectral-gap" -> "Run " + a.runId() + ": a new gap opened in the eNTK spectrum (epoch " + a.epoch()
                     + ")";
+            case "diverging" -> "Run " + a.runId() + " is diverging: its training loss rose far above its best (epoch "
+                    + a.epoch() + ")";
+            case "collapse" -> "Run " + a.runId() + " collapsed: its accuracy fell well below its best (epoch "
+                    + a.epoch() + ")";
             default -> "Run " + a.runId() + ": " + a.type() + " (epoch " + a.epoch() + ")";
         };
     }
