@@ -7,9 +7,9 @@ import java.util.List;
 
 /**
  * Training-health alert {@code diverging}: the training loss has climbed back well above the best it reached,
- * and stays there. Grokking runs raise their training loss somewhat on purpose (weight decay shrinks the
- * memorising weights while the circuit forms), so the rise must be large on both scales: many times the running
- * minimum, and a good share of the loss the run started from. A non-finite loss diverges at once. Fires once per
+ * and stays there. Healthy grokking runs raise their training loss by an order of magnitude at tiny absolute
+ * values while weight decay reshapes the weights (docs/operations.md has the figures), so the rise must be large
+ * on both scales: many times the running minimum, and a good share of the loss the run started from. A non-finite loss diverges at once. Fires once per
  * episode; re-arms when the loss is back under the threshold.
  */
 public final class DivergingDetector implements Detector {
