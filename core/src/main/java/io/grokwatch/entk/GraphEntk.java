@@ -447,35 +447,18 @@ public final class GraphEntk implements KernelSource {
         if (g == null) {
             return true;
         }
-        int d = cap.width();
-        int rowsAll = g.size() / (c * d);
-        int r = cap.rows().length;
-        double[] gd = g.data();
-        double[] dst = cap.g().data();
-        int cols = c * d;
-        boolean ok = true;
-        int k = 0;
-        for (int t = 0; t < rowsAll; t++) {
-            boolean kept = k < r && cap.rows()[k] == t;
-            if (!kept) {
-                ok &= !rowReached(g, c, rowsAll, d, t);
-                continue;
-            }
-            for (int cls = 0; cls < c; cls++) {
-                System.arraycopy(gd, (cls * rowsAll + t) * d, dst, (x * r + k) * cols + cls * d, d);
-            }
-            k++;
-        }
-        return ok;
+        int rows = g.size() / (c * cap.width());
+        return fillCaptureBatch(cap, g, identity(rows), rows, x, 1);
     }
 
     private static void fillActivation(Matrix a, NdArray value, int[] rows, int x) {
-        int width = a.cols();
-        int r = rows.length;
-        double[] v = value.data();
-        for (int k = 0; k < r; k++) {
-            System.arraycopy(v, rows[k] * width, a.data(), (x * r + k) * width, width);
-        }
+        int local = value.size() / a.cols();
+        fillActivationBatch(a, value, identity(local), local, rows, x, 1);
+    }
+
+    /** One probe alone: its rows are where they are. */
+    private static int[] identity(int n) {
+        return IntStream.range(0, n).toArray();
     }
 
     /** The shape of one probe as the graph takes it: {@code [1, ...]} from the graph input's dimensions. */
