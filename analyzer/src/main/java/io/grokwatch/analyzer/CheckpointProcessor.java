@@ -326,6 +326,10 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
             done = analysed(admitted, decoded);
         } catch (KafkaException e) {
             throw e;
+        } catch (io.grokwatch.model.NonFiniteWeightsException e) {
+            deadLetter(received, DeadLetterReason.NON_FINITE_WEIGHTS, e.getMessage());
+            nonFiniteAlert(admitted, decoded, e.getMessage());
+            return;
         } catch (ModelFormatException e) {
             deadLetter(received, DeadLetterReason.MODEL_MISMATCH, e.getMessage());
             return;
@@ -488,6 +492,32 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
             old.analyzer().close();
         }
     }
+
+    /**
+     * The run's training has blown up: besides the dead letter, a {@code non-finite} alert on the alerts topic (and
+     * so a webhook, a dashboard annotation and a live-page marker), at the checkpoint's epoch when its metadata
+     * can be read.
+     */
+    private void nonFiniteAlert(PendingCheckpoint admitted, CheckpointRecord decoded, String message) {
+        ReceivedRecord received = admitted.record();
+        long epoch = admitted.step();
+        try {
+            CheckpointRecord c = decoded != null ? decoded : CheckpointRecord.decode(received.value());
+            epoch = c.metadata().epoch();
+        } catch (RuntimeException e) {
+            LOG.debug("run {}: no epoch in the non-finite checkpoint's metadata; using its step", received.key(), e);
+        }
+        ObjectNode evidence = JSON.createObjectNode().put("signal", "the checkpoint's weights are not all finite")
+                .put("detail", message);
+        Alert alert = new Alert(NON_FINITE, epoch, admitted.step(), 1.0, evidence);
+        context.forward(new Record<>(received.key(), toBytes(SpectrumRecord.alert(received.key(), alert)),
+                received.timestampMs()), AnalyzerTopology.ALERTS_SINK);
+        metrics.alert(received.key(), alert);
+        LOG.warn("run {}: non-finite alert at step {}: {}", received.key(), admitted.step(), message);
+    }
+
+    /** The alert type of a checkpoint with NaN or infinite weights. */
+    static final String NON_FINITE = "non-finite";
 
     private void deadLetter(ReceivedRecord record, DeadLetterReason reason, String message) {
         context.forward(new Record<>(record.key(), DeadLetter.encode(record, reason, message,

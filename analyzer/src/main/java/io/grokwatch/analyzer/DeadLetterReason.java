@@ -6,8 +6,10 @@ public enum DeadLetterReason {
     CORRUPT_CHECKPOINT("corrupt-checkpoint"),
     /** The checkpoint's metadata lacks a valid step/epoch or has non-numeric metrics. */
     BAD_METADATA("bad-metadata"),
-    /** Tensors missing, of the wrong shape, or not finite for the run's model. */
+    /** Tensors missing or of the wrong shape for the run's model. */
     MODEL_MISMATCH("model-mismatch"),
+    /** Weights that hold NaN or infinity: the run has blown up (the run also gets a {@code non-finite} alert). */
+    NON_FINITE_WEIGHTS("non-finite-weights"),
     /** A checkpoint whose run has no (valid) descriptor. */
     UNKNOWN_RUN("unknown-run"),
     /** A run descriptor that does not parse or validate. */

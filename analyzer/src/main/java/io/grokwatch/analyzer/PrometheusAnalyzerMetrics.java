@@ -55,7 +55,7 @@ public final class PrometheusAnalyzerMetrics implements AnalyzerMetrics {
     /** Alert types registered at 0 on a run's first spectrum, so the first alert is an increase. */
     public static final List<String> ALERT_TYPES = List.of(GrokkingOnsetDetector.NAME, GeneralizationDetector.NAME,
             SpectralGapDetector.NAME, io.grokwatch.detect.DivergingDetector.NAME,
-            io.grokwatch.detect.CollapseDetector.NAME);
+            io.grokwatch.detect.CollapseDetector.NAME, CheckpointProcessor.NON_FINITE);
 
     private final PrometheusMeterRegistry registry;
     private final RunMeters runs;

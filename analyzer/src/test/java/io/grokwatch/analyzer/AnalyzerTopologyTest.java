@@ -255,8 +255,14 @@ class AnalyzerTopologyTest {
 
         List<JsonNode> dead = read(deadLetters);
         assertEquals(List.of("malformed-descriptor", "unknown-run", "corrupt-checkpoint", "model-mismatch",
-                "model-mismatch", "model-mismatch", "bad-metadata"), dead.stream().map(d -> d.get("reason").asText())
+                "model-mismatch", "non-finite-weights", "bad-metadata"), dead.stream().map(d -> d.get("reason").asText())
                 .toList());
+        // The NaN checkpoint is also the run's non-finite alert, at its step; no other record raises one.
+        List<JsonNode> nonFinite = read(driver.createOutputTopic("alerts", new StringDeserializer(),
+                new ByteArrayDeserializer())).stream().filter(a -> a.get("type").asText().equals("non-finite")).toList();
+        assertEquals(1, nonFinite.size(), nonFinite.toString());
+        assertEquals("run-a", nonFinite.get(0).get("runId").asText());
+        assertEquals(5, nonFinite.get(0).get("step").asLong());
         assertTrue(dead.get(4).get("message").asText().contains("[7, 17]"), dead.get(4).toString());
         assertTrue(dead.get(5).get("message").asText().contains("NaN"), dead.get(5).toString());
         for (JsonNode d : dead) {
@@ -269,7 +275,8 @@ class AnalyzerTopologyTest {
         assertEquals(1, out.size(), "the good checkpoint after all the bad ones is analysed");
         assertEquals(6, out.get(0).get("step").asLong());
         assertEquals(1, metrics.deadLetteredCount(DeadLetterReason.CORRUPT_CHECKPOINT));
-        assertEquals(3, metrics.deadLetteredCount(DeadLetterReason.MODEL_MISMATCH));
+        assertEquals(2, metrics.deadLetteredCount(DeadLetterReason.MODEL_MISMATCH));
+        assertEquals(1, metrics.deadLetteredCount(DeadLetterReason.NON_FINITE_WEIGHTS));
     }
 
     @Test

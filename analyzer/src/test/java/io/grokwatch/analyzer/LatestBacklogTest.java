@@ -264,7 +264,7 @@ class LatestBacklogTest {
         List<JsonNode> dead = read(deadLetters);
         assertEquals(1, dead.size());
         JsonNode d = dead.get(0);
-        assertEquals("model-mismatch", d.get("reason").asText());
+        assertEquals("non-finite-weights", d.get("reason").asText());
         assertEquals("checkpoints", d.get("sourceTopic").asText());
         assertEquals(0, d.get("offset").asLong());
         assertArrayEquals(bad, java.util.Base64.getDecoder().decode(d.get("originalBase64").asText()));

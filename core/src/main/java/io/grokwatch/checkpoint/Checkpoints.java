@@ -32,7 +32,7 @@ public final class Checkpoints {
         }
         String bad = params.firstNonFinite();
         if (bad != null) {
-            throw new ModelFormatException("checkpoint has non-finite weights: " + bad);
+            throw new io.grokwatch.model.NonFiniteWeightsException(bad);
         }
         return new Network(model, params);
     }
@@ -53,7 +53,7 @@ public final class Checkpoints {
             double[] v = t.values().clone();
             for (double d : v) {
                 if (!Double.isFinite(d)) {
-                    throw new ModelFormatException("checkpoint has non-finite weights: " + name);
+                    throw new io.grokwatch.model.NonFiniteWeightsException(name);
                 }
             }
             params.put(name, new io.grokwatch.graph.NdArray(shape, v));

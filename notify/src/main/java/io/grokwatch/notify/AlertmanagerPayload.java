@@ -187,6 +187,8 @@ public final class AlertmanagerPayload {
                     + ")";
             case "diverging" -> "Run " + a.runId() + " is diverging: its training loss rose far above its best (epoch "
                     + a.epoch() + ")";
+            case "non-finite" -> "Run " + a.runId() + " blew up: a checkpoint's weights are NaN or infinite (step "
+                    + a.step() + ")";
             case "collapse" -> "Run " + a.runId() + " collapsed: its accuracy fell well below its best (epoch "
                     + a.epoch() + ")";
             default -> "Run " + a.runId() + ": " + a.type() + " (epoch " + a.epoch() + ")";
