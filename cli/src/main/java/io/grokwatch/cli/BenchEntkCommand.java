@@ -88,8 +88,8 @@ final class BenchEntkCommand implements Callable<Integer> {
     @Option(names = "--experiment-repeats", description = "Runs of each side of the whole-experiment comparison, in "
             + "turn. Default: ${DEFAULT-VALUE}.")
     int experimentRepeats = 3;
-    @Option(names = "--skip", split = ",", description = "Parts to skip: modular-addition, tms, numpy (the numpy peer "
-            + "of the per-checkpoint case), experiment (the whole-experiment comparison).")
+    @Option(names = "--skip", split = ",", description = "Parts to skip: modular-addition (the per-checkpoint cases), "
+            + "tms, numpy (the numpy peer of the per-checkpoint case), experiment (the whole-experiment comparison).")
     List<String> skip = new ArrayList<>();
     @Option(names = "--out", description = "Optional JSON file with every timing.")
     Path out;
@@ -122,8 +122,8 @@ final class BenchEntkCommand implements Callable<Integer> {
         if (threads.isEmpty() || threads.stream().anyMatch(t -> t < 1)) {
             throw new IllegalArgumentException("--numpy-threads must list numbers >= 1, got " + threads);
         }
-        boolean withNumpy = !skip.contains("modular-addition")
-                && (!skip.contains("numpy") || !skip.contains("experiment") && experimentRepeats > 0);
+        boolean experimentToo = !skip.contains("experiment") && experimentRepeats > 0;
+        boolean withNumpy = !skip.contains("modular-addition") && !skip.contains("numpy") || experimentToo;
         if (withNumpy && !NumpyPeer.available(python)) {
             throw new IllegalArgumentException(python + " cannot import numpy; install it (Debian: python3-numpy), "
                     + "name another Python with --python, or --skip numpy,experiment");
@@ -133,9 +133,9 @@ final class BenchEntkCommand implements Callable<Integer> {
         List<Case> cases = new ArrayList<>();
         if (!skip.contains("modular-addition")) {
             cases.addAll(modularAddition(skip.contains("numpy") ? null : peer, work, threads));
-            if (!skip.contains("experiment") && experimentRepeats > 0) {
-                cases.add(experiment(peer, work, threads));
-            }
+        }
+        if (experimentToo) {
+            cases.add(experiment(peer, work, threads));
         }
         if (!skip.contains("tms")) {
             cases.add(tms());
@@ -347,10 +347,14 @@ final class BenchEntkCommand implements Callable<Integer> {
                 ours, numpy, new double[0], Double.NaN, check);
     }
 
-    /** {@code grokwatch experiment modular-addition --no-layers} in a fresh JVM with this one's class path. */
+    /**
+     * {@code grokwatch experiment modular-addition --no-layers} in a fresh JVM with this one's class path and the JVM
+     * options the launcher gives {@code experiment} (huge pages, C1 only: see the grokwatch script).
+     */
     private void runOurExperiment(Path json) throws java.io.IOException, InterruptedException {
         String javaBin = ProcessHandle.current().info().command().orElse("java");
-        List<String> cmd = new ArrayList<>(List.of(javaBin, "-XX:+UseTransparentHugePages", "-cp",
+        List<String> cmd = new ArrayList<>(List.of(javaBin, "-XX:+UseTransparentHugePages", "-XX:TieredStopAtLevel=1",
+                "-cp",
                 System.getProperty("java.class.path"), Main.class.getName(), "experiment", "modular-addition",
                 "--p", Integer.toString(p), "--width", Integer.toString(width), "--epochs",
                 Integer.toString(experimentEpochs), "--every", Integer.toString(experimentEvery), "--top-k",
