@@ -96,10 +96,11 @@ class Analysis:
                     for c, v in cliffs.items()}
         return values[:top_k], overlaps
 
-    def accuracy(self, w1, w2, rows):
+    def accuracies(self, w1, w2, *row_sets):
+        """Accuracy on each set of rows, from one forward pass over all inputs."""
         h = self.hidden(w1)
-        out = (h * h) @ w2.T / w1.shape[0]
-        return float(np.mean(out[rows].argmax(axis=1) == self.labels[rows]))
+        right = ((h * h) @ w2.T / w1.shape[0]).argmax(axis=1) == self.labels
+        return [float(np.mean(right[rows])) for rows in row_sets]
 
 
 def serve(path, p, top_k):
@@ -134,8 +135,8 @@ def experiment(path, p, epochs, every, lr, weight_decay, top_k):
         if epoch % every == 0 or epoch == epochs:
             t0 = time.perf_counter()
             values, overlaps = an.analyse(params[0], params[1], top_k)
-            checkpoints.append({"epoch": epoch, "trainAccuracy": an.accuracy(params[0], params[1], train),
-                                "testAccuracy": an.accuracy(params[0], params[1], test),
+            acc_train, acc_test = an.accuracies(params[0], params[1], train, test)
+            checkpoints.append({"epoch": epoch, "trainAccuracy": acc_train, "testAccuracy": acc_test,
                                 "eigenvalues": values.tolist(), "overlaps": overlaps})
             analysis_seconds += time.perf_counter() - t0
         if epoch == epochs:

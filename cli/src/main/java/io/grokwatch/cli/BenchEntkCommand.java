@@ -70,8 +70,8 @@ final class BenchEntkCommand implements Callable<Integer> {
     int reps = 20;
     @Option(names = "--baseline-reps", description = "Timed repetitions of the naive baseline. Default: ${DEFAULT-VALUE}.")
     int baselineReps = 1;
-    @Option(names = "--warmup", description = "Untimed warm-up runs of grokwatch's analysis (the slow baseline "
-            + "runs none). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--warmup", description = "Untimed warm-up runs of grokwatch's analysis, and as many of the "
+            + "numpy peer's (the slow baseline runs none). Default: ${DEFAULT-VALUE}.")
     int warmup = 10;
     @Option(names = "--python", description = "The Python with numpy that runs the numpy peer (Debian's, whose numpy "
             + "is installed; another python3 may come first on PATH). Default: ${DEFAULT-VALUE}.")
