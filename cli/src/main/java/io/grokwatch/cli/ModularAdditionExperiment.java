@@ -74,7 +74,7 @@ final class ModularAdditionExperiment implements Callable<Integer> {
         int workers = Math.max(1, Runtime.getRuntime().availableProcessors());
         ThreadLocal<ModularAdditionAnalyzer> analyzers = new ThreadLocal<>();
         List<ModularAdditionAnalyzer> created = java.util.Collections.synchronizedList(new ArrayList<>());
-        ModularAdditionAnalyzer main = new ModularAdditionAnalyzer(p, topK, !noLayers, 1, prec);
+        ModularAdditionAnalyzer main = ModularAdditionAnalyzer.onCallerThread(p, topK, !noLayers, prec);
         created.add(main);
         int total = epochs / every + 1 + (epochs % every == 0 ? 0 : 1);
 
@@ -97,7 +97,7 @@ final class ModularAdditionExperiment implements Callable<Integer> {
                 pending.add(analysis.submit(() -> {
                     ModularAdditionAnalyzer a = analyzers.get();
                     if (a == null) {
-                        a = new ModularAdditionAnalyzer(p, topK, !noLayers, 1, prec);
+                        a = ModularAdditionAnalyzer.onCallerThread(p, topK, !noLayers, prec);
                         analyzers.set(a);
                         created.add(a);
                     }

@@ -322,15 +322,57 @@ class CliTest {
     }
 
     @Test
+    void benchEntkReportsTheNumpyRatiosFirstAndChecksTheEigenvaluesAgainstNumpy() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(NumpyPeer.available("/usr/bin/python3"),
+                "/usr/bin/python3 cannot import numpy");
+        Path out = dir.resolve("bench-numpy.json");
+        // The bench prints its table on System.out.
+        java.io.ByteArrayOutputStream printed = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream stdout = System.out;
+        Run r;
+        System.setOut(new java.io.PrintStream(printed, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            r = run("bench", "entk", "--p", "7", "--width", "16", "--train-epochs", "5", "--skip", "tms",
+                    "--reps", "2", "--warmup", "1", "--baseline-reps", "1", "--numpy-threads", "1",
+                    "--experiment-epochs", "20", "--experiment-every", "10", "--experiment-repeats", "1",
+                    "--out", out.toString());
+        } finally {
+            System.setOut(stdout);
+        }
+        String table = printed.toString(java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(0, r.code(), r.err() + table);
+        // The numpy columns come before the naive baseline's.
+        String header = table.lines().filter(l -> l.trim().startsWith("case")).findFirst().orElseThrow();
+        assertTrue(header.indexOf("grokwatch/numpy") < header.indexOf("naive median ms"), header);
+        assertTrue(table.contains("numpy with 1 BLAS thread"), table);
+        JsonNode root = new ObjectMapper().readTree(out.toFile());
+        for (String name : List.of("modular-addition p=7", "experiment p=7, 20 epochs")) {
+            JsonNode c = root.get(name);
+            assertTrue(c != null && c.get("numpyMedianMs").asDouble() > 0, name + ": " + root);
+            assertEquals(c.get("medianMs").asDouble() / c.get("numpyMedianMs").asDouble(),
+                    c.get("numpyRatio").asDouble(), 1e-9, name);
+            assertTrue(c.get("numpyByBlasThreads").has("1"), c.toString());
+        }
+        // One checkpoint: the same float64 spectrum as numpy's eigh, to the tolerance the bench enforces.
+        assertTrue(root.get("modular-addition p=7").get("numpyMaxRelativeEigenvalueDifference").asDouble()
+                <= BenchEntkCommand.NUMPY_EIGENVALUE_TOLERANCE, root.get("modular-addition p=7").toString());
+        // The experiment: the same training from the same start, so the final spectra agree closely.
+        assertTrue(root.get("experiment p=7, 20 epochs").get("numpyMaxRelativeEigenvalueDifference").asDouble()
+                < 1e-6, root.get("experiment p=7, 20 epochs").toString());
+        assertTrue(root.get("modular-addition p=7").get("speedup").asDouble() > 0, "the naive baseline still runs");
+    }
+
+    @Test
     void benchRunsBothCasesAndReportsRatios() throws Exception {
         Path out = dir.resolve("bench.json");
         Run r = run("bench", "entk", "--p", "7", "--width", "16", "--train-epochs", "5", "--tms-hidden", "4",
-                "--tms-epochs", "5", "--reps", "2", "--warmup", "0", "--baseline-reps", "1", "--out", out.toString());
+                "--tms-epochs", "5", "--reps", "2", "--warmup", "0", "--baseline-reps", "1", "--skip", "numpy,experiment",
+                "--out", out.toString());
         assertEquals(0, r.code(), r.err());
         JsonNode root = new ObjectMapper().readTree(out.toFile());
-        assertEquals(5, root.size(), "the machine, then p=7 core, p=7 with layer spectra, p=7 float32, TMS");
+        assertEquals(8, root.size(), "the machine, p=7 core, p=7 with layer spectra, p=7 float32, TMS, settings");
         assertTrue(root.get("machine").asText().contains("cores"), root.get("machine").toString());
-        root.properties().stream().filter(e -> !e.getKey().equals("machine")).forEach(e -> {
+        root.properties().stream().filter(e -> e.getValue().isObject()).forEach(e -> {
             JsonNode c = e.getValue();
             assertTrue(c.get("medianMs").asDouble() > 0);
             assertTrue(c.get("baselineMedianMs").asDouble() > 0);

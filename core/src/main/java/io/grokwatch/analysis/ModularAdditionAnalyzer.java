@@ -64,9 +64,22 @@ public final class ModularAdditionAnalyzer implements AutoCloseable {
 
     /** @param precision arithmetic of the dense decompositions and of iterative solves' products (see {@link Precision}) */
     public ModularAdditionAnalyzer(int p, int topK, boolean layerSpectra, int threads, Precision precision) {
-        if (threads < 1) {
-            throw new IllegalArgumentException("threads must be >= 1, got " + threads);
-        }
+        this(p, topK, layerSpectra, AnalysisThreads.shared(threads), precision);
+    }
+
+    /**
+     * An analyzer that runs every step of a checkpoint on the thread that calls {@link #analyze}, for callers that
+     * analyse several checkpoints at once on their own threads: analyzers built with {@code threads = 1} share one
+     * process-wide thread, so concurrent checkpoints would queue for it.
+     */
+    public static ModularAdditionAnalyzer onCallerThread(int p, int topK, boolean layerSpectra, Precision precision) {
+        return new ModularAdditionAnalyzer(p, topK, layerSpectra, CALLER_RUNS, precision);
+    }
+
+    private static final java.util.concurrent.ExecutorService CALLER_RUNS = new CallerRuns();
+
+    private ModularAdditionAnalyzer(int p, int topK, boolean layerSpectra, java.util.concurrent.ExecutorService pool,
+                                    Precision precision) {
         if (topK < 1) {
             throw new IllegalArgumentException("top-k must be >= 1, got " + topK);
         }
@@ -76,7 +89,7 @@ public final class ModularAdditionAnalyzer implements AutoCloseable {
         this.probes = ModularAddition.inputs(p);
         this.families = FourierFamilies.of(p);
         this.cliffs = Cliffs.modularAddition(p);
-        this.pool = AnalysisThreads.shared(threads);
+        this.pool = pool;
         this.precision = java.util.Objects.requireNonNull(precision, "precision");
     }
 
@@ -126,6 +139,10 @@ public final class ModularAdditionAnalyzer implements AutoCloseable {
         // Above the dense limit the kernels are never formed: products go through the layer structure.
         Optional<SymmetricOperator> unformed = probes.rows() > SpectrumSolver.DENSE_MAX_SIDE
                 ? entk.classMeanOperator(Entk.ALL) : Optional.empty();
+        // Without layer spectra no layer kernel is needed on its own: the whole-model kernel is formed from its terms
+        // straight into the native memory its dense solve reduces in place.
+        Optional<SymmetricOperator> terms = unformed.isEmpty() && !layerSpectra && precision == Precision.FLOAT64
+                ? entk.classMeanOperator(Entk.ALL) : Optional.empty();
         java.util.concurrent.Future<SpectrumSolver.Solve> wholeTask;
         // Each layer task also summarises its spectrum (overlaps, drift), beside the whole-model solve.
         Map<String, java.util.concurrent.Future<LayerOutcome>> layerTasks = new LinkedHashMap<>();
@@ -153,6 +170,10 @@ public final class ModularAdditionAnalyzer implements AutoCloseable {
                                     previous.get(g), precision)), previous.get(g)))));
                 }
             }
+        } else if (terms.isPresent()) {
+            SymmetricOperator whole = terms.get();
+            t1 = System.nanoTime();
+            wholeTask = pool.submit(() -> SpectrumSolver.formed(whole, needValues, needVectors));
         } else {
             Map<String, java.util.concurrent.Future<Matrix>> kernelTasks = new LinkedHashMap<>();
             for (String g : groups) {
@@ -273,5 +294,37 @@ public final class ModularAdditionAnalyzer implements AutoCloseable {
         Optional.ofNullable(r.secondCliffVectors())
                 .ifPresent(q -> out.put("secondCliff", CliffRotation.secondCliff(families).rotate(q)));
         return out;
+    }
+
+    /** Runs each task inside {@code submit}: the futures are complete when handed back. Never shut down. */
+    private static final class CallerRuns extends java.util.concurrent.AbstractExecutorService {
+        @Override
+        public void execute(Runnable command) {
+            command.run();
+        }
+
+        @Override
+        public void shutdown() {
+        }
+
+        @Override
+        public List<Runnable> shutdownNow() {
+            return List.of();
+        }
+
+        @Override
+        public boolean isShutdown() {
+            return false;
+        }
+
+        @Override
+        public boolean isTerminated() {
+            return false;
+        }
+
+        @Override
+        public boolean awaitTermination(long timeout, java.util.concurrent.TimeUnit unit) {
+            return false;
+        }
     }
 }

@@ -75,6 +75,19 @@ public final class SpectrumSolver {
     }
 
     /**
+     * Top {@code values} eigenvalues and {@code vectors} eigenvectors of a kernel known by its terms (float64, dense):
+     * formed once in native memory and decomposed there ({@link SymmetricEigen#topFormed}), for sides up to
+     * {@link #DENSE_MAX_SIDE}, where the formed route beats iterations.
+     */
+    public static Solve formed(SymmetricOperator kernel, int values, int vectors) {
+        long t0 = System.nanoTime();
+        int n = kernel.size();
+        Eigenpairs e = SymmetricEigen.topFormed(kernel, Math.min(values, n), Math.min(vectors, n));
+        return new Solve(e, e.vectors(), new SolveInfo(SolveInfo.DENSE, false, 0, e.residual(),
+                (System.nanoTime() - t0) / 1e9, Precision.FLOAT64));
+    }
+
+    /**
      * Block size for {@code k} wanted pairs: 32 for hundreds of pairs, smaller for fewer, where a wide block mostly
      * buys products the solve does not need (TMS dual, 80 pairs: measured faster in blocks of 16).
      */

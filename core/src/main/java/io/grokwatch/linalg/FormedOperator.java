@@ -54,6 +54,19 @@ final class FormedOperator implements SymmetricOperator {
     }
 
     @Override
+    public void addUpperTo(DoublePointer k, double scale) {
+        int n = a.rows();
+        java.nio.DoubleBuffer out = FormedUpper.buffer(k, n);
+        double[] d = a.data();
+        for (int i = 0; i < n; i++) {
+            for (int j = i; j < n; j++) {
+                int at = i * n + j;
+                out.put(at, out.get(at) + scale * d[at]);
+            }
+        }
+    }
+
+    @Override
     public java.util.Optional<SymmetricOperator> inFloat32() {
         return java.util.Optional.of(SinglePrecisionOperators.formed(a));
     }

@@ -75,6 +75,19 @@ final class LowRankOperator implements SymmetricOperator {
                 view(f, (long) from * r), r, y, b, 0.0, view(z, (long) from * b), b);
     }
 
+    /** One symmetric rank-r update, {@code K += scale F F^T} (upper triangle), from a scratch copy of F. */
+    @Override
+    public void addUpperTo(DoublePointer k, double scale) {
+        int n = f.rows();
+        int r = f.cols();
+        if (n == 0 || r == 0) {
+            return;
+        }
+        DoublePointer pf = copy != null ? copy : NativeScratch.get().copyOf(0, f.data());
+        openblas.cblas_dsyrk(openblas.CblasRowMajor, openblas.CblasUpper, openblas.CblasNoTrans, n, r, scale, pf, r,
+                1.0, k, n);
+    }
+
     @Override
     public java.util.Optional<SymmetricOperator> inFloat32() {
         return java.util.Optional.of(SinglePrecisionOperators.lowRank(f));

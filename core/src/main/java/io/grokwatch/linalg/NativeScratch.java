@@ -8,7 +8,7 @@ import org.bytedeco.javacpp.FloatPointer;
  * page-faulting) megabytes of native memory for every product costs as much as a small GEMM.
  */
 final class NativeScratch {
-    private static final int SLOTS = 4;
+    private static final int SLOTS = 5;
     private static final ThreadLocal<NativeScratch> LOCAL = ThreadLocal.withInitial(NativeScratch::new);
 
     private final DoublePointer[] buffers = new DoublePointer[SLOTS];

@@ -170,6 +170,27 @@ public final class SparseHadamardGram implements SymmetricOperator {
         return k;
     }
 
+    /**
+     * Each block scattered into the upper triangle of {@code k} (its rows are increasing, so entry (u, v) of a block
+     * with {@code u <= v} lands on or above the diagonal): half of {@link #formed()}'s writes, and no heap matrix.
+     */
+    @Override
+    public void addUpperTo(DoublePointer k, double scale) {
+        java.nio.DoubleBuffer out = FormedUpper.buffer(k, n);
+        for (int b = 0; b < blocks.size(); b++) {
+            int[] idx = rows.get(b);
+            double[] block = blocks.get(b).data();
+            int s = idx.length;
+            for (int u = 0; u < s; u++) {
+                int dst = idx[u] * n;
+                for (int v = u; v < s; v++) {
+                    int at = dst + idx[v];
+                    out.put(at, out.get(at) + scale * block[u * s + v]);
+                }
+            }
+        }
+    }
+
     @Override
     public int size() {
         return n;

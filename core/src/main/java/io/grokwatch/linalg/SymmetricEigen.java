@@ -57,41 +57,100 @@ public final class SymmetricEigen {
             }
         }
         try (Reduction r = precision == Precision.FLOAT32 ? new Reduction32(a) : new Reduction64(a)) {
-            double[] dd = r.diagonal();
-            double[] ee = r.offDiagonal();
-            double[] all = dd.clone();
-            try (DoublePointer dv = new DoublePointer(all); DoublePointer ev = new DoublePointer(ee.clone())) {
-                check("dsterf", openblas.LAPACKE_dsterf(n, dv, ev));
-                dv.get(all);
-            }
-            double[] values = new double[k];
-            for (int i = 0; i < k; i++) {
-                values[i] = all[n - 1 - i];
-            }
-            if (vectors == 0) {
-                return new Eigenpairs(values, new Matrix(n, 0), 0.0);
-            }
-            double[] zz = splits(dd, ee) ? mrrr(dd, ee, n, vectors) : inverseIteration(dd, ee, all, n, vectors);
-            r.backTransform(zz, vectors);
-            Matrix vec = new Matrix(n, vectors);
-            double[] vd = vec.data();
-            // The tridiagonal solvers return ascending order; column j of the result is the (j+1)-th largest.
-            for (int j = 0; j < vectors; j++) {
-                int src = (vectors - 1 - j) * n;
-                double best = 0;
-                for (int i = 0; i < n; i++) {
-                    double v = zz[src + i];
-                    if (Math.abs(v) > Math.abs(best)) {
-                        best = v;
-                    }
-                }
-                double sign = best < 0 ? -1.0 : 1.0;
-                for (int i = 0; i < n; i++) {
-                    vd[i * vectors + j] = sign * zz[src + i];
-                }
-            }
-            return new Eigenpairs(values, vec, estimatedResidual(a, values, vec));
+            return decompose(r, n, k, vectors, a::times);
         }
+    }
+
+    /**
+     * As {@link #top(Matrix, int, int)} (float64) for a matrix known by its terms: formed once in this thread's native
+     * scratch ({@link SymmetricOperator#addUpperTo}, the upper triangle only, which is all the reduction reads) and
+     * reduced there in place. No n x n matrix is allocated on the heap or copied across (the heap path forms each
+     * term, sums them, checks and copies the sum: about a fifth of a p = 29 checkpoint's analysis). The residual is
+     * estimated on a native copy taken before the reduction.
+     */
+    public static Eigenpairs topFormed(SymmetricOperator a, int k, int vectors) {
+        int n = a.size();
+        if (k < 0 || vectors < 0 || vectors > k) {
+            throw new IllegalArgumentException("need 0 <= vectors <= k, got k=" + k + " vectors=" + vectors);
+        }
+        k = Math.min(k, n);
+        vectors = Math.min(vectors, k);
+        if (n == 0 || k == 0) {
+            return new Eigenpairs(new double[0], new Matrix(n, 0), 0.0);
+        }
+        long size = (long) n * n;
+        NativeScratch scratch = NativeScratch.get();
+        DoublePointer m = scratch.buffer(3, size);
+        m.fill(0);
+        a.addUpperTo(m, 1.0);
+        java.nio.DoubleBuffer upper = FormedUpper.buffer(m, n);
+        for (int i = 0; i < n; i++) {
+            for (int j = i; j < n; j++) {
+                double v = upper.get(i * n + j);
+                if (!Double.isFinite(v)) {
+                    throw new ArithmeticException("matrix has a non-finite entry (" + v + "); no spectrum");
+                }
+            }
+        }
+        DoublePointer kept = scratch.buffer(KEPT_SLOT, size);
+        org.bytedeco.javacpp.Pointer.memcpy(kept, m, size * Double.BYTES);
+        try (Reduction r = new Reduction64(m, n)) {
+            return decompose(r, n, k, vectors, x -> upperTimes(kept, n, x));
+        }
+    }
+
+    /** Scratch slot of the copy {@link #topFormed} keeps for its residual (the reduction overwrites the matrix). */
+    private static final int KEPT_SLOT = 4;
+
+    /** {@code A X} for a symmetric A held as its upper triangle (row-major) in native memory. */
+    private static Matrix upperTimes(DoublePointer a, int n, Matrix x) {
+        int c = x.cols();
+        Matrix y = new Matrix(n, c);
+        try (DoublePointer px = new DoublePointer(x.data()); DoublePointer py = new DoublePointer((long) n * c)) {
+            openblas.cblas_dsymm(openblas.CblasRowMajor, openblas.CblasLeft, openblas.CblasUpper, n, c, 1.0, a, n,
+                    px, c, 0.0, py, c);
+            py.get(y.data());
+        }
+        return y;
+    }
+
+    /** The eigenpairs from a reduction of an n x n matrix whose products with a block {@code times} gives. */
+    private static Eigenpairs decompose(Reduction r, int n, int k, int vectors,
+                                        java.util.function.UnaryOperator<Matrix> times) {
+        double[] dd = r.diagonal();
+        double[] ee = r.offDiagonal();
+        double[] all = dd.clone();
+        try (DoublePointer dv = new DoublePointer(all); DoublePointer ev = new DoublePointer(ee.clone())) {
+            check("dsterf", openblas.LAPACKE_dsterf(n, dv, ev));
+            dv.get(all);
+        }
+        double[] values = new double[k];
+        for (int i = 0; i < k; i++) {
+            values[i] = all[n - 1 - i];
+        }
+        if (vectors == 0) {
+            return new Eigenpairs(values, new Matrix(n, 0), 0.0);
+        }
+        double[] zz = splits(dd, ee) ? mrrr(dd, ee, n, vectors) : inverseIteration(dd, ee, all, n, vectors);
+        r.backTransform(zz, vectors);
+        Matrix vec = new Matrix(n, vectors);
+        double[] vd = vec.data();
+        // The tridiagonal solvers return ascending order; column j of the result is the (j+1)-th largest.
+        for (int j = 0; j < vectors; j++) {
+            int src = (vectors - 1 - j) * n;
+            double best = 0;
+            for (int i = 0; i < n; i++) {
+                double v = zz[src + i];
+                if (Math.abs(v) > Math.abs(best)) {
+                    best = v;
+                }
+            }
+            double sign = best < 0 ? -1.0 : 1.0;
+            for (int i = 0; i < n; i++) {
+                vd[i * vectors + j] = sign * zz[src + i];
+            }
+        }
+        return new Eigenpairs(values, vec, estimatedResidual(times, values, vec));
     }
 
     /**
@@ -118,9 +177,14 @@ public final class SymmetricEigen {
         private final double[] e;
 
         Reduction64(Matrix a) {
-            n = a.rows();
             // A symmetric row-major matrix is its own column-major transpose: LAPACK reads it in place.
-            reflectors = NativeScratch.get().copyOf(3, a.data());
+            this(NativeScratch.get().copyOf(3, a.data()), a.rows());
+        }
+
+        /** Reduces the n x n matrix at {@code a} in place; only its row-major upper (column-major lower) triangle is read. */
+        Reduction64(DoublePointer a, int n) {
+            this.n = n;
+            reflectors = a;
             tau = new DoublePointer(Math.max(1, n - 1));
             d = new double[n];
             e = new double[Math.max(1, n - 1)];
@@ -467,6 +531,10 @@ public final class SymmetricEigen {
      * products instead of a full product with every vector.
      */
     public static double estimatedResidual(Matrix a, double[] values, Matrix v) {
+        return estimatedResidual(a::times, values, v);
+    }
+
+    private static double estimatedResidual(java.util.function.UnaryOperator<Matrix> a, double[] values, Matrix v) {
         int c = v.cols();
         if (c == 0) {
             return 0.0;
@@ -482,7 +550,7 @@ public final class SymmetricEigen {
             }
         }
         Matrix vw = v.times(w);
-        Matrix avw = a.times(vw);
+        Matrix avw = a.apply(vw);
         Matrix vlw = v.times(lw);
         double num = 0;
         double den = 0;

@@ -29,6 +29,34 @@ public interface SymmetricOperator {
     }
 
     /**
+     * Adds {@code scale} times this map's matrix to the n x n matrix at {@code k} (row-major), writing the upper
+     * triangle and the diagonal only ({@code k[i * n + j]} for {@code i <= j}; the rest is left as it was): how a kernel
+     * known by its terms is formed once, in native memory, for a dense solve ({@link SymmetricEigen#topFormed}) without
+     * an n x n heap matrix per term. The default multiplies blocks of the identity.
+     */
+    default void addUpperTo(org.bytedeco.javacpp.DoublePointer k, double scale) {
+        int n = size();
+        java.nio.DoubleBuffer out = FormedUpper.buffer(k, n);
+        int width = 64;
+        for (int from = 0; from < n; from += width) {
+            int b = Math.min(width, n - from);
+            Matrix e = new Matrix(n, b);
+            for (int j = 0; j < b; j++) {
+                e.set(from + j, j, 1.0);
+            }
+            double[] y = apply(e).data();
+            // Column from + j of the matrix is column j of y; its upper part is rows 0 .. from + j.
+            for (int j = 0; j < b; j++) {
+                int col = from + j;
+                for (int i = 0; i <= col; i++) {
+                    int at = i * n + col;
+                    out.put(at, out.get(at) + scale * y[i * b + j]);
+                }
+            }
+        }
+    }
+
+    /**
      * The same map with its products computed in single precision (its data and each block rounded to float32,
      * float32 GEMMs, the result widened back), for the {@code float32} analysis option; empty when the operator has
      * no such form. Its products carry relative errors of about 1e-7 of the operator's norm, so a solve on it can
@@ -60,6 +88,11 @@ public interface SymmetricOperator {
             public void applyTo(org.bytedeco.javacpp.DoublePointer x, int b, org.bytedeco.javacpp.DoublePointer out) {
                 a.applyTo(x, b, out);
                 org.bytedeco.openblas.global.openblas.cblas_dscal(a.size() * b, s, out, 1);
+            }
+
+            @Override
+            public void addUpperTo(org.bytedeco.javacpp.DoublePointer k, double scale) {
+                a.addUpperTo(k, s * scale);
             }
 
             @Override
@@ -107,6 +140,13 @@ public interface SymmetricOperator {
                         copy.get(i).applyTo(x, b, term);
                         org.bytedeco.openblas.global.openblas.cblas_daxpy(n * b, 1.0, term, 1, out, 1);
                     }
+                }
+            }
+
+            @Override
+            public void addUpperTo(org.bytedeco.javacpp.DoublePointer k, double scale) {
+                for (SymmetricOperator t : copy) {
+                    t.addUpperTo(k, scale);
                 }
             }
 

@@ -41,6 +41,25 @@ class ReferenceCheckpointTest {
     }
 
     @Test
+    void withoutLayerSpectraTheKernelFormedFromItsTermsMatchesTooOnEitherThreading() throws Exception {
+        JsonNode expected = new ObjectMapper().readTree(DIR.resolve("ma_p29_seed0_epoch100.expected.json").toFile());
+        ModelDescription model = ModelDescription.read(DIR.resolve("ma_p29_seed0_epoch100.model.json"));
+        Network net = Checkpoints.bind(model, Safetensors.read(DIR.resolve("ma_p29_seed0_epoch100.safetensors")));
+        SpectrumSummary withLayers = new ModularAdditionAnalyzer(29, 200, true).analyze(net).all();
+        for (ModularAdditionAnalyzer a : List.of(new ModularAdditionAnalyzer(29, 200, false),
+                ModularAdditionAnalyzer.onCallerThread(29, 200, false, Precision.FLOAT64))) {
+            SpectrumSummary all = a.analyze(net).all();
+            check(expected.get("all"), all, "all, no layer spectra");
+            assertEquals(SolveInfo.DENSE, all.solve().start());
+            // The same float64 dense decomposition of the same kernel, summed in another order: rounding apart.
+            for (int i = 0; i < 200; i++) {
+                assertEquals(withLayers.eigenvalues()[i], all.eigenvalues()[i], 1e-12 * withLayers.eigenvalues()[0],
+                        "eigenvalue " + i);
+            }
+        }
+    }
+
+    @Test
     void float32DecompositionsStayWithinTheirStatedError() throws Exception {
         JsonNode expected = new ObjectMapper().readTree(DIR.resolve("ma_p29_seed0_epoch100.expected.json").toFile());
         ModelDescription model = ModelDescription.read(DIR.resolve("ma_p29_seed0_epoch100.model.json"));
