@@ -43,6 +43,20 @@ public interface AnalyzerMetrics {
     default void released(String runId) {
     }
 
+    /**
+     * Reports the metrics of the analyzer's Kafka Streams instance (and of its consumers, producer and admin
+     * client) beside these, until the returned binding is closed; nothing by default.
+     */
+    default Binding streams(org.apache.kafka.streams.KafkaStreams streams) {
+        return () -> { };
+    }
+
+    /** Meters bound to something that outlives them no longer; closing removes them. */
+    interface Binding extends AutoCloseable {
+        @Override
+        void close();
+    }
+
     /** Counts in memory: for tests and for the console narration of the demo. */
     final class Counting implements AnalyzerMetrics {
         private final java.util.concurrent.atomic.AtomicLong analysed = new java.util.concurrent.atomic.AtomicLong();

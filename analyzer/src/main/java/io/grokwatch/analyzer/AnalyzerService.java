@@ -76,12 +76,15 @@ public final class AnalyzerService implements AutoCloseable {
     private final BrokerReachability broker;
     /** Completes, with the reason, when the analyzer has failed for good (Kafka Streams in ERROR). */
     private final java.util.concurrent.CompletableFuture<String> failed = new java.util.concurrent.CompletableFuture<>();
+    private final AnalyzerMetrics.Binding streamsMetrics;
     private volatile boolean closing;
 
-    private AnalyzerService(KafkaStreams streams, RepeatedFailures failures, BrokerReachability broker) {
+    private AnalyzerService(KafkaStreams streams, RepeatedFailures failures, BrokerReachability broker,
+                            AnalyzerMetrics.Binding streamsMetrics) {
         this.streams = streams;
         this.failures = failures;
         this.broker = broker;
+        this.streamsMetrics = streamsMetrics;
     }
 
     public static AnalyzerService start(Config config, AnalyzerMetrics metrics) {
@@ -114,7 +117,7 @@ public final class AnalyzerService implements AutoCloseable {
             return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
         });
         AnalyzerService service = new AnalyzerService(streams, failures,
-                new BrokerReachability(config.bootstrapServers()));
+                new BrokerReachability(config.bootstrapServers()), metrics.streams(streams));
         streams.setStateListener((now, before) -> {
             if (now == KafkaStreams.State.ERROR) {
                 service.failed.complete(service.liveness().detail());
@@ -293,5 +296,7 @@ public final class AnalyzerService implements AutoCloseable {
         broker.close();
         streams.close(org.apache.kafka.streams.CloseOptions.timeout(Duration.ofSeconds(30))
                 .withGroupMembershipOperation(org.apache.kafka.streams.CloseOptions.GroupMembershipOperation.LEAVE_GROUP));
+        // After the streams: their last metrics stay readable until they are gone.
+        streamsMetrics.close();
     }
 }

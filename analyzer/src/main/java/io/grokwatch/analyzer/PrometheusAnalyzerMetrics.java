@@ -132,6 +132,19 @@ public final class PrometheusAnalyzerMetrics implements AnalyzerMetrics {
         return registry;
     }
 
+    /**
+     * Kafka's own metrics of {@code streams} and its clients ({@code kafka_stream_*}, {@code kafka_consumer_*},
+     * {@code kafka_producer_*}, {@code kafka_admin_client_*}): poll and process rates, commit latency, consumer lag,
+     * thread and task state, through Micrometer's binder, which follows threads and clients as Streams replaces them.
+     */
+    @Override
+    public Binding streams(org.apache.kafka.streams.KafkaStreams streams) {
+        io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics bound =
+                new io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics(streams);
+        bound.bindTo(registry);
+        return bound::close;
+    }
+
     /** The Prometheus text exposition of every meter, after removing the series of runs past their retention. */
     public String scrape() {
         runs.expire();

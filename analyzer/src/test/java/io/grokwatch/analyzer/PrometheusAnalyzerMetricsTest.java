@@ -265,4 +265,29 @@ class PrometheusAnalyzerMetricsTest {
         assertFalse(after.contains("run=\"run-t\""), after);
         assertContains(after, "grokwatch_checkpoint_analysis_seconds_count 1");
     }
+
+    /**
+     * A real Kafka Streams instance (not started: its threads and clients exist from construction) reports its own
+     * and its clients' metrics through the registry, and closing the binding removes them again.
+     */
+    @Test
+    void streamsAndTheirClientsReportThroughTheRegistryUntilUnbound() {
+        org.apache.kafka.streams.StreamsBuilder builder = new org.apache.kafka.streams.StreamsBuilder();
+        builder.stream("in").to("out");
+        Properties props = new Properties();
+        props.put(StreamsConfig.APPLICATION_ID_CONFIG, "streams-metrics-test");
+        props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:1");
+        props.put(StreamsConfig.STATE_DIR_CONFIG, System.getProperty("java.io.tmpdir") + "/streams-metrics-test");
+        try (org.apache.kafka.streams.KafkaStreams streams = new org.apache.kafka.streams.KafkaStreams(builder.build(),
+                props)) {
+            AnalyzerMetrics.Binding binding = metrics.streams(streams);
+            String scrape = metrics.scrape();
+            assertContains(scrape, "\nkafka_stream_client_state{", "\nkafka_stream_alive_stream_threads{",
+                    "\nkafka_stream_thread_process_rate{", "\nkafka_stream_thread_commit_latency_avg{",
+                    "\nkafka_consumer_fetch_manager_records_lag_max{", "\nkafka_producer_record_send_total{",
+                    "\nkafka_admin_client_");
+            binding.close();
+            assertFalse(metrics.scrape().contains("kafka_stream_"), "unbound");
+        }
+    }
 }
