@@ -105,6 +105,8 @@ final class ReceiverWorker {
     private final Counter failures;
     private final Map<String, Counter> dropped = new HashMap<>();
     private final Gauge pendingGauge;
+    /** The consumer's own metrics (kafka_consumer_*, client_id grokwatch-webhook-N), removed on stop. */
+    private final io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics consumerMetrics;
     private final AtomicLong pending = new AtomicLong();
     private final Thread thread;
     private final CountDownLatch joined = new CountDownLatch(1);
@@ -135,6 +137,8 @@ final class ReceiverWorker {
         // A committed offset that retention overtook: deliver what is left rather than skip to the end.
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         this.consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        this.consumerMetrics = new io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics(consumer);
+        consumerMetrics.bindTo(registry);
         this.http = HttpClient.newBuilder().connectTimeout(config.requestTimeout())
                 .version(HttpClient.Version.HTTP_1_1).followRedirects(HttpClient.Redirect.NEVER).build();
         this.deliveries = Counter.builder("grokwatch.webhook.deliveries").description("Alerts delivered (2xx)")
@@ -198,6 +202,7 @@ final class ReceiverWorker {
             consumer.wakeup();
         }
         registry.remove(pendingGauge);
+        consumerMetrics.close();
         return interrupted;
     }
 

@@ -232,9 +232,16 @@ class WebhookDispatcherIT {
                     attempts.add(r.attempt());
                 }
                 assertTrue(attempts.size() >= 2, "attempts numbered: " + attempts);
+                // Each receiver's consumer reports Kafka's own metrics, by its client id.
+                for (int i = 0; i < 2; i++) {
+                    assertTrue(registry.find("kafka.consumer.fetch.manager.records.lag.max")
+                            .tag("client.id", "grokwatch-webhook-" + i).gauge() != null, "consumer " + i + " metrics");
+                }
             }
             // The dispatcher's gauges go with it; its counters stay.
             assertTrue(registry.find("grokwatch.webhook.pending").gauges().isEmpty());
+            assertTrue(registry.find("kafka.consumer.fetch.manager.records.lag.max").gauges().isEmpty(),
+                    "the consumers' metrics go with them");
         }
     }
 
