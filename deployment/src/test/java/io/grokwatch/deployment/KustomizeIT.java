@@ -10,6 +10,7 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.LabelSelectorRequirement;
 import io.fabric8.kubernetes.api.model.PodTemplateSpec;
 import io.fabric8.kubernetes.api.model.Probe;
+import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServicePort;
@@ -36,6 +37,7 @@ import java.util.stream.Collectors;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -78,8 +80,10 @@ class KustomizeIT {
     void everyObjectReadsAsItsKindInTheNamespace() {
         Map<String, Long> kinds = objects.stream().collect(Collectors.groupingBy(HasMetadata::getKind,
                 TreeMap::new, Collectors.counting()));
-        assertEquals(Map.of("AlertmanagerConfig", 1L, "ConfigMap", 3L, "Deployment", 2L, "Job", 1L, "Namespace", 1L,
-                "PrometheusRule", 1L, "Secret", 1L, "Service", 3L, "ServiceMonitor", 1L), kinds);
+        assertEquals(Map.ofEntries(Map.entry("AlertmanagerConfig", 1L), Map.entry("ConfigMap", 3L),
+                Map.entry("Deployment", 2L), Map.entry("Job", 1L), Map.entry("Namespace", 1L),
+                Map.entry("NetworkPolicy", 3L), Map.entry("PodDisruptionBudget", 1L), Map.entry("PrometheusRule", 1L),
+                Map.entry("Secret", 1L), Map.entry("Service", 3L), Map.entry("ServiceMonitor", 1L)), kinds);
         assertEquals(NAMESPACE, named(io.fabric8.kubernetes.api.model.Namespace.class, NAMESPACE).getMetadata().getName());
         for (HasMetadata o : objects) {
             if (!o.getKind().equals("Namespace")) {
@@ -242,6 +246,76 @@ class KustomizeIT {
             assertTrue(s.getSpec().getPorts().stream().anyMatch(p -> p.getName().equals(e.getPort())),
                     "Service " + s.getMetadata().getName() + " has the scraped port " + e.getPort());
         }
+    }
+
+    /**
+     * kube-prometheus-stack's Prometheus selects ServiceMonitors and PrometheusRules by the label
+     * release: RELEASE_NAME; without it neither the scrape nor the rules would reach it.
+     */
+    @Test
+    void monitoringObjectsCarryTheKubePrometheusStackReleaseLabel() {
+        for (HasMetadata o : List.<HasMetadata>of(named(ServiceMonitor.class, "grokwatch"),
+                named(PrometheusRule.class, "grokwatch"))) {
+            assertEquals("kube-prometheus-stack", o.getMetadata().getLabels().get("release"),
+                    o.getKind() + " carries release: kube-prometheus-stack");
+        }
+    }
+
+    /**
+     * The heap the image's JVM takes from the limit (-XX:MaxRAMPercentage) holds a p = 113 analysis of a large
+     * ONNX model (~4 GB, docs/benchmarks.md), and what is left of the limit holds the native memory beside it
+     * (~1 GB measured: 4.9-5.2 GB resident with -Xmx4g); the request is the limit.
+     */
+    @Test
+    void analyzerMemoryLimitFitsTheHeapOfAP113Analysis() {
+        Container c = onlyContainer(named(Deployment.class, "grokwatch-analyzer").getSpec().getTemplate());
+        long limit = Quantity.getAmountInBytes(c.getResources().getLimits().get("memory")).longValueExact();
+        long request = Quantity.getAmountInBytes(c.getResources().getRequests().get("memory")).longValueExact();
+        assertEquals(limit, request, "memory request = limit: the heap grows up to it");
+        double percent = DockerfilesTest.dockerfile("analyzer").finalStage().last("ENTRYPOINT").orElseThrow()
+                .execForm().stream().filter(a -> a.startsWith("-XX:MaxRAMPercentage="))
+                .mapToDouble(a -> Double.parseDouble(a.substring(a.indexOf('=') + 1))).findFirst()
+                .orElseThrow(() -> new AssertionError("the analyzer image sizes its heap by MaxRAMPercentage"));
+        long heap = (long) (limit * percent / 100);
+        long gib = 1L << 30;
+        assertTrue(heap >= 4 * gib, "heap " + heap / (double) gib + " GiB holds a p = 113 analysis (4 GB)");
+        assertTrue(limit - heap >= gib, (limit - heap) / (double) gib + " GiB beside the heap for native memory");
+    }
+
+    @Test
+    void analyzerDisruptionBudgetLetsOneGoAtATime() {
+        var pdb = named(io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget.class, "grokwatch-analyzer");
+        Map<String, String> pod = named(Deployment.class, "grokwatch-analyzer").getSpec().getTemplate().getMetadata()
+                .getLabels();
+        assertTrue(selects(pdb.getSpec().getSelector().getMatchLabels(), pdb.getSpec().getSelector()
+                .getMatchExpressions(), pod), "the budget covers the analyzer's pods");
+        assertEquals(1, pdb.getSpec().getMaxUnavailable().getIntVal());
+        assertNull(pdb.getSpec().getMinAvailable(), "minAvailable would block every drain of a single replica");
+    }
+
+    /** Every pod is selected by a policy that admits its serving port, and only that port. */
+    @Test
+    void networkPoliciesAdmitOnlyEachPodsServingPort() {
+        // Each pod with the name of the port its Service targets.
+        List<Map.Entry<String, PodTemplateSpec>> pods = List.of(
+                Map.entry("metrics", named(Deployment.class, "grokwatch-analyzer").getSpec().getTemplate()),
+                Map.entry("metrics", named(Job.class, "grokwatch-trainer-demo").getSpec().getTemplate()),
+                Map.entry("http", named(Deployment.class, RECEIVER).getSpec().getTemplate()));
+        var policies = all(io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy.class);
+        pods.forEach(e -> {
+            String port = e.getKey();
+            PodTemplateSpec pod = e.getValue();
+            String name = pod.getMetadata().getLabels().get("app.kubernetes.io/name");
+            var mine = policies.stream().filter(p -> selects(p.getSpec().getPodSelector().getMatchLabels(),
+                    p.getSpec().getPodSelector().getMatchExpressions(), pod.getMetadata().getLabels())).toList();
+            assertEquals(1, mine.size(), name + " is selected by one NetworkPolicy");
+            var spec = mine.get(0).getSpec();
+            assertEquals(List.of("Ingress"), spec.getPolicyTypes(), name);
+            Set<String> admitted = spec.getIngress().stream().flatMap(r -> r.getPorts().stream())
+                    .map(p -> p.getPort().getStrVal()).collect(Collectors.toSet());
+            assertEquals(Set.of(port), admitted, name + ": admitted ports");
+            containerPort(onlyContainer(pod), port);
+        });
     }
 
     @Test
