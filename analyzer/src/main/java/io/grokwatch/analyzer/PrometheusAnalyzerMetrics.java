@@ -33,7 +33,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * once the run has had no checkpoint for the retention period: {@code grokwatch_eigenvalue{layer,rank}},
  * {@code grokwatch_effective_rank{layer}}, {@code grokwatch_eigenspace_drift{layer}} (layer {@code all} = the
  * whole-model kernel, else a parameter group), {@code grokwatch_cliff_overlap{cliff,family}},
- * {@code grokwatch_gap_ratio{gap}}, {@code grokwatch_epoch}, {@code grokwatch_step}, the reported losses and
+ * {@code grokwatch_gap_ratio{gap}}, {@code grokwatch_epoch}, {@code grokwatch_step},
+ * {@code grokwatch_last_checkpoint_timestamp_seconds}, the reported losses and
  * accuracies, {@code grokwatch_phase}, {@code grokwatch_alerts_total{type}},
  * {@code grokwatch_alert_epoch{type}}, {@code grokwatch_analysis_load},
  * {@code grokwatch_analyzer_load_for_run} and {@code grokwatch_checkpoint_interval_seconds} (see {@link RunPace}). Every label takes values from a bounded set: ranks 1..{@value #RANKS},
@@ -177,6 +178,10 @@ public final class PrometheusAnalyzerMetrics implements AnalyzerMetrics {
         runs.touch(runId);
         set(runId, "grokwatch.epoch", "Epoch of the run's latest analysed checkpoint", s.path("epoch"));
         set(runId, "grokwatch.step", "Optimizer step of the run's latest analysed checkpoint", s.path("step"));
+        JsonNode producedMs = s.path("timings").path("checkpointTimestampMs");
+        if (producedMs.isNumber() && producedMs.asLong() > 0) {
+            lastCheckpoint(runId).set(producedMs.asLong() / 1000.0);
+        }
         set(runId, "grokwatch.train.loss", "Training loss the trainer reported with the checkpoint", s.path("trainLoss"));
         set(runId, "grokwatch.test.loss", "Test loss the trainer reported with the checkpoint", s.path("testLoss"));
         set(runId, "grokwatch.train.accuracy", "Training accuracy the trainer reported with the checkpoint",
@@ -245,6 +250,9 @@ public final class PrometheusAnalyzerMetrics implements AnalyzerMetrics {
             }
         });
         phase(runId).set(v.phase());
+        if (v.lastCheckpointMs() > 0) {
+            lastCheckpoint(runId).set(v.lastCheckpointMs() / 1000.0);
+        }
     }
 
     /**
@@ -299,6 +307,12 @@ public final class PrometheusAnalyzerMetrics implements AnalyzerMetrics {
     private RunMeters.Value phase(String runId) {
         return runs.gauge(runId, "grokwatch.phase", "0 = no transition detected, 1 = grokking onset detected (from the "
                 + "spectrum), 2 = generalization detected (test accuracy)");
+    }
+
+    /** Orders runs by recency: the training-run dashboard opens on the run with the newest checkpoint. */
+    private RunMeters.Value lastCheckpoint(String runId) {
+        return runs.gauge(runId, "grokwatch.last.checkpoint.timestamp.seconds", "When the run's latest analysed "
+                + "checkpoint was produced, Unix seconds (from the checkpoint record's timestamp)");
     }
 
     private RunMeters.Value alertEpoch(String runId, String type) {

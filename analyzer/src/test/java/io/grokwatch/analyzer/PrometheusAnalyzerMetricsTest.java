@@ -44,7 +44,7 @@ class PrometheusAnalyzerMetricsTest {
                                       "solve": {"start": "cold", "fellBack": true, "iterations": 9,
                                                 "residual": 1e-10}},
                             "net.3": {"eigenvalues": [0.1], "effectiveRank": 3.0}},
-                 "timings": {"analysisSeconds": 0.2}}
+                 "timings": {"analysisSeconds": 0.2, "checkpointTimestampMs": 1796553000500}}
                 """.formatted(runId, epoch, epoch));
         if (withDrift) {
             s.putObject("pace").put("checkpointIntervalSeconds", 0.7).put("serviceSeconds", 3.08).put("load", 4.4)
@@ -100,6 +100,7 @@ class PrometheusAnalyzerMetricsTest {
                 "grokwatch_analyzer_load_for_run{run=\"run-a\"} 5.1",
                 "grokwatch_checkpoint_interval_seconds{run=\"run-a\"} 0.7",
                 "grokwatch_step{run=\"run-a\"} 90.0",
+                "grokwatch_last_checkpoint_timestamp_seconds{run=\"run-a\"} 1.7965530005E9",
                 "grokwatch_train_loss{run=\"run-a\"} 0.01",
                 "grokwatch_test_loss{run=\"run-a\"} 2.5",
                 "grokwatch_train_accuracy{run=\"run-a\"} 1.0",
@@ -164,7 +165,8 @@ class PrometheusAnalyzerMetricsTest {
                 "grokwatch_alert_epoch{run=\"r\",type=\"grokking-onset\"} 60.0",
                 "grokwatch_alert_epoch{run=\"r\",type=\"generalization\"} 90.0",
                 "grokwatch_alerts_total{run=\"r\",type=\"grokking-onset\"} 1.0",
-                "grokwatch_alerts_total{run=\"r\",type=\"spectral-gap\"} 0.0");
+                "grokwatch_alerts_total{run=\"r\",type=\"spectral-gap\"} 0.0",
+                "grokwatch_last_checkpoint_timestamp_seconds{run=\"r\"} " + clock.wallTime() / 1000.0);
         // The next checkpoint: its spectrum, with the verdict of the state written for it, keeps the phase.
         metrics.verdict("r", RunVerdict.of(stateWith(120, clock.wallTime(), "grokking-onset", 60,
                 "generalization", 90)));
