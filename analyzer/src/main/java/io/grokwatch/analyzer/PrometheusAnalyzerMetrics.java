@@ -27,7 +27,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * {@code grokwatch_checkpoint_lag_seconds} (histograms), {@code grokwatch_dead_letters_total{reason}},
  * {@code grokwatch_checkpoints_superseded_total} (checkpoints skipped for a newer one under {@link Backlog#LATEST}),
  * {@code grokwatch_eigen_solves_total{start}}, {@code grokwatch_eigen_warm_fallbacks_total},
- * {@code grokwatch_runs_active} and {@code grokwatch_analyzer_load} (see {@link AnalyzerLoad}).
+ * {@code grokwatch_runs_active}, {@code grokwatch_analyzer_load} (see {@link AnalyzerLoad}) and
+ * {@code grokwatch_onset_overlap_threshold}.
  *
  * <p>Per-run meters (label {@code run}) are created on a run's first spectrum and removed by {@link RunMeters}
  * once the run has had no checkpoint for the retention period: {@code grokwatch_eigenvalue{layer,rank}},
@@ -70,6 +71,10 @@ public final class PrometheusAnalyzerMetrics implements AnalyzerMetrics {
     private final java.util.concurrent.atomic.AtomicReference<LoadReading> analyzerLoad =
             new java.util.concurrent.atomic.AtomicReference<>();
     private final Clock clock;
+    /** The onset detector's overlap threshold, drawn on the training-run dashboard. */
+    private final java.util.concurrent.atomic.AtomicReference<Double> onsetThreshold =
+            new java.util.concurrent.atomic.AtomicReference<>(
+                    io.grokwatch.detect.GrokkingOnsetDetector.Config.DEFAULT.overlapThreshold());
 
     /**
      * A summed load, valid while its runs are active: as long as {@link AnalyzerLoad} keeps a run in the sum after
@@ -127,6 +132,14 @@ public final class PrometheusAnalyzerMetrics implements AnalyzerMetrics {
                         : r.get().at(clock.wallTime()))
                 .description("The analysis loads of the runs this analyzer serves, summed (0 once none is active): "
                         + "above 1 they produce checkpoints faster than it analyses them").register(registry);
+        Gauge.builder("grokwatch.onset.overlap.threshold", onsetThreshold, java.util.concurrent.atomic.AtomicReference::get)
+                .description("The onset detector fires once the mean of the second cliff's sum and diff overlaps "
+                        + "reaches this (onset.overlap-threshold)").register(registry);
+    }
+
+    /** The onset detector's {@code onset.overlap-threshold} this analyzer runs with (default 0.5). */
+    public void onsetThreshold(double threshold) {
+        onsetThreshold.set(threshold);
     }
 
     public PrometheusMeterRegistry registry() {

@@ -64,7 +64,10 @@ class PrometheusAnalyzerMetricsTest {
 
     @Test
     void aSpectrumGivesEveryPerRunMeterWithItsLabels() throws Exception {
-        assertContains(metrics.scrape(), "grokwatch_eigen_warm_fallbacks_total 0.0");
+        assertContains(metrics.scrape(), "grokwatch_eigen_warm_fallbacks_total 0.0",
+                "grokwatch_onset_overlap_threshold 0.5");
+        metrics.onsetThreshold(0.6);
+        assertContains(metrics.scrape(), "grokwatch_onset_overlap_threshold 0.6");
         metrics.analysed("run-a", 0.12, 0.3);
         metrics.deadLettered(DeadLetterReason.CORRUPT_CHECKPOINT);
         metrics.spectrum("run-a", spectrum("run-a", 80, false));

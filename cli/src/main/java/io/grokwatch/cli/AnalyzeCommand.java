@@ -83,9 +83,12 @@ final class AnalyzeCommand implements Callable<Integer> {
         OptionChecks.requireRange("--analysis-threads", analysisThreads, 1, 4096);
         io.grokwatch.analyzer.AnalyzerLimits recordLimits = limits.limits(); // named errors before anything starts
         io.grokwatch.analyzer.PrometheusAnalyzerMetrics metrics = metricsOptions.analyzerMetrics();
+        io.grokwatch.detect.DetectorSuite suite = detectors.suite();
+        metrics.onsetThreshold(detectors.onsetThreshold());
         AnalyzerService service = AnalyzerService.start(new AnalyzerService.Config(bootstrapServers, applicationId,
                 stateDir, Topics.defaults(), partitions, singleBroker, analysisThreads, backlog, recordLimits), metrics,
-                detectors.suite());
+                suite);
+        io.grokwatch.observability.ServiceMeters process = MetricsOptions.processMeters(metrics);
         io.grokwatch.observability.MetricsServer server = metricsOptions.start(metrics, service);
         io.grokwatch.notify.WebhookDispatcher hooks = webhooks.start(bootstrapServers, Topics.defaults(),
                 metrics.registry(), null);
@@ -113,6 +116,7 @@ final class AnalyzeCommand implements Callable<Integer> {
             if (server != null) {
                 server.close();
             }
+            process.close();
             closed.countDown();
         };
         // The hook closes the streams cleanly (committing state) before the JVM exits.

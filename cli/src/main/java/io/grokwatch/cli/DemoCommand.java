@@ -108,6 +108,7 @@ final class DemoCommand implements Callable<Integer> {
         }
         Narrator narrator = new Narrator(publication.checkpoints());
         io.grokwatch.analyzer.PrometheusAnalyzerMetrics metrics = metricsOptions.analyzerMetrics();
+        metrics.onsetThreshold(detectors.onsetThreshold());
         // One endpoint for both services: the trainer's meters go into the analyzer's registry.
         io.grokwatch.trainer.TrainerMetrics trainerMetrics = metricsOptions.trainerMetrics(metrics.registry());
         WebhookOptions.Narration deliveries = new WebhookOptions.Narration();
@@ -119,6 +120,7 @@ final class DemoCommand implements Callable<Integer> {
                      broker != null ? 1 : 4, broker != null, Runtime.getRuntime().availableProcessors(), backlog),
                      metrics, detectors.suite());
              KafkaConsumer<String, byte[]> consumer = spectraConsumer(bootstrap, id, topics);
+             io.grokwatch.observability.ServiceMeters process = MetricsOptions.processMeters(metrics);
              io.grokwatch.observability.MetricsServer server = metricsOptions.start(metrics, analyzer);
              io.grokwatch.ui.LiveUi page = ui.start(bootstrap, topics, metricsOptions.port);
              io.grokwatch.notify.WebhookDispatcher hooks = webhooks.start(bootstrap, topics, metrics.registry(),

@@ -18,4 +18,12 @@ final class DetectorOptions {
     DetectorSuite suite() {
         return DetectorSuite.fromConfig(overrides);
     }
+
+    /** {@code onset.overlap-threshold} as given, else the detector's default. */
+    double onsetThreshold() {
+        suite(); // a bad value fails as it does everywhere, naming its key
+        String given = overrides.get("onset.overlap-threshold");
+        return given == null ? io.grokwatch.detect.GrokkingOnsetDetector.Config.DEFAULT.overlapThreshold()
+                : Double.parseDouble(given.trim());
+    }
 }

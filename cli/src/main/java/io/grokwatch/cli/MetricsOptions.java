@@ -5,6 +5,7 @@ import io.grokwatch.analyzer.PrometheusAnalyzerMetrics;
 import io.grokwatch.observability.Health;
 import io.grokwatch.observability.MetricsServer;
 import io.grokwatch.observability.RunMeters;
+import io.grokwatch.observability.ServiceMeters;
 import io.grokwatch.trainer.TrainerMetrics;
 import io.micrometer.core.instrument.Clock;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -51,9 +52,19 @@ final class MetricsOptions {
         return new TrainerMetrics(registry, retention(), Clock.SYSTEM);
     }
 
-    /** A registry for a trainer process. */
+    /**
+     * A registry for a trainer process, with the process meters and build info. They are never unbound: the
+     * registry is the train command's for the life of the process.
+     */
     static PrometheusMeterRegistry trainerRegistry() {
-        return new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        ServiceMeters.bind(registry);
+        return registry;
+    }
+
+    /** JVM and process meters and {@code grokwatch_build_info} in {@code registry}, until closed. */
+    static ServiceMeters processMeters(PrometheusAnalyzerMetrics metrics) {
+        return ServiceMeters.bind(metrics.registry());
     }
 
     /**

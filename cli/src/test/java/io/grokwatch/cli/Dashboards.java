@@ -25,6 +25,7 @@ final class Dashboards {
     static final ObjectMapper JSON = new ObjectMapper();
     static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
     private static final Pattern LABEL_VALUES = Pattern.compile("label_values\\((.*),\\s*([a-zA-Z_]\\w*)\\)");
+    private static final Pattern QUERY_RESULT = Pattern.compile("query_result\\((.*)\\)");
 
     /** Where an expression comes from. */
     enum Kind { PANEL, ANNOTATION, VARIABLE, RULE }
@@ -76,7 +77,8 @@ final class Dashboards {
 
     /**
      * Every expression of every dashboard: panel targets, Prometheus annotations, and query variables
-     * ({@code label_values(METRIC, label)} gives {@code METRIC}, the series the variable's values come from).
+     * ({@code label_values(METRIC, label)} gives {@code METRIC}, {@code query_result(EXPR)} gives {@code EXPR}: the
+     * series the variable's values come from).
      */
     static List<Query> dashboardQueries() {
         List<Query> out = new ArrayList<>();
@@ -99,8 +101,10 @@ final class Dashboards {
                 if (v.path("type").asText().equals("query")) {
                     String q = v.path("query").isObject() ? v.path("query").path("query").asText() : v.path("query").asText();
                     Matcher m = LABEL_VALUES.matcher(q.trim());
+                    Matcher r = QUERY_RESULT.matcher(q.trim());
                     out.add(new Query(Kind.VARIABLE, file + " variable $" + v.path("name").asText(),
-                            v.path("name").asText(), m.matches() ? m.group(1).trim() : q));
+                            v.path("name").asText(), m.matches() ? m.group(1).trim() : r.matches() ? r.group(1).trim()
+                            : q));
                 }
             }
         }

@@ -33,7 +33,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * overlaps, and every metric a query names is one grokwatch exports.
  */
 class DashboardsTest {
-    private static final Pattern METRIC = Pattern.compile("\\b(grokwatch_[a-z0-9_]+)");
+    /** grokwatch's own series, and those of the process and Kafka client binders. */
+    private static final Pattern METRIC = Pattern.compile("\\b((?:grokwatch|jvm|process|kafka)_[a-z0-9_]+)");
     private static final Pattern VARIABLE = Pattern.compile("\\$\\{?([A-Za-z_]\\w*)");
     /** Registered by the webhook sender, not by the analyzer or trainer metrics classes. */
     private static final Set<String> WEBHOOK_METRICS = Set.of("grokwatch_webhook_deliveries_total",
@@ -42,19 +43,52 @@ class DashboardsTest {
     private static final Set<String> GRAFANA_VARIABLES = Set.of("__rate_interval", "__interval", "__range",
             "__interval_ms", "__range_s", "__range_ms");
 
-    /** The metric names (histogram series included) that the analyzer and trainer expose. */
+    /**
+     * The metric names (histogram series included) that the analyzer and trainer expose: their own, the process
+     * meters, and the Kafka metrics of a real (unstarted) Streams instance with its clients.
+     */
     static Set<String> exportedMetrics() throws Exception {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        PrometheusAnalyzerMetrics analyzer = new PrometheusAnalyzerMetrics(registry, Duration.ofMinutes(30), Clock.SYSTEM);
+        org.apache.kafka.streams.StreamsBuilder topology = new org.apache.kafka.streams.StreamsBuilder();
+        topology.stream("in").to("out");
+        java.util.Properties props = new java.util.Properties();
+        props.put(org.apache.kafka.streams.StreamsConfig.APPLICATION_ID_CONFIG, "dashboards-test");
+        props.put(org.apache.kafka.streams.StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:1");
+        props.put(org.apache.kafka.streams.StreamsConfig.STATE_DIR_CONFIG,
+                Files.createTempDirectory("dashboards-test").toString());
+        io.grokwatch.observability.ServiceMeters process = io.grokwatch.observability.ServiceMeters.bind(registry);
+        try (org.apache.kafka.streams.KafkaStreams streams = new org.apache.kafka.streams.KafkaStreams(
+                topology.build(), props)) {
+            PrometheusAnalyzerMetrics analyzer = new PrometheusAnalyzerMetrics(registry, Duration.ofMinutes(30),
+                    Clock.SYSTEM);
+            io.grokwatch.analyzer.AnalyzerMetrics.Binding kafka = analyzer.streams(streams);
+            try {
+                return exportedMetrics(registry, analyzer);
+            } finally {
+                kafka.close();
+            }
+        } finally {
+            process.close();
+        }
+    }
+
+    private static Set<String> exportedMetrics(PrometheusMeterRegistry registry, PrometheusAnalyzerMetrics analyzer)
+            throws Exception {
         ObjectNode s = (ObjectNode) Dashboards.JSON.readTree("""
                 {"runId": "r", "step": 10, "epoch": 10, "trainLoss": 0.1, "testLoss": 2.0, "trainAccuracy": 1.0,
                  "testAccuracy": 0.2, "eigenvalues": [3, 2, 1], "effectiveRank": 2.5, "drift": 0.1,
                  "overlaps": {"firstCliff": {"n": 1, "m": 1, "sum": 0, "diff": 0}}, "gaps": {"endOfSecondCliff": 1.1},
-                 "solve": {"start": "warm"}, "layers": {"net.0": {"eigenvalues": [1], "effectiveRank": 1, "drift": 0.2}}}
+                 "solve": {"start": "warm"}, "layers": {"net.0": {"eigenvalues": [1], "effectiveRank": 1, "drift": 0.2}},
+                 "timings": {"analysisSeconds": 0.1, "checkpointTimestampMs": 1796553000000}}
                 """);
         analyzer.spectrum("r", s);
         analyzer.analysed("r", 0.1, 0.2);
         analyzer.alert("r", new Alert("grokking-onset", 10, 10, 0.5, JsonNodeFactory.instance.objectNode()));
+        System.gc(); // the GC pause timer appears with the first collection the JVM reports
+        long until = System.nanoTime() + 5_000_000_000L;
+        while (registry.find("jvm.gc.pause").timer() == null && System.nanoTime() < until) {
+            Thread.sleep(20);
+        }
         new TrainerMetrics(registry).checkpointPublished("r", 10, new TrainingMetrics(0.1, 2, 1, 0.2), 1000);
         Set<String> names = new TreeSet<>();
         for (String line : registry.scrape().split("\n")) {
@@ -177,7 +211,12 @@ class DashboardsTest {
         assertEquals("Training run", d.path("title").asText());
         JsonNode run = d.path("templating").path("list").get(0);
         assertEquals("run", run.path("name").asText());
-        assertEquals("label_values(grokwatch_epoch, run)", run.path("query").path("query").asText());
+        // Newest first, in the query's order (sort 0), nothing preselected: Grafana opens on the newest run.
+        assertEquals("query_result(sort_desc(max by (run) (grokwatch_last_checkpoint_timestamp_seconds)))",
+                run.path("query").path("query").asText());
+        assertEquals(0, run.path("sort").asInt());
+        assertTrue(run.path("current").isEmpty(), "no saved selection: " + run.path("current"));
+        assertEquals("/run=\"([^\"]+)\"/", run.path("regex").asText());
         for (JsonNode p : Dashboards.panels(d)) {
             for (JsonNode t : p.path("targets")) {
                 assertTrue(t.path("expr").asText().contains("run=\"$run\""), p.path("title") + ": " + t.path("expr"));
@@ -192,6 +231,55 @@ class DashboardsTest {
         long logPanels = Dashboards.panels(d).stream().filter(p -> p.path("title").asText().startsWith("eNTK spectrum")
                 && p.at("/fieldConfig/defaults/custom/scaleDistribution/type").asText().equals("log")).count();
         assertEquals(2, logPanels, "whole-model and per-layer spectra on a log axis");
+        // The onset detector's threshold is drawn beside the measure it is compared with.
+        JsonNode second = Dashboards.panels(d).stream().filter(p -> p.path("title").asText().startsWith("Second cliff"))
+                .findFirst().orElseThrow();
+        List<String> secondExprs = new ArrayList<>();
+        second.path("targets").forEach(t -> secondExprs.add(t.path("expr").asText()));
+        assertTrue(secondExprs.stream().anyMatch(e -> e.startsWith("max(grokwatch_onset_overlap_threshold)")),
+                "threshold series: " + secondExprs);
+        assertTrue(secondExprs.stream().anyMatch(e -> e.contains("family=\"sum\"") && e.contains("family=\"diff\"")
+                && e.endsWith("/ 2")), "the mean of sum and diff, which the detector compares: " + secondExprs);
+    }
+
+    /** Each dashboard links to the other by uid, so that one click leads from a run to the service and back. */
+    @Test
+    void theDashboardsLinkToEachOther() {
+        Set<String> uids = new HashSet<>();
+        Dashboards.dashboardFiles().forEach(f -> uids.add(Dashboards.read(f).path("uid").asText()));
+        for (Path f : Dashboards.dashboardFiles()) {
+            JsonNode d = Dashboards.read(f);
+            Set<String> linked = new HashSet<>();
+            for (JsonNode l : d.path("links")) {
+                String url = l.path("url").asText();
+                assertTrue(url.startsWith("/d/"), f + ": link " + url);
+                linked.add(url.substring(3).split("[?/]")[0]);
+            }
+            Set<String> others = new HashSet<>(uids);
+            others.remove(d.path("uid").asText());
+            assertEquals(others, linked, f + " links to every other dashboard");
+        }
+    }
+
+    /** The all-runs table: every run's phase by name, newest first, each run a link to its training-run view. */
+    @Test
+    void serviceHealthListsEveryRunWithItsPhase() {
+        JsonNode d = Dashboards.read(Dashboards.GRAFANA.resolve("dashboards/service-health.json"));
+        JsonNode table = Dashboards.panels(d).stream().filter(p -> p.path("title").asText().equals("All runs"))
+                .findFirst().orElseThrow(() -> new AssertionError("no All runs panel"));
+        assertEquals("table", table.path("type").asText());
+        List<String> exprs = new ArrayList<>();
+        for (JsonNode t : table.path("targets")) {
+            exprs.add(t.path("expr").asText());
+            assertTrue(t.path("instant").asBoolean() && t.path("format").asText().equals("table"), t.toString());
+            assertTrue(t.path("expr").asText().contains("by (run)"), "one row per run: " + t.path("expr"));
+        }
+        assertTrue(exprs.contains("max by (run) (grokwatch_phase)"), exprs.toString());
+        String text = table.path("fieldConfig").toString();
+        for (String needed : new String[] {"\"text\":\"none\"", "\"text\":\"onset\"", "\"text\":\"generalized\"",
+            "/d/grokwatch-training-run?var-run=${__value.text}"}) {
+            assertTrue(text.contains(needed), "All runs table: " + needed + " in " + text);
+        }
     }
 
     @Test

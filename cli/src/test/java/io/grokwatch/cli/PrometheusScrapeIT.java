@@ -79,6 +79,7 @@ class PrometheusScrapeIT {
     Path dir;
 
     @Test
+    @SuppressWarnings("try") // the process meters are a resource only to be closed
     void everyDashboardAndRuleExpressionReturnsDataAfterARealRun() throws Exception {
         assertTrue(Files.isExecutable(PROMETHEUS), PROMETHEUS + " is missing: install Debian's prometheus package "
                 + "(./run-tests does)");
@@ -97,6 +98,8 @@ class PrometheusScrapeIT {
         try (EmbeddedKafka kafka = EmbeddedKafka.start(dir.resolve("kafka"));
              AnalyzerService analyzer = AnalyzerService.start(new AnalyzerService.Config(kafka.bootstrapServers(),
                      "scrape-it", dir.resolve("state"), topics, 1, true, 2), analyzerMetrics);
+             // As analyze does: the process meters beside the analyzer's (the trainer registry has its own).
+             io.grokwatch.observability.ServiceMeters process = MetricsOptions.processMeters(analyzerMetrics);
              MetricsServer analyzerEndpoint = endpoints.start(analyzerMetrics, analyzer);
              MetricsServer trainerEndpoint = endpoints.startTrainer(trainerRegistry, trainerMetrics,
                      publication::publishing);
