@@ -177,6 +177,25 @@ class DockerComposeIT {
                 "the analyzer's state is on a named volume: " + stateDir);
     }
 
+    /** As on Kubernetes: the heap the image takes from the limit holds a p = 113 analysis, with room beside it. */
+    @Test
+    void analyzerMemoryLimitFitsTheHeapOfAP113Analysis() {
+        String limit = services.path("analyzer").path("mem_limit").asText();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+)([kmg])").matcher(limit.toLowerCase());
+        assertTrue(m.matches(), "mem_limit in k, m or g: " + limit);
+        long bytes = Long.parseLong(m.group(1)) << switch (m.group(2)) {
+            case "k" -> 10;
+            case "m" -> 20;
+            default -> 30;
+        };
+        double percent = DockerfilesTest.dockerfile("analyzer").finalStage().last("ENTRYPOINT").orElseThrow()
+                .execForm().stream().filter(a -> a.startsWith("-XX:MaxRAMPercentage="))
+                .mapToDouble(a -> Double.parseDouble(a.substring(a.indexOf('=') + 1))).findFirst().orElseThrow();
+        long heap = (long) (bytes * percent / 100);
+        assertTrue(heap >= 4L << 30, "heap " + heap + " holds a p = 113 analysis (4 GB)");
+        assertTrue(bytes - heap >= 1L << 30, "at least 1 GiB beside the heap");
+    }
+
     @Test
     void alertmanagerAndTheAnalyzerDeliverToTheWebhookReceiverService() {
         JsonNode receiver = services.path("webhook-receiver");
