@@ -132,7 +132,8 @@ public final class PrometheusAnalyzerMetrics implements AnalyzerMetrics {
                         : r.get().at(clock.wallTime()))
                 .description("The analysis loads of the runs this analyzer serves, summed (0 once none is active): "
                         + "above 1 they produce checkpoints faster than it analyses them").register(registry);
-        Gauge.builder("grokwatch.onset.overlap.threshold", onsetThreshold, java.util.concurrent.atomic.AtomicReference::get)
+        Gauge.builder("grokwatch.onset.overlap.threshold", onsetThreshold,
+                        java.util.concurrent.atomic.AtomicReference::get)
                 .description("The onset detector fires once the mean of the second cliff's sum and diff overlaps "
                         + "reaches this (onset.overlap-threshold)").register(registry);
     }
