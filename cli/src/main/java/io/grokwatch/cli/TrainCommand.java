@@ -45,6 +45,7 @@ final class TrainCommand implements Callable<Integer> {
         TrainerMetrics metrics = metricsOptions.trainerMetrics(registry);
         try (MetricsServer server = metricsOptions.startTrainer(registry, metrics, publication::publishing);
              RunPublisher publisher = new RunPublisher(bootstrapServers, topics, id);
+             var producerMetrics = publisher.bindMetrics(registry);
              ProgressBar bar = new ProgressBar("train " + id, publication.checkpoints())) {
             long last = publisher.lastPublishedStep();
             if (last >= 0) {

@@ -61,6 +61,13 @@ class TrainerOutageIT {
             during.get(2, TimeUnit.MINUTES);
             publisher.publishCheckpoint(checkpoint(20));
             assertEquals(20, publisher.lastPublishedStep());
+            // The producer's own metrics, as the trainer's /metrics shows them: the failed attempts are counted.
+            var registry = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+            var bound = publisher.bindMetrics(registry);
+            double sent = registry.get("kafka.producer.record.send.total").functionCounters().stream()
+                    .mapToDouble(io.micrometer.core.instrument.FunctionCounter::count).sum();
+            bound.close();
+            assertEquals(3.0, sent, 1.0, "records sent (a retried one may count twice)");
         } finally {
             kafka.close();
         }

@@ -74,6 +74,17 @@ public final class RunPublisher implements AutoCloseable {
         send(topics.runs(), descriptor.toBytes());
     }
 
+    /**
+     * Reports this publisher's producer metrics ({@code kafka_producer_*}: sends, errors, retries, latency) on
+     * {@code registry} until the returned binding is closed.
+     */
+    public io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics bindMetrics(
+            io.micrometer.core.instrument.MeterRegistry registry) {
+        var metrics = new io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics(producer);
+        metrics.bindTo(registry);
+        return metrics;
+    }
+
     /** Publishes weights with their metadata; returns the record's offset. */
     public RecordMetadata publishCheckpoint(Parameters weights, CheckpointMetadata metadata) {
         return publishCheckpoint(CheckpointRecord.encode(weights, metadata));
