@@ -287,9 +287,6 @@ public final class GraphEntk implements KernelSource {
             return null;
         }
         int[] batchedDims = batchedValue.shape();
-        if (batchedDims.length != single.length) {
-            batchedDims = unitLast(batchedDims, single.length);
-        }
         BatchAxis chosen = null;
         int[] chosenRows = null;
         for (BatchAxis a : BatchAxis.candidates(single, batchedDims, 2)) {
