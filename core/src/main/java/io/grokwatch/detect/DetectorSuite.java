@@ -25,7 +25,8 @@ public final class DetectorSuite {
     public static final List<String> KEYS = List.of("onset.overlap-threshold", "onset.min-rise",
             "onset.train-accuracy", "generalization.train-accuracy", "generalization.test-accuracy", "gap.ratio",
             "gap.flat", "gap.persistence", "gap.positions", "diverging.ratio", "diverging.of-initial",
-            "diverging.persistence", "collapse.armed-at", "collapse.drop", "collapse.persistence");
+            "diverging.persistence", "collapse.armed-at", "collapse.drop", "collapse.persistence",
+            "general.train-accuracy", "general.confidence-rise");
 
     /**
      * The default detectors with thresholds overridden by {@code config} (keys of {@link #KEYS}); an unknown key
@@ -42,11 +43,15 @@ public final class DetectorSuite {
         SpectralGapDetector.Config p = SpectralGapDetector.Config.DEFAULT;
         DivergingDetector.Config dv = DivergingDetector.Config.DEFAULT;
         CollapseDetector.Config cl = CollapseDetector.Config.DEFAULT;
+        GeneralOnsetDetector.Config gn = GeneralOnsetDetector.Config.DEFAULT;
         return new DetectorSuite(List.of(
                 new GrokkingOnsetDetector(new GrokkingOnsetDetector.Config(
                         number(config, "onset.overlap-threshold", o.overlapThreshold()),
                         number(config, "onset.min-rise", o.minRise()),
                         number(config, "onset.train-accuracy", o.trainAccuracy()))),
+                new GeneralOnsetDetector(new GeneralOnsetDetector.Config(
+                        number(config, "general.train-accuracy", gn.trainAccuracy()),
+                        number(config, "general.confidence-rise", gn.confidenceRise()))),
                 new GeneralizationDetector(new GeneralizationDetector.Config(
                         number(config, "generalization.train-accuracy", g.trainAccuracy()),
                         number(config, "generalization.test-accuracy", g.testAccuracy()))),
