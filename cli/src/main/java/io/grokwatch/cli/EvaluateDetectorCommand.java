@@ -26,7 +26,10 @@ import java.util.concurrent.Callable;
                 + "alert, its lead over the generalization alert and any false alarm; then totals.",
                 "Example: grokwatch evaluate-detector --suite default --out eval.json"})
 final class EvaluateDetectorCommand implements Callable<Integer> {
-    @Option(names = "--suite", description = "default or smoke (two short runs, for tests). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--suite", description = "default or smoke (two short runs, for tests): the Fourier onset detector "
+            + "on modular addition; general or general-smoke: the family-free onset detector on other operations "
+            + "mod p, sparse parity, memorisation-only controls and random labels (docs/science.md). "
+            + "Default: ${DEFAULT-VALUE}.")
     String suite = "default";
     @picocli.CommandLine.Mixin
     DetectorOptions detectorOptions;
@@ -62,6 +65,9 @@ final class EvaluateDetectorCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (suite.equals("general") || suite.equals("general-smoke")) {
+            return general();
+        }
         List<RunSpec> runs = suite(suite);
         DetectorSuite detectors = detectorOptions.suite();
         List<Outcome> outcomes = new ArrayList<>();
@@ -105,6 +111,24 @@ final class EvaluateDetectorCommand implements Callable<Integer> {
             root.putObject("totals").put("hits", hits).put("misses", misses).put("falseAlarms", falseAlarms)
                     .put("medianLead", sorted.length == 0 ? -1 : sorted[sorted.length / 2]);
             JsonFiles.write(out, root);
+        }
+        return 0;
+    }
+
+    private Integer general() throws java.io.IOException {
+        List<GeneralSuite.Spec> runs = GeneralSuite.runs(suite);
+        DetectorSuite detectors = detectorOptions.suite();
+        List<GeneralSuite.Result> results = new ArrayList<>();
+        try (ProgressBar bar = new ProgressBar("evaluate-detector", runs.size())) {
+            for (int i = 0; i < runs.size(); i++) {
+                results.add(GeneralSuite.run(runs.get(i), detectors));
+                bar.update(i + 1, runs.get(i).label());
+            }
+        }
+        System.out.print(GeneralReport.table(results).render());
+        System.out.println(GeneralReport.totals(results));
+        if (out != null) {
+            JsonFiles.write(out, GeneralReport.json(results));
         }
         return 0;
     }

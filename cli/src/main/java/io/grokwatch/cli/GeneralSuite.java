@@ -1,0 +1,227 @@
+package io.grokwatch.cli;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.grokwatch.analysis.ModularAdditionAnalyzer;
+import io.grokwatch.detect.Alert;
+import io.grokwatch.detect.DetectorSuite;
+import io.grokwatch.detect.GeneralOnsetDetector;
+import io.grokwatch.detect.GrokkingOnsetDetector;
+import io.grokwatch.detect.Observation;
+import io.grokwatch.entk.Entk;
+import io.grokwatch.features.HeldOutConfidence;
+import io.grokwatch.features.KernelTargetAlignment;
+import io.grokwatch.linalg.Matrix;
+import io.grokwatch.model.Network;
+import io.grokwatch.probe.ModularAddition;
+import io.grokwatch.probe.ModularOperation;
+import io.grokwatch.trainer.FullBatchTask;
+import io.grokwatch.trainer.ModularAdditionTask;
+import io.grokwatch.trainer.SparseParityTask;
+
+import java.util.List;
+
+/**
+ * The runs of {@code evaluate-detector --suite general}: tasks the family-free onset detector was not tuned on
+ * (docs/science.md says which runs tuned it), each trained here and observed at every checkpoint with its train split.
+ */
+final class GeneralSuite {
+    /** Training probes on which the label alignment (context only) is computed, at most. */
+    static final int ALIGNMENT_PROBES = 600;
+
+    private GeneralSuite() {
+    }
+
+    /**
+     * One run.
+     *
+     * @param task   an operation name of {@link ModularOperation}, {@code random} (random labels) or {@code parity}
+     * @param p      modulus (modular tasks)
+     * @param alpha  training fraction (modular tasks)
+     * @param train  training samples (parity)
+     * @param every  checkpoint interval in epochs
+     * @param epochs epochs
+     */
+    record Spec(String task, int p, double alpha, int train, long seed, int every, int epochs) {
+        String label() {
+            return switch (task) {
+                case "parity" -> String.format("parity n=40 k=3 train=%d seed %d", train, seed);
+                case "random" -> String.format("random labels p=%d alpha=%.1f seed %d", p, alpha, seed);
+                default -> String.format("%s p=%d alpha=%.1f seed %d", ModularOperation.valueOf(task).label(), p,
+                        alpha, seed);
+            };
+        }
+
+        /** Held-out accuracy of a guess: the hit window is measured above it (0 on the mod-p tasks, as issued). */
+        double chance() {
+            return task.equals("parity") ? 0.5 : 0.0;
+        }
+    }
+
+    /** What one run produced: the window's epochs, the first alert of each kind, -1 where none. */
+    record Result(Spec spec, long test10, long test90, long general, long fourier, long generalization) {
+        boolean generalises() {
+            return test10 >= 0;
+        }
+
+        /** The general onset alert inside [test10 - 30, test90] (test90 unreached: the run's end). */
+        boolean hit() {
+            return generalises() && general >= 0 && general >= test10 - 30
+                    && (test90 < 0 || general <= test90);
+        }
+
+        boolean falseAlarm() {
+            return !generalises() && general >= 0;
+        }
+
+        boolean miss() {
+            return generalises() && !hit();
+        }
+
+        String verdict() {
+            if (hit()) {
+                return "hit";
+            }
+            if (falseAlarm()) {
+                return "FALSE ALARM";
+            }
+            if (!generalises()) {
+                return "quiet (correct)";
+            }
+            return general < 0 ? "MISS (no alert)" : general < test10 - 30 ? "MISS (early)" : "MISS (late)";
+        }
+    }
+
+    static List<Spec> runs(String suite) {
+        return switch (suite) {
+            case "general" -> List.of(
+                    new Spec("ADD", 23, 0.7, 0, 1, 10, 500), new Spec("ADD", 31, 0.7, 0, 2, 10, 500),
+                    new Spec("SUBTRACT", 29, 0.7, 0, 1, 10, 500), new Spec("SUBTRACT", 31, 0.7, 0, 0, 10, 500),
+                    new Spec("MULTIPLY", 31, 0.7, 0, 1, 10, 500), new Spec("MULTIPLY", 23, 0.7, 0, 2, 10, 500),
+                    new Spec("QUADRATIC", 29, 0.7, 0, 1, 10, 500), new Spec("QUADRATIC", 31, 0.7, 0, 0, 10, 500),
+                    new Spec("parity", 0, 0, 2000, 0, 50, 2000), new Spec("parity", 0, 0, 1000, 0, 50, 2000),
+                    new Spec("ADD", 31, 0.3, 0, 1, 10, 500), new Spec("ADD", 23, 0.2, 0, 2, 10, 500),
+                    new Spec("MULTIPLY", 29, 0.3, 0, 1, 10, 500),
+                    new Spec("random", 31, 0.7, 0, 1, 10, 500), new Spec("random", 23, 0.7, 0, 2, 10, 500));
+            case "general-smoke" -> List.of(new Spec("ADD", 29, 0.7, 0, 0, 10, 150),
+                    new Spec("random", 23, 0.7, 0, 0, 10, 150));
+            default -> throw new IllegalArgumentException("no general suite '" + suite + "'");
+        };
+    }
+
+    static Result run(Spec r, DetectorSuite detectors) {
+        FullBatchTask task;
+        Matrix probes;
+        boolean[] train;
+        int[] probeLabels;
+        int classes;
+        if (r.task().equals("parity")) {
+            SparseParityTask t = SparseParityTask.create(new SparseParityTask.Config(40, 3, r.train(), 1000, 128,
+                    0.01, 0.1, r.epochs(), r.seed()));
+            task = t;
+            Matrix a = t.trainInputs();
+            Matrix b = t.testInputs();
+            probes = new Matrix(a.rows() + b.rows(), a.cols());
+            System.arraycopy(a.data(), 0, probes.data(), 0, a.data().length);
+            System.arraycopy(b.data(), 0, probes.data(), a.data().length, b.data().length);
+            train = new boolean[probes.rows()];
+            java.util.Arrays.fill(train, 0, a.rows(), true);
+            probeLabels = new int[probes.rows()];
+            System.arraycopy(t.trainLabels(), 0, probeLabels, 0, a.rows());
+            classes = 2;
+        } else {
+            int[] labels = r.task().equals("random") ? ModularOperation.randomLabels(r.p(), r.seed())
+                    : ModularOperation.valueOf(r.task()).labels(r.p());
+            ModularAdditionTask t = ModularAdditionTask.create(new ModularAdditionTask.Config(r.p(), 512, r.alpha(),
+                    0.05, 0.01, r.epochs(), r.seed()), labels);
+            task = t;
+            probes = ModularAddition.inputs(r.p());
+            train = new boolean[probes.rows()];
+            for (int i : t.trainIndices()) {
+                train[i] = true;
+            }
+            probeLabels = labels;
+            classes = r.p();
+        }
+        int[] alignmentRows = trainingRows(train, ALIGNMENT_PROBES);
+        Matrix alignmentProbes = rows(probes, alignmentRows);
+        int[] alignmentLabels = new int[alignmentRows.length];
+        for (int i = 0; i < alignmentRows.length; i++) {
+            alignmentLabels[i] = probeLabels[alignmentRows[i]];
+        }
+        ModularAdditionAnalyzer spectra = r.task().equals("parity") ? null
+                : new ModularAdditionAnalyzer(r.p(), 4 * (r.p() - 1) + 2, false);
+        ObjectNode[] state = {detectors.initialState()};
+        long[] t = {-1, -1, -1, -1, -1};
+        double chance = r.chance();
+        task.run(r.every(), (epoch, step, params, m) -> {
+            double above = (m.testAccuracy() - chance) / (1 - chance);
+            if (t[0] < 0 && above >= 0.10) {
+                t[0] = epoch;
+            }
+            if (t[1] < 0 && above >= 0.90) {
+                t[1] = epoch;
+            }
+            Network net = new Network(task.description(), params);
+            double confidence = HeldOutConfidence.ratio(net.output(probes), train);
+            double alignment = KernelTargetAlignment.of(new Entk(net, alignmentProbes).classMean(Entk.ALL),
+                    alignmentLabels, classes);
+            Observation o;
+            if (spectra != null) {
+                ModularAdditionAnalyzer.Result res = spectra.analyze(net);
+                o = new Observation(epoch, step, m.trainAccuracy(), m.trainLoss(), m.testAccuracy(),
+                        res.all().eigenvalues(), res.all().overlaps(), res.all().gaps(), confidence, alignment);
+            } else {
+                o = new Observation(epoch, step, m.trainAccuracy(), m.trainLoss(), m.testAccuracy(), new double[0],
+                        java.util.Map.of(), java.util.Map.of(), confidence, alignment);
+            }
+            DetectorSuite.Step s = detectors.observe(state[0], o);
+            state[0] = s.state();
+            for (Alert a : s.alerts()) {
+                int slot = switch (a.type()) {
+                    case GeneralOnsetDetector.NAME -> 2;
+                    case GrokkingOnsetDetector.NAME -> 3;
+                    case "generalization" -> 4;
+                    default -> -1;
+                };
+                if (slot >= 0 && t[slot] < 0) {
+                    t[slot] = a.epoch();
+                }
+            }
+            return true;
+        });
+        if (spectra != null) {
+            spectra.close();
+        }
+        return new Result(r, t[0], t[1], t[2], t[3], t[4]);
+    }
+
+    /** Up to {@code max} training rows, evenly spaced over the training set. */
+    static int[] trainingRows(boolean[] train, int max) {
+        int count = 0;
+        for (boolean b : train) {
+            count += b ? 1 : 0;
+        }
+        int take = Math.min(max, count);
+        int[] rows = new int[take];
+        int seen = 0;
+        int k = 0;
+        for (int i = 0; i < train.length && k < take; i++) {
+            if (train[i]) {
+                if ((long) seen * take / count == k) {
+                    rows[k++] = i;
+                }
+                seen++;
+            }
+        }
+        return rows;
+    }
+
+    static Matrix rows(Matrix m, int[] rows) {
+        int c = m.cols();
+        Matrix out = new Matrix(rows.length, c);
+        for (int r = 0; r < rows.length; r++) {
+            System.arraycopy(m.data(), rows[r] * c, out.data(), r * c, c);
+        }
+        return out;
+    }
+}
