@@ -26,17 +26,41 @@ public final class ProbeSource {
     /** A uniform sample of the probes, or null for all of them. */
     private final io.grokwatch.probe.ProbeSample sample;
     private final Matrix inputs;
+    /** The run's training rows and their labels, or null when the descriptor declares none. */
+    private final io.grokwatch.probe.TrainSplit split;
 
     private ProbeSource(String generator, byte[] inline, ProbeSet probes) {
-        this(generator, inline, probes, null);
+        this(generator, inline, probes, null, null);
     }
 
-    private ProbeSource(String generator, byte[] inline, ProbeSet probes, io.grokwatch.probe.ProbeSample sample) {
+    private ProbeSource(String generator, byte[] inline, ProbeSet probes, io.grokwatch.probe.ProbeSample sample,
+                        io.grokwatch.probe.TrainSplit split) {
         this.generator = generator;
         this.inline = inline;
         this.probes = probes;
         this.sample = sample;
+        this.split = split;
         this.inputs = sample == null ? probes.inputs() : sample.select(probes.inputs());
+    }
+
+    /**
+     * These probes with the run's training rows and their labels ({@code "probe": {..., "train": [rows],
+     * "labels": [classes]}}); not with a sample, whose rows are not the run's.
+     */
+    public ProbeSource withSplit(io.grokwatch.probe.TrainSplit s) {
+        if (sample != null) {
+            throw new RunFormatException("\"probe.train\" cannot be combined with \"probe.sample\"");
+        }
+        if (s.probes() != inputs.rows()) {
+            throw new RunFormatException("\"probe.train\" was made for " + s.probes() + " probes, the run has "
+                    + inputs.rows());
+        }
+        return new ProbeSource(generator, inline, probes, null, s);
+    }
+
+    /** The run's training rows and labels, when the descriptor declares them. */
+    public Optional<io.grokwatch.probe.TrainSplit> split() {
+        return Optional.ofNullable(split);
     }
 
     /**
@@ -48,9 +72,13 @@ public final class ProbeSource {
             throw new RunFormatException("\"probe.sample\" must be >= 1, got " + n);
         }
         if (n >= probes.size()) {
-            return new ProbeSource(generator, inline, probes);
+            return new ProbeSource(generator, inline, probes, null, split);
         }
-        return new ProbeSource(generator, inline, probes, io.grokwatch.probe.ProbeSample.of(n, probes.size(), seed));
+        if (split != null) {
+            throw new RunFormatException("\"probe.train\" cannot be combined with \"probe.sample\"");
+        }
+        return new ProbeSource(generator, inline, probes, io.grokwatch.probe.ProbeSample.of(n, probes.size(), seed),
+                null);
     }
 
     public static ProbeSource generator(String spec) {
@@ -120,7 +148,38 @@ public final class ProbeSource {
             }
             source = source.withSample(n.asInt(), seed.asLong(0));
         }
+        if (p.has("train") || p.has("labels")) {
+            source = source.withSplit(splitFromJson(p, source.inputs().rows()));
+        }
         return source;
+    }
+
+    private static io.grokwatch.probe.TrainSplit splitFromJson(JsonNode p, int probes) {
+        if (!p.has("train") || !p.has("labels")) {
+            throw new RunFormatException("\"probe.train\" and \"probe.labels\" go together: the training rows and "
+                    + "one label per training row");
+        }
+        try {
+            return new io.grokwatch.probe.TrainSplit(integers(p.get("train"), "probe.train"),
+                    integers(p.get("labels"), "probe.labels"), probes);
+        } catch (IllegalArgumentException e) {
+            throw new RunFormatException(e.getMessage(), e);
+        }
+    }
+
+    private static int[] integers(JsonNode a, String key) {
+        if (a == null || !a.isArray()) {
+            throw new RunFormatException("\"" + key + "\" must be an array of integers");
+        }
+        int[] out = new int[a.size()];
+        for (int i = 0; i < out.length; i++) {
+            JsonNode v = a.get(i);
+            if (!v.canConvertToExactIntegral() || !v.canConvertToInt()) {
+                throw new RunFormatException("\"" + key + "\"[" + i + "] must be an integer, got " + v);
+            }
+            out[i] = v.asInt();
+        }
+        return out;
     }
 
     ObjectNode toJson() {
@@ -132,6 +191,16 @@ public final class ProbeSource {
         }
         if (sample != null) {
             o.put("sample", sample.size()).put("seed", sample.seed());
+        }
+        if (split != null) {
+            var train = o.putArray("train");
+            for (int r : split.train()) {
+                train.add(r);
+            }
+            var labels = o.putArray("labels");
+            for (int y : split.labels()) {
+                labels.add(y);
+            }
         }
         return o;
     }

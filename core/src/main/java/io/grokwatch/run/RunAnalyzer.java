@@ -63,7 +63,12 @@ public final class RunAnalyzer implements AutoCloseable {
      * eigenbases the next checkpoint of the run starts from (empty when the analysis keeps none).
      */
     public record Analysis(ObjectNode json, io.grokwatch.analysis.SpectrumSummary whole,
-                           Map<String, io.grokwatch.linalg.Matrix> bases, double seconds) {
+                           Map<String, io.grokwatch.linalg.Matrix> bases, double seconds, SplitSignals split) {
+        public Analysis(ObjectNode json, io.grokwatch.analysis.SpectrumSummary whole,
+                        Map<String, io.grokwatch.linalg.Matrix> bases, double seconds) {
+            this(json, whole, bases, seconds, SplitSignals.NONE);
+        }
+
         public double[] eigenvalues() {
             return whole.eigenvalues();
         }
@@ -71,7 +76,8 @@ public final class RunAnalyzer implements AutoCloseable {
         /** What the detectors see of this analysis of a checkpoint with the given metadata. */
         public io.grokwatch.detect.Observation observation(CheckpointMetadata meta) {
             return new io.grokwatch.detect.Observation(meta.epoch(), meta.step(), meta.trainAccuracy(),
-                    meta.trainLoss(), meta.testAccuracy(), whole.eigenvalues(), whole.overlaps(), whole.gaps());
+                    meta.trainLoss(), meta.testAccuracy(), whole.eigenvalues(), whole.overlaps(), whole.gaps(),
+                    split.heldOutConfidence(), split.labelAlignment());
         }
     }
 
@@ -153,7 +159,13 @@ public final class RunAnalyzer implements AutoCloseable {
         if (kernels instanceof io.grokwatch.entk.GraphEntk g) {
             computed.put("passes", g.batched() ? "batched" : "per-probe");
         }
-        return new Analysis(o, whole, bases, (System.nanoTime() - t0) / 1e9);
+        SplitSignals split = SplitSignals.NONE;
+        if (net != null && descriptor.probe().split().isPresent()) {
+            split = SplitSignals.of(net, probes, descriptor.probe().split().get());
+            o.putObject("split").put("heldOutConfidence", split.heldOutConfidence())
+                    .put("labelAlignment", split.labelAlignment());
+        }
+        return new Analysis(o, whole, bases, (System.nanoTime() - t0) / 1e9, split);
     }
 
     private static long parameterCount(Network net) {

@@ -1,0 +1,83 @@
+package io.grokwatch.detect;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class GeneralOnsetDetectorTest {
+    // Measured traces (docs/science.md), every 10 epochs: {train accuracy, held-out confidence, label alignment}.
+    // a+b, p = 29, alpha 0.7, seed 0: held-out accuracy crosses 0.1 at epoch 80 and 0.9 at 100.
+    private static final double[][] GROKKING = {{0.034, 1.020, 0.077}, {0.384, 0.731, 0.084}, {0.823, 0.323, 0.098},
+            {0.956, 0.255, 0.124}, {1, 0.136, 0.153}, {1, 0.100, 0.179}, {1, 0.083, 0.201}, {1, 0.069, 0.219},
+            {1, 0.074, 0.231}, {1, 0.139, 0.236}, {1, 0.193, 0.237}, {1, 0.230, 0.237}};
+    // Random labels, p = 29: memorises, never generalises.
+    private static final double[][] RANDOM_LABELS = {{0.036, 1.020, 0.112}, {0.493, 0.683, 0.121},
+            {0.556, 0.760, 0.138}, {0.497, 0.821, 0.164}, {0.835, 0.531, 0.187}, {0.980, 0.255, 0.205},
+            {1, 0.183, 0.216}, {1, 0.124, 0.222}, {1, 0.092, 0.221}, {1, 0.076, 0.217}, {1, 0.072, 0.214},
+            {1, 0.069, 0.209}, {1, 0.070, 0.206}, {1, 0.070, 0.204}, {1, 0.069, 0.202}, {1, 0.068, 0.202}};
+
+    private static List<Alert> replay(double[][] trace) {
+        DetectorSuite suite = new DetectorSuite(List.of(new GeneralOnsetDetector(GeneralOnsetDetector.Config.DEFAULT)));
+        ObjectNode state = suite.initialState();
+        List<Alert> alerts = new ArrayList<>();
+        for (int i = 0; i < trace.length; i++) {
+            Observation o = new Observation(10L * i, 10L * i, trace[i][0], 0.01, 0.0, new double[] {1.0}, Map.of(),
+                    Map.of(), trace[i][1], trace[i][2]);
+            DetectorSuite.Step s = suite.observe(state, o);
+            state = s.state();
+            alerts.addAll(s.alerts());
+        }
+        return alerts;
+    }
+
+    @Test
+    void firesOnceOnAGrokkingTraceInsideTheWindowAndNamesItsEvidence() {
+        List<Alert> alerts = replay(GROKKING);
+        assertEquals(1, alerts.size(), alerts.toString());
+        Alert a = alerts.get(0);
+        assertEquals(GeneralOnsetDetector.NAME, a.type());
+        assertEquals(90, a.epoch());
+        assertEquals(GeneralOnsetDetector.EVIDENCE, a.evidence().get("fired").get(0).asText());
+        assertEquals(0.069, a.evidence().get("lowestSinceMemorised").asDouble(), 1e-12);
+        assertEquals(0.124, a.evidence().get("context").get("labelAlignmentAtMemorisation").asDouble(), 1e-12);
+    }
+
+    @Test
+    void staysQuietOnRandomLabels() {
+        assertEquals(List.of(), replay(RANDOM_LABELS));
+    }
+
+    @Test
+    void staysQuietWithoutASplit() {
+        GeneralOnsetDetector d = new GeneralOnsetDetector(GeneralOnsetDetector.Config.DEFAULT);
+        Observation o = new Observation(10, 10, 1.0, 0.0, 1.0, new double[] {1}, Map.of(), Map.of());
+        GeneralOnsetDetector.Transition t = d.next(GeneralOnsetDetector.State.INITIAL, o);
+        assertEquals(GeneralOnsetDetector.State.INITIAL, t.state());
+        assertEquals(null, t.alert());
+    }
+
+    @Test
+    void stateSurvivesJson() {
+        GeneralOnsetDetector.State s = new GeneralOnsetDetector.State(false, 40, 0.069, Double.NaN);
+        GeneralOnsetDetector.State back = GeneralOnsetDetector.State.fromJson(s.toJson());
+        assertEquals(s.armedAt(), back.armedAt());
+        assertEquals(s.lowest(), back.lowest(), 0.0);
+        assertTrue(Double.isNaN(back.alignmentAtArm()));
+    }
+
+    @Test
+    void configKeysAreValidated() {
+        assertThrows(IllegalArgumentException.class, () -> new GeneralOnsetDetector.Config(0.95, 0));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> DetectorSuite.fromConfig(Map.of("general.confidence-rise", "2")));
+        assertTrue(e.getMessage().contains("general.confidence-rise"), e.getMessage());
+        assertTrue(DetectorSuite.KEYS.contains("general.train-accuracy"));
+    }
+}
