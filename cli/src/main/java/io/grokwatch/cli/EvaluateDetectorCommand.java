@@ -35,6 +35,9 @@ final class EvaluateDetectorCommand implements Callable<Integer> {
     DetectorOptions detectorOptions;
     @Option(names = "--out", description = "Optional JSON file with every run's result.")
     Path out;
+    @Option(names = "--trace-dir", description = "General suites: write each run's per-checkpoint signals "
+            + "(CSV) into this directory.")
+    Path traceDir;
 
     /** One run of the suite. */
     record RunSpec(String task, int p, double alpha, long seed, int every, int epochs, int hidden, double sparsity) {
@@ -65,7 +68,7 @@ final class EvaluateDetectorCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (suite.equals("general") || suite.equals("general-smoke")) {
+        if (suite.equals("general") || suite.equals("general-smoke") || suite.equals("tuning")) {
             return general();
         }
         List<RunSpec> runs = suite(suite);
@@ -123,6 +126,13 @@ final class EvaluateDetectorCommand implements Callable<Integer> {
             for (int i = 0; i < runs.size(); i++) {
                 results.add(GeneralSuite.run(runs.get(i), detectors));
                 bar.update(i + 1, runs.get(i).label());
+            }
+        }
+        if (traceDir != null) {
+            java.nio.file.Files.createDirectories(traceDir);
+            for (GeneralSuite.Result r : results) {
+                String name = r.spec().label().replaceAll("[^A-Za-z0-9.=+*-]+", "_") + ".csv";
+                java.nio.file.Files.write(traceDir.resolve(name), r.trace());
             }
         }
         System.out.print(GeneralReport.table(results).render());

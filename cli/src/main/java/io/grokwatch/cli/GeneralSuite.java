@@ -7,13 +7,12 @@ import io.grokwatch.detect.DetectorSuite;
 import io.grokwatch.detect.GeneralOnsetDetector;
 import io.grokwatch.detect.GrokkingOnsetDetector;
 import io.grokwatch.detect.Observation;
-import io.grokwatch.entk.Entk;
-import io.grokwatch.features.HeldOutConfidence;
-import io.grokwatch.features.KernelTargetAlignment;
 import io.grokwatch.linalg.Matrix;
 import io.grokwatch.model.Network;
 import io.grokwatch.probe.ModularAddition;
 import io.grokwatch.probe.ModularOperation;
+import io.grokwatch.probe.TrainSplit;
+import io.grokwatch.run.SplitSignals;
 import io.grokwatch.trainer.FullBatchTask;
 import io.grokwatch.trainer.ModularAdditionTask;
 import io.grokwatch.trainer.SparseParityTask;
@@ -25,9 +24,6 @@ import java.util.List;
  * (docs/science.md says which runs tuned it), each trained here and observed at every checkpoint with its train split.
  */
 final class GeneralSuite {
-    /** Training probes on which the label alignment (context only) is computed, at most. */
-    static final int ALIGNMENT_PROBES = 600;
-
     private GeneralSuite() {
     }
 
@@ -58,7 +54,8 @@ final class GeneralSuite {
     }
 
     /** What one run produced: the window's epochs, the first alert of each kind, -1 where none. */
-    record Result(Spec spec, long test10, long test90, long general, long fourier, long generalization) {
+    record Result(Spec spec, long test10, long test90, long general, long fourier, long generalization,
+                  List<String> trace) {
         boolean generalises() {
             return test10 >= 0;
         }
@@ -102,6 +99,8 @@ final class GeneralSuite {
                     new Spec("ADD", 31, 0.3, 0, 1, 10, 500), new Spec("ADD", 23, 0.2, 0, 2, 10, 500),
                     new Spec("MULTIPLY", 29, 0.3, 0, 1, 10, 500),
                     new Spec("random", 31, 0.7, 0, 1, 10, 500), new Spec("random", 23, 0.7, 0, 2, 10, 500));
+            case "tuning" -> List.of(new Spec("ADD", 29, 0.7, 0, 0, 10, 300), new Spec("MULTIPLY", 29, 0.7, 0, 0, 10, 300),
+                    new Spec("ADD", 29, 0.3, 0, 0, 10, 300), new Spec("random", 29, 0.7, 0, 0, 10, 300));
             case "general-smoke" -> List.of(new Spec("ADD", 29, 0.7, 0, 0, 10, 150),
                     new Spec("random", 23, 0.7, 0, 0, 10, 150));
             default -> throw new IllegalArgumentException("no general suite '" + suite + "'");
@@ -142,15 +141,12 @@ final class GeneralSuite {
             probeLabels = labels;
             classes = r.p();
         }
-        int[] alignmentRows = trainingRows(train, ALIGNMENT_PROBES);
-        Matrix alignmentProbes = rows(probes, alignmentRows);
-        int[] alignmentLabels = new int[alignmentRows.length];
-        for (int i = 0; i < alignmentRows.length; i++) {
-            alignmentLabels[i] = probeLabels[alignmentRows[i]];
-        }
+        TrainSplit split = split(train, probeLabels);
         ModularAdditionAnalyzer spectra = r.task().equals("parity") ? null
                 : new ModularAdditionAnalyzer(r.p(), 4 * (r.p() - 1) + 2, false);
         ObjectNode[] state = {detectors.initialState()};
+        List<String> trace = new java.util.ArrayList<>();
+        trace.add("epoch,trainAccuracy,testAccuracy,heldOutConfidence,kernelConfidence,labelAlignment");
         long[] t = {-1, -1, -1, -1, -1};
         double chance = r.chance();
         task.run(r.every(), (epoch, step, params, m) -> {
@@ -162,17 +158,20 @@ final class GeneralSuite {
                 t[1] = epoch;
             }
             Network net = new Network(task.description(), params);
-            double confidence = HeldOutConfidence.ratio(net.output(probes), train);
-            double alignment = KernelTargetAlignment.of(new Entk(net, alignmentProbes).classMean(Entk.ALL),
-                    alignmentLabels, classes);
+            SplitSignals signals = SplitSignals.of(net, probes, split);
+            trace.add(String.format(java.util.Locale.ROOT, "%d,%.4f,%.4f,%.5f,%.5f,%.5f", epoch, m.trainAccuracy(),
+                    m.testAccuracy(), signals.heldOutConfidence(), signals.kernelConfidence(),
+                    signals.labelAlignment()));
             Observation o;
             if (spectra != null) {
                 ModularAdditionAnalyzer.Result res = spectra.analyze(net);
                 o = new Observation(epoch, step, m.trainAccuracy(), m.trainLoss(), m.testAccuracy(),
-                        res.all().eigenvalues(), res.all().overlaps(), res.all().gaps(), confidence, alignment);
+                        res.all().eigenvalues(), res.all().overlaps(), res.all().gaps(), signals.heldOutConfidence(),
+                        signals.kernelConfidence(), signals.labelAlignment());
             } else {
                 o = new Observation(epoch, step, m.trainAccuracy(), m.trainLoss(), m.testAccuracy(), new double[0],
-                        java.util.Map.of(), java.util.Map.of(), confidence, alignment);
+                        java.util.Map.of(), java.util.Map.of(), signals.heldOutConfidence(),
+                        signals.kernelConfidence(), signals.labelAlignment());
             }
             DetectorSuite.Step s = detectors.observe(state[0], o);
             state[0] = s.state();
@@ -192,36 +191,24 @@ final class GeneralSuite {
         if (spectra != null) {
             spectra.close();
         }
-        return new Result(r, t[0], t[1], t[2], t[3], t[4]);
+        return new Result(r, t[0], t[1], t[2], t[3], t[4], List.copyOf(trace));
     }
 
-    /** Up to {@code max} training rows, evenly spaced over the training set. */
-    static int[] trainingRows(boolean[] train, int max) {
+    /** The split with training rows ascending and their labels. */
+    static TrainSplit split(boolean[] train, int[] probeLabels) {
         int count = 0;
         for (boolean b : train) {
             count += b ? 1 : 0;
         }
-        int take = Math.min(max, count);
-        int[] rows = new int[take];
-        int seen = 0;
+        int[] rows = new int[count];
+        int[] labels = new int[count];
         int k = 0;
-        for (int i = 0; i < train.length && k < take; i++) {
+        for (int i = 0; i < train.length; i++) {
             if (train[i]) {
-                if ((long) seen * take / count == k) {
-                    rows[k++] = i;
-                }
-                seen++;
+                rows[k] = i;
+                labels[k++] = probeLabels[i];
             }
         }
-        return rows;
-    }
-
-    static Matrix rows(Matrix m, int[] rows) {
-        int c = m.cols();
-        Matrix out = new Matrix(rows.length, c);
-        for (int r = 0; r < rows.length; r++) {
-            System.arraycopy(m.data(), rows[r] * c, out.data(), r * c, c);
-        }
-        return out;
+        return new TrainSplit(rows, labels, train.length);
     }
 }

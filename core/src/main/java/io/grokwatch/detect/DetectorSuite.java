@@ -26,7 +26,7 @@ public final class DetectorSuite {
             "onset.train-accuracy", "generalization.train-accuracy", "generalization.test-accuracy", "gap.ratio",
             "gap.flat", "gap.persistence", "gap.positions", "diverging.ratio", "diverging.of-initial",
             "diverging.persistence", "collapse.armed-at", "collapse.drop", "collapse.persistence",
-            "general.train-accuracy", "general.confidence-rise");
+            "general.train-accuracy", "general.kernel-rise", "general.confidence-rise");
 
     /**
      * The default detectors with thresholds overridden by {@code config} (keys of {@link #KEYS}); an unknown key
@@ -51,6 +51,7 @@ public final class DetectorSuite {
                         number(config, "onset.train-accuracy", o.trainAccuracy()))),
                 new GeneralOnsetDetector(new GeneralOnsetDetector.Config(
                         number(config, "general.train-accuracy", gn.trainAccuracy()),
+                        number(config, "general.kernel-rise", gn.kernelRise()),
                         number(config, "general.confidence-rise", gn.confidenceRise()))),
                 new GeneralizationDetector(new GeneralizationDetector.Config(
                         number(config, "generalization.train-accuracy", g.trainAccuracy()),

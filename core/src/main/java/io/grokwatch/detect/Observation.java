@@ -12,12 +12,14 @@ import java.util.Map;
  * @param gaps     named gap ratios, e.g. {@code endOfSecondCliff}
  * @param heldOutConfidence {@link io.grokwatch.features.HeldOutConfidence} of the model's outputs on the probes,
  *                          NaN when the run declares no train split
+ * @param kernelConfidence  {@link io.grokwatch.features.KernelRegressionConfidence} of the whole-model eNTK,
+ *                          NaN when the run declares no train split
  * @param labelAlignment    {@link io.grokwatch.features.KernelTargetAlignment} of the whole-model eNTK on the
  *                          training probes, NaN when the run declares no training labels
  */
 public record Observation(long epoch, long step, double trainAccuracy, double trainLoss, double testAccuracy,
                           double[] eigenvalues, Map<String, Map<Family, Double>> overlaps, Map<String, Double> gaps,
-                          double heldOutConfidence, double labelAlignment) {
+                          double heldOutConfidence, double kernelConfidence, double labelAlignment) {
     public Observation {
         overlaps = Map.copyOf(overlaps);
         gaps = Map.copyOf(gaps);
@@ -26,13 +28,14 @@ public record Observation(long epoch, long step, double trainAccuracy, double tr
     /** An observation of a run without a declared train split (no held-out confidence, no label alignment). */
     public Observation(long epoch, long step, double trainAccuracy, double trainLoss, double testAccuracy,
                        double[] eigenvalues, Map<String, Map<Family, Double>> overlaps, Map<String, Double> gaps) {
-        this(epoch, step, trainAccuracy, trainLoss, testAccuracy, eigenvalues, overlaps, gaps, Double.NaN, Double.NaN);
+        this(epoch, step, trainAccuracy, trainLoss, testAccuracy, eigenvalues, overlaps, gaps, Double.NaN, Double.NaN,
+                Double.NaN);
     }
 
     /** This observation with the split-based signals. */
-    public Observation withSplitSignals(double confidence, double alignment) {
+    public Observation withSplitSignals(double confidence, double kernel, double alignment) {
         return new Observation(epoch, step, trainAccuracy, trainLoss, testAccuracy, eigenvalues, overlaps, gaps,
-                confidence, alignment);
+                confidence, kernel, alignment);
     }
 
     /** Mean of the second cliff's sum and diff overlaps, or NaN when unknown. */

@@ -77,7 +77,7 @@ public final class RunAnalyzer implements AutoCloseable {
         public io.grokwatch.detect.Observation observation(CheckpointMetadata meta) {
             return new io.grokwatch.detect.Observation(meta.epoch(), meta.step(), meta.trainAccuracy(),
                     meta.trainLoss(), meta.testAccuracy(), whole.eigenvalues(), whole.overlaps(), whole.gaps(),
-                    split.heldOutConfidence(), split.labelAlignment());
+                    split.heldOutConfidence(), split.kernelConfidence(), split.labelAlignment());
         }
     }
 
@@ -163,7 +163,7 @@ public final class RunAnalyzer implements AutoCloseable {
         if (net != null && descriptor.probe().split().isPresent()) {
             split = SplitSignals.of(net, probes, descriptor.probe().split().get());
             o.putObject("split").put("heldOutConfidence", split.heldOutConfidence())
-                    .put("labelAlignment", split.labelAlignment());
+                    .put("kernelConfidence", split.kernelConfidence()).put("labelAlignment", split.labelAlignment());
         }
         return new Analysis(o, whole, bases, (System.nanoTime() - t0) / 1e9, split);
     }

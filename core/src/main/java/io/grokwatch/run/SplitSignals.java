@@ -2,24 +2,31 @@ package io.grokwatch.run;
 
 import io.grokwatch.entk.Entk;
 import io.grokwatch.features.HeldOutConfidence;
+import io.grokwatch.features.KernelRegressionConfidence;
 import io.grokwatch.features.KernelTargetAlignment;
 import io.grokwatch.linalg.Matrix;
 import io.grokwatch.model.Network;
 import io.grokwatch.probe.TrainSplit;
 
 /**
- * The checkpoint signals a run's train split allows, for the family-free onset detector: held-out confidence of the
- * model's outputs and the label alignment of its whole-model class-mean eNTK on (at most
- * {@link #ALIGNMENT_PROBES} evenly spaced) training probes.
+ * The checkpoint signals a run's train split allows, for the family-free onset detector. The whole-model class-mean
+ * eNTK is formed on at most {@link #KERNEL_TRAIN} training and {@link #KERNEL_HELD_OUT} held-out probes, evenly
+ * spaced (the kernel's cost grows with the square of its side).
  *
- * @param heldOutConfidence {@link HeldOutConfidence#ratio}, NaN when unknown
- * @param labelAlignment    {@link KernelTargetAlignment#of}, NaN when unknown
+ * @param heldOutConfidence {@link HeldOutConfidence#ratio} of the model's outputs on every probe, NaN when unknown
+ * @param kernelConfidence  {@link KernelRegressionConfidence} of the eNTK with ridge {@link #RIDGE}, NaN when unknown
+ * @param labelAlignment    {@link KernelTargetAlignment} of the eNTK on its training probes, NaN when unknown
  */
-public record SplitSignals(double heldOutConfidence, double labelAlignment) {
+public record SplitSignals(double heldOutConfidence, double kernelConfidence, double labelAlignment) {
     /** No split declared (or a model the signals do not support yet: ONNX graphs). */
-    public static final SplitSignals NONE = new SplitSignals(Double.NaN, Double.NaN);
-    /** The alignment's kernel is formed on at most this many training probes (its cost grows with the square). */
-    public static final int ALIGNMENT_PROBES = 600;
+    public static final SplitSignals NONE = new SplitSignals(Double.NaN, Double.NaN, Double.NaN);
+    public static final int KERNEL_TRAIN = 600;
+    public static final int KERNEL_HELD_OUT = 400;
+    /**
+     * Relative ridge of the kernel regression: small enough that the regression fits the training labels (training
+     * margins near 1), large enough to keep the solve stable when the kernel is near singular.
+     */
+    public static final double RIDGE = 1e-3;
 
     public static SplitSignals of(Network net, Matrix probes, TrainSplit split) {
         if (split.probes() != probes.rows()) {
@@ -33,19 +40,46 @@ public record SplitSignals(double heldOutConfidence, double labelAlignment) {
             throw new io.grokwatch.model.ModelFormatException("\"probe.labels\" go up to " + (split.classes() - 1)
                     + " but the model has " + classes + " outputs");
         }
-        double confidence = HeldOutConfidence.ratio(net.output(probes), split.mask());
-        int[] positions = split.evenlySpaced(ALIGNMENT_PROBES);
+        boolean[] mask = split.mask();
+        double confidence = HeldOutConfidence.ratio(net.output(probes), mask);
+
         int[] train = split.train();
         int[] labels = split.labels();
-        Matrix rows = new Matrix(positions.length, probes.cols());
-        int[] y = new int[positions.length];
-        for (int i = 0; i < positions.length; i++) {
-            System.arraycopy(probes.data(), train[positions[i]] * probes.cols(), rows.data(), i * probes.cols(),
-                    probes.cols());
-            y[i] = labels[positions[i]];
+        int[] trainPositions = split.evenlySpaced(KERNEL_TRAIN);
+        int[] heldOut = new int[probes.rows() - train.length];
+        int h = 0;
+        for (int i = 0; i < mask.length; i++) {
+            if (!mask[i]) {
+                heldOut[h++] = i;
+            }
         }
-        double alignment = positions.length >= 2
-                ? KernelTargetAlignment.of(new Entk(net, rows).classMean(Entk.ALL), y, classes) : Double.NaN;
-        return new SplitSignals(confidence, alignment);
+        int heldTake = Math.min(KERNEL_HELD_OUT, heldOut.length);
+        int side = trainPositions.length + heldTake;
+        Matrix rows = new Matrix(side, probes.cols());
+        int[] y = new int[trainPositions.length];
+        boolean[] kernelTrain = new boolean[side];
+        for (int i = 0; i < trainPositions.length; i++) {
+            copyRow(probes, train[trainPositions[i]], rows, i);
+            y[i] = labels[trainPositions[i]];
+            kernelTrain[i] = true;
+        }
+        for (int k = 0; k < heldTake; k++) {
+            copyRow(probes, heldOut[(int) ((long) k * heldOut.length / heldTake)], rows, trainPositions.length + k);
+        }
+        Matrix kernel = new Entk(net, rows).classMean(Entk.ALL);
+        double kernelConfidence = KernelRegressionConfidence.of(kernel, kernelTrain, y, classes, RIDGE);
+        double alignment = Double.NaN;
+        if (y.length >= 2) {
+            Matrix block = new Matrix(y.length, y.length);
+            for (int i = 0; i < y.length; i++) {
+                System.arraycopy(kernel.data(), i * side, block.data(), i * y.length, y.length);
+            }
+            alignment = KernelTargetAlignment.of(block, y, classes);
+        }
+        return new SplitSignals(confidence, kernelConfidence, alignment);
+    }
+
+    private static void copyRow(Matrix from, int row, Matrix to, int at) {
+        System.arraycopy(from.data(), row * from.cols(), to.data(), at * to.cols(), from.cols());
     }
 }

@@ -12,16 +12,20 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class GeneralOnsetDetectorTest {
-    // Measured traces (docs/science.md), every 10 epochs: {train accuracy, held-out confidence, label alignment}.
+    // Measured traces (evaluate-detector --suite tuning), every 10 epochs:
+    // {train accuracy, output held-out confidence, kernel held-out confidence, label alignment}.
     // a+b, p = 29, alpha 0.7, seed 0: held-out accuracy crosses 0.1 at epoch 80 and 0.9 at 100.
-    private static final double[][] GROKKING = {{0.034, 1.020, 0.077}, {0.384, 0.731, 0.084}, {0.823, 0.323, 0.098},
-            {0.956, 0.255, 0.124}, {1, 0.136, 0.153}, {1, 0.100, 0.179}, {1, 0.083, 0.201}, {1, 0.069, 0.219},
-            {1, 0.074, 0.231}, {1, 0.139, 0.236}, {1, 0.193, 0.237}, {1, 0.230, 0.237}};
+    private static final double[][] GROKKING = {{0.034, 1.020, 0.0326, 0.077}, {0.3844, 0.731, 0.0352, 0.084},
+            {0.8231, 0.323, 0.0369, 0.098}, {0.9558, 0.255, 0.0400, 0.124}, {1, 0.136, 0.0414, 0.153},
+            {1, 0.100, 0.0402, 0.179}, {1, 0.083, 0.0408, 0.201}, {1, 0.069, 0.0584, 0.218},
+            {1, 0.074, 0.1113, 0.231}, {1, 0.139, 0.1776, 0.236}, {1, 0.193, 0.2287, 0.237}};
     // Random labels, p = 29: memorises, never generalises.
-    private static final double[][] RANDOM_LABELS = {{0.036, 1.020, 0.112}, {0.493, 0.683, 0.121},
-            {0.556, 0.760, 0.138}, {0.497, 0.821, 0.164}, {0.835, 0.531, 0.187}, {0.980, 0.255, 0.205},
-            {1, 0.183, 0.216}, {1, 0.124, 0.222}, {1, 0.092, 0.221}, {1, 0.076, 0.217}, {1, 0.072, 0.214},
-            {1, 0.069, 0.209}, {1, 0.070, 0.206}, {1, 0.070, 0.204}, {1, 0.069, 0.202}, {1, 0.068, 0.202}};
+    private static final double[][] RANDOM_LABELS = {{0.0357, 1.020, 0.0476, 0.112}, {0.4932, 0.683, 0.0507, 0.121},
+            {0.5561, 0.760, 0.0535, 0.138}, {0.4966, 0.821, 0.0569, 0.164}, {0.835, 0.531, 0.0576, 0.187},
+            {0.9796, 0.255, 0.0560, 0.204}, {1, 0.183, 0.0541, 0.216}, {1, 0.124, 0.0517, 0.222},
+            {1, 0.092, 0.0512, 0.221}, {1, 0.076, 0.0515, 0.217}, {1, 0.072, 0.0508, 0.214}, {1, 0.069, 0.0502, 0.209},
+            {1, 0.070, 0.0500, 0.206}, {1, 0.070, 0.0504, 0.204}, {1, 0.069, 0.0508, 0.202}, {1, 0.068, 0.0513, 0.201},
+            {1, 0.068, 0.0516, 0.200}, {1, 0.067, 0.0517, 0.200}, {1, 0.067, 0.0517, 0.200}, {1, 0.066, 0.0517, 0.200}};
 
     private static List<Alert> replay(double[][] trace) {
         DetectorSuite suite = new DetectorSuite(List.of(new GeneralOnsetDetector(GeneralOnsetDetector.Config.DEFAULT)));
@@ -29,7 +33,7 @@ class GeneralOnsetDetectorTest {
         List<Alert> alerts = new ArrayList<>();
         for (int i = 0; i < trace.length; i++) {
             Observation o = new Observation(10L * i, 10L * i, trace[i][0], 0.01, 0.0, new double[] {1.0}, Map.of(),
-                    Map.of(), trace[i][1], trace[i][2]);
+                    Map.of(), trace[i][1], trace[i][2], trace[i][3]);
             DetectorSuite.Step s = suite.observe(state, o);
             state = s.state();
             alerts.addAll(s.alerts());
@@ -43,10 +47,24 @@ class GeneralOnsetDetectorTest {
         assertEquals(1, alerts.size(), alerts.toString());
         Alert a = alerts.get(0);
         assertEquals(GeneralOnsetDetector.NAME, a.type());
-        assertEquals(90, a.epoch());
-        assertEquals(GeneralOnsetDetector.EVIDENCE, a.evidence().get("fired").get(0).asText());
-        assertEquals(0.069, a.evidence().get("lowestSinceMemorised").asDouble(), 1e-12);
+        // The kernel turns at epoch 70 (0.0584 / 0.0400 = 1.46), ten epochs before held-out accuracy reaches 0.1.
+        assertEquals(70, a.epoch());
+        assertEquals(1, a.evidence().get("fired").size());
+        assertEquals(GeneralOnsetDetector.KERNEL_EVIDENCE, a.evidence().get("fired").get(0).asText());
+        assertEquals(0.0400, a.evidence().get("kernelLowestSinceMemorised").asDouble(), 1e-12);
         assertEquals(0.124, a.evidence().get("context").get("labelAlignmentAtMemorisation").asDouble(), 1e-12);
+    }
+
+    @Test
+    void theOutputEvidenceFiresAloneWhenTheKernelSignalIsMissing() {
+        double[][] outputsOnly = new double[GROKKING.length][];
+        for (int i = 0; i < GROKKING.length; i++) {
+            outputsOnly[i] = new double[] {GROKKING[i][0], GROKKING[i][1], Double.NaN, Double.NaN};
+        }
+        List<Alert> alerts = replay(outputsOnly);
+        assertEquals(1, alerts.size(), alerts.toString());
+        assertEquals(90, alerts.get(0).epoch());
+        assertEquals(GeneralOnsetDetector.OUTPUT_EVIDENCE, alerts.get(0).evidence().get("fired").get(0).asText());
     }
 
     @Test
@@ -65,16 +83,18 @@ class GeneralOnsetDetectorTest {
 
     @Test
     void stateSurvivesJson() {
-        GeneralOnsetDetector.State s = new GeneralOnsetDetector.State(false, 40, 0.069, Double.NaN);
+        GeneralOnsetDetector.State s = new GeneralOnsetDetector.State(false, 40, 0.069, 0.04, Double.NaN);
         GeneralOnsetDetector.State back = GeneralOnsetDetector.State.fromJson(s.toJson());
         assertEquals(s.armedAt(), back.armedAt());
-        assertEquals(s.lowest(), back.lowest(), 0.0);
+        assertEquals(s.lowestOutput(), back.lowestOutput(), 0.0);
+        assertEquals(s.lowestKernel(), back.lowestKernel(), 0.0);
         assertTrue(Double.isNaN(back.alignmentAtArm()));
     }
 
     @Test
     void configKeysAreValidated() {
-        assertThrows(IllegalArgumentException.class, () -> new GeneralOnsetDetector.Config(0.95, 0));
+        assertThrows(IllegalArgumentException.class, () -> new GeneralOnsetDetector.Config(0.95, 1.25, 0));
+        assertThrows(IllegalArgumentException.class, () -> new GeneralOnsetDetector.Config(0.95, 1.0, 0.04));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> DetectorSuite.fromConfig(Map.of("general.confidence-rise", "2")));
         assertTrue(e.getMessage().contains("general.confidence-rise"), e.getMessage());

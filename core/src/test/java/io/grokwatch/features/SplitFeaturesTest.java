@@ -84,4 +84,79 @@ class SplitFeaturesTest {
                 () -> HeldOutConfidence.ratio(Matrix.of(new double[][] {{1}, {2}}), new boolean[] {true, false}));
         assertTrue(e.getMessage().contains("at least 2 outputs"), e.getMessage());
     }
+
+    /**
+     * Kernel regression against an independent dense solve: predictions {@code K[:,T] (K[T,T] + lambda I)^{-1} Y}
+     * by Gaussian elimination, then the margin ratio; tolerance 1e-9.
+     */
+    @Test
+    void kernelConfidenceMatchesADenseSolve() {
+        SplittableRandom rng = new SplittableRandom(3);
+        int n = 20;
+        int classes = 3;
+        Matrix a = new Matrix(n, 6);
+        for (int i = 0; i < a.data().length; i++) {
+            a.data()[i] = rng.nextGaussian();
+        }
+        Matrix k = a.timesTranspose(a);
+        boolean[] train = new boolean[n];
+        int t = 0;
+        for (int i = 0; i < n; i++) {
+            train[i] = i % 3 != 0;
+            t += train[i] ? 1 : 0;
+        }
+        int[] rows = new int[t];
+        int[] labels = new int[t];
+        for (int i = 0, j = 0; i < n; i++) {
+            if (train[i]) {
+                rows[j] = i;
+                labels[j++] = rng.nextInt(classes);
+            }
+        }
+        double trace = 0;
+        for (int r : rows) {
+            trace += k.get(r, r);
+        }
+        double ridge = 1e-2;
+        double lambda = ridge * trace / t;
+        // Augmented system [K_TT + lambda I | Y], solved with partial pivoting.
+        double[][] m = new double[t][t + classes];
+        for (int i = 0; i < t; i++) {
+            for (int j = 0; j < t; j++) {
+                m[i][j] = k.get(rows[i], rows[j]) + (i == j ? lambda : 0);
+            }
+            m[i][t + labels[i]] = 1;
+        }
+        for (int c = 0; c < t; c++) {
+            int p = c;
+            for (int r = c + 1; r < t; r++) {
+                if (Math.abs(m[r][c]) > Math.abs(m[p][c])) {
+                    p = r;
+                }
+            }
+            double[] tmp = m[c];
+            m[c] = m[p];
+            m[p] = tmp;
+            for (int r = 0; r < t; r++) {
+                if (r != c) {
+                    double f = m[r][c] / m[c][c];
+                    for (int j = c; j < t + classes; j++) {
+                        m[r][j] -= f * m[c][j];
+                    }
+                }
+            }
+        }
+        Matrix pred = new Matrix(n, classes);
+        for (int i = 0; i < n; i++) {
+            for (int c = 0; c < classes; c++) {
+                double s = 0;
+                for (int j = 0; j < t; j++) {
+                    s += k.get(i, rows[j]) * m[j][t + c] / m[j][j];
+                }
+                pred.set(i, c, s);
+            }
+        }
+        assertEquals(HeldOutConfidence.ratio(pred, train),
+                KernelRegressionConfidence.of(k, train, labels, classes, ridge), 1e-9);
+    }
 }
