@@ -70,12 +70,7 @@ final class CheckpointsExperiment implements Callable<Integer> {
     public Integer call() throws Exception {
         DetectorSuite detectors = detectorOptions.suite();
         RunModel runModel = RunModel.read(model);
-        ProbeSource probes = probe.spec != null ? ProbeSource.generator(probe.spec)
-                : ProbeSource.inline(EntkCommand.readProbeFile(probe.file,
-                        runModel instanceof RunModel.Onnx o ? o.graph().input().name() : "x"));
-        if (probeSample != null) {
-            probes = probes.withSample(probeSample, seed);
-        }
+        ProbeSource probes = EntkCommand.probeSource(probe, runModel, probeSample, seed);
         RunDescriptor descriptor = new RunDescriptor("offline", runModel, probes,
                 new RunDescriptor.AnalysisSettings(io.grokwatch.entk.KernelKind.CLASS_MEAN, topK, !noLayers,
                         Optional.empty(), 1.0, 0), 1, Map.of("source", "checkpoints"));

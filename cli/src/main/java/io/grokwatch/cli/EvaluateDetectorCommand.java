@@ -35,6 +35,11 @@ final class EvaluateDetectorCommand implements Callable<Integer> {
     DetectorOptions detectorOptions;
     @Option(names = "--out", description = "Optional JSON file with every run's result.")
     Path out;
+    @Option(names = "--checkpoint-run", paramLabel = "DIR", description = "General suites: also evaluate the run "
+            + "in DIR (model.json or model.onnx, probes.safetensors with tensors 'train' and 'labels', "
+            + "step-<n>.safetensors with accuracies in their metadata), analysed as the analyzer would; repeatable. "
+            + "examples/pytorch/mlp_modadd.py --out DIR writes such a directory.")
+    List<Path> checkpointRuns = new ArrayList<>();
     @Option(names = "--trace-dir", description = "General suites: write each run's per-checkpoint signals "
             + "(CSV) into this directory.")
     Path traceDir;
@@ -122,10 +127,14 @@ final class EvaluateDetectorCommand implements Callable<Integer> {
         List<GeneralSuite.Spec> runs = GeneralSuite.runs(suite);
         DetectorSuite detectors = detectorOptions.suite();
         List<GeneralSuite.Result> results = new ArrayList<>();
-        try (ProgressBar bar = new ProgressBar("evaluate-detector", runs.size())) {
+        try (ProgressBar bar = new ProgressBar("evaluate-detector", runs.size() + checkpointRuns.size())) {
             for (int i = 0; i < runs.size(); i++) {
                 results.add(GeneralSuite.run(runs.get(i), detectors));
                 bar.update(i + 1, runs.get(i).label());
+            }
+            for (int i = 0; i < checkpointRuns.size(); i++) {
+                results.add(GeneralSuite.fromCheckpoints(checkpointRuns.get(i), detectors));
+                bar.update(runs.size() + i + 1, checkpointRuns.get(i).toString());
             }
         }
         if (traceDir != null) {

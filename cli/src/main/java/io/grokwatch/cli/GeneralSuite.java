@@ -17,6 +17,8 @@ import io.grokwatch.trainer.FullBatchTask;
 import io.grokwatch.trainer.ModularAdditionTask;
 import io.grokwatch.trainer.SparseParityTask;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 
 /**
@@ -38,7 +40,15 @@ final class GeneralSuite {
      * @param epochs epochs
      */
     record Spec(String task, int p, double alpha, int train, long seed, int every, int epochs) {
+        /** A run read from a directory of checkpoints (e.g. written by a PyTorch trainer), named by the directory. */
+        static Spec checkpoints(Path dir) {
+            return new Spec("checkpoints:" + dir, 0, 0, 0, 0, 0, 0);
+        }
+
         String label() {
+            if (task.startsWith("checkpoints:")) {
+                return "checkpoints " + task.substring("checkpoints:".length());
+            }
             return switch (task) {
                 case "parity" -> String.format("parity n=40 k=3 train=%d seed %d", train, seed);
                 case "random" -> String.format("random labels p=%d alpha=%.1f seed %d", p, alpha, seed);
@@ -175,23 +185,89 @@ final class GeneralSuite {
             }
             DetectorSuite.Step s = detectors.observe(state[0], o);
             state[0] = s.state();
-            for (Alert a : s.alerts()) {
-                int slot = switch (a.type()) {
-                    case GeneralOnsetDetector.NAME -> 2;
-                    case GrokkingOnsetDetector.NAME -> 3;
-                    case "generalization" -> 4;
-                    default -> -1;
-                };
-                if (slot >= 0 && t[slot] < 0) {
-                    t[slot] = a.epoch();
-                }
-            }
+            record(s.alerts(), t);
             return true;
         });
         if (spectra != null) {
             spectra.close();
         }
         return new Result(r, t[0], t[1], t[2], t[3], t[4], List.copyOf(trace));
+    }
+
+    /**
+     * A run from a directory the way the analyzer sees it: {@code model.json} (or {@code model.onnx}),
+     * {@code probes.safetensors} with its train split, and {@code step-<n>.safetensors} checkpoints whose metadata
+     * carry the accuracies; each analysed by {@link io.grokwatch.run.RunAnalyzer} (whole-model spectrum only).
+     */
+    static Result fromCheckpoints(Path dir, DetectorSuite detectors) throws java.io.IOException {
+        Path model = Files.exists(dir.resolve("model.json")) ? dir.resolve("model.json") : dir.resolve("model.onnx");
+        io.grokwatch.run.RunModel runModel = io.grokwatch.run.RunModel.read(model);
+        EntkCommand.Probe probe = new EntkCommand.Probe();
+        probe.file = dir.resolve("probes.safetensors");
+        io.grokwatch.run.ProbeSource probes = EntkCommand.probeSource(probe, runModel, null, 0);
+        if (probes.split().isEmpty()) {
+            throw new IllegalArgumentException(probe.file + " carries no train split (tensors 'train' and 'labels'); "
+                    + "the family-free detector needs one");
+        }
+        io.grokwatch.run.RunDescriptor descriptor = new io.grokwatch.run.RunDescriptor("evaluate", runModel, probes,
+                new io.grokwatch.run.RunDescriptor.AnalysisSettings(io.grokwatch.entk.KernelKind.CLASS_MEAN, 120, false,
+                        java.util.Optional.empty(), 1.0, 0), 1, java.util.Map.of("source", "evaluate-detector"));
+        List<Path> files;
+        java.util.regex.Pattern name = java.util.regex.Pattern.compile("step-(\\d+)\\.safetensors");
+        try (java.util.stream.Stream<Path> st = Files.list(dir)) {
+            files = st.filter(f -> name.matcher(f.getFileName().toString()).matches())
+                    .sorted(java.util.Comparator.comparingLong(f -> {
+                        java.util.regex.Matcher m = name.matcher(f.getFileName().toString());
+                        return m.matches() ? Long.parseLong(m.group(1)) : -1;
+                    })).toList();
+        }
+        if (files.isEmpty()) {
+            throw new IllegalArgumentException(dir + " holds no step-<n>.safetensors checkpoints");
+        }
+        ObjectNode state = detectors.initialState();
+        long[] t = {-1, -1, -1, -1, -1};
+        List<String> trace = new java.util.ArrayList<>();
+        trace.add("epoch,trainAccuracy,testAccuracy,heldOutConfidence,kernelConfidence,labelAlignment");
+        java.util.Map<String, Matrix> bases = java.util.Map.of();
+        try (io.grokwatch.run.RunAnalyzer analyzer = new io.grokwatch.run.RunAnalyzer(descriptor)) {
+            for (Path f : files) {
+                io.grokwatch.safetensors.TensorFile weights = io.grokwatch.safetensors.Safetensors.read(f);
+                io.grokwatch.run.CheckpointMetadata m = io.grokwatch.run.CheckpointMetadata.fromMap(weights.metadata());
+                if (!Double.isFinite(m.testAccuracy())) {
+                    throw new IllegalArgumentException(f + " reports no testAccuracy; the hit window needs it");
+                }
+                io.grokwatch.run.RunAnalyzer.Analysis a = analyzer.analyze(weights, bases);
+                bases = a.bases();
+                if (t[0] < 0 && m.testAccuracy() >= 0.10) {
+                    t[0] = m.epoch();
+                }
+                if (t[1] < 0 && m.testAccuracy() >= 0.90) {
+                    t[1] = m.epoch();
+                }
+                Observation o = a.observation(m);
+                trace.add(String.format(java.util.Locale.ROOT, "%d,%.4f,%.4f,%.5f,%.5f,%.5f", m.epoch(),
+                        m.trainAccuracy(), m.testAccuracy(), o.heldOutConfidence(), o.kernelConfidence(),
+                        o.labelAlignment()));
+                DetectorSuite.Step s = detectors.observe(state, o);
+                state = s.state();
+                record(s.alerts(), t);
+            }
+        }
+        return new Result(Spec.checkpoints(dir), t[0], t[1], t[2], t[3], t[4], List.copyOf(trace));
+    }
+
+    private static void record(List<Alert> alerts, long[] t) {
+        for (Alert a : alerts) {
+            int slot = switch (a.type()) {
+                case GeneralOnsetDetector.NAME -> 2;
+                case GrokkingOnsetDetector.NAME -> 3;
+                case "generalization" -> 4;
+                default -> -1;
+            };
+            if (slot >= 0 && t[slot] < 0) {
+                t[slot] = a.epoch();
+            }
+        }
     }
 
     /** The split with training rows ascending and their labels. */

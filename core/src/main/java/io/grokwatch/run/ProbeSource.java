@@ -58,6 +58,11 @@ public final class ProbeSource {
         return new ProbeSource(generator, inline, probes, null, s);
     }
 
+    private boolean splitInFile() {
+        return inline != null && split != null && split.equals(splitFromTensors(Safetensors.read(inline),
+                inputs.rows()));
+    }
+
     /** The run's training rows and labels, when the descriptor declares them. */
     public Optional<io.grokwatch.probe.TrainSplit> split() {
         return Optional.ofNullable(split);
@@ -110,8 +115,60 @@ public final class ProbeSource {
         }
         int n = (int) x.shape()[0];
         // One probe per row; a graph input of higher rank takes each row back in its own shape.
-        return new ProbeSource(null, safetensors.clone(),
-                new ProbeSet("inline", new Matrix(n, x.size() / n, x.values().clone())));
+        ProbeSet set = new ProbeSet("inline", new Matrix(n, x.size() / n, x.values().clone()));
+        return new ProbeSource(null, safetensors.clone(), set, null, splitFromTensors(f, n));
+    }
+
+    /**
+     * The optional train split of a probe file: tensor {@code train} (one 0/1 flag per probe) and tensor
+     * {@code labels} (one class per probe; entries of held-out probes are not read and may be -1), both or neither.
+     */
+    public static Optional<io.grokwatch.probe.TrainSplit> splitOf(TensorFile f, int n) {
+        return Optional.ofNullable(splitFromTensors(f, n));
+    }
+
+    private static io.grokwatch.probe.TrainSplit splitFromTensors(TensorFile f, int n) {
+        Optional<Tensor> train = f.find("train");
+        Optional<Tensor> labels = f.find("labels");
+        if (train.isEmpty() && labels.isEmpty()) {
+            return null;
+        }
+        if (train.isEmpty() || labels.isEmpty()) {
+            throw new RunFormatException("\"probe.inline\" tensors 'train' and 'labels' go together: a 0/1 flag "
+                    + "and a class per probe");
+        }
+        if (train.get().size() != n || labels.get().size() != n) {
+            throw new RunFormatException("\"probe.inline\" tensors 'train' and 'labels' need one entry per probe ("
+                    + n + "), got " + train.get().size() + " and " + labels.get().size());
+        }
+        double[] flags = train.get().values();
+        double[] classes = labels.get().values();
+        int count = 0;
+        for (double v : flags) {
+            if (v != 0.0 && v != 1.0) {
+                throw new RunFormatException("\"probe.inline\" tensor 'train' must hold 0 or 1, got " + v);
+            }
+            count += v == 1.0 ? 1 : 0;
+        }
+        int[] rows = new int[count];
+        int[] y = new int[count];
+        int k = 0;
+        for (int i = 0; i < n; i++) {
+            if (flags[i] == 1.0) {
+                double c = classes[i];
+                if (c != Math.rint(c) || c < 0 || c > Integer.MAX_VALUE) {
+                    throw new RunFormatException("\"probe.inline\" tensor 'labels' must hold a class index >= 0 "
+                            + "for every training probe, got " + c + " at probe " + i);
+                }
+                rows[k] = i;
+                y[k++] = (int) c;
+            }
+        }
+        try {
+            return new io.grokwatch.probe.TrainSplit(rows, y, n);
+        } catch (IllegalArgumentException e) {
+            throw new RunFormatException("\"probe.inline\": " + e.getMessage(), e);
+        }
     }
 
     public static ProbeSource inline(Matrix x) {
@@ -149,6 +206,10 @@ public final class ProbeSource {
             source = source.withSample(n.asInt(), seed.asLong(0));
         }
         if (p.has("train") || p.has("labels")) {
+            if (source.split != null) {
+                throw new RunFormatException("the train split is given twice: in \"probe.train\"/\"probe.labels\" "
+                        + "and in the probe file's 'train'/'labels' tensors");
+            }
             source = source.withSplit(splitFromJson(p, source.inputs().rows()));
         }
         return source;
@@ -192,7 +253,7 @@ public final class ProbeSource {
         if (sample != null) {
             o.put("sample", sample.size()).put("seed", sample.seed());
         }
-        if (split != null) {
+        if (split != null && !splitInFile()) {
             var train = o.putArray("train");
             for (int r : split.train()) {
                 train.add(r);
