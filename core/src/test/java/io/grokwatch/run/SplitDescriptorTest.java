@@ -71,4 +71,30 @@ class SplitDescriptorTest {
         assertThrows(io.grokwatch.model.ModelFormatException.class,
                 () -> SplitSignals.of(net, ModularAddition.inputs(p), tooManyClasses));
     }
+
+    @Test
+    void aProbeFileCarriesItsSplitInTensorsTrainAndLabels() {
+        io.grokwatch.safetensors.Tensor x = io.grokwatch.safetensors.Tensor.f64("x", new long[] {4, 2},
+                new double[] {1, 0, 0, 1, 1, 1, 0, 0});
+        io.grokwatch.safetensors.Tensor train = io.grokwatch.safetensors.Tensor.f64("train", new long[] {4},
+                new double[] {1, 0, 1, 0});
+        io.grokwatch.safetensors.Tensor labels = io.grokwatch.safetensors.Tensor.f64("labels", new long[] {4},
+                new double[] {1, -1, 0, -1});
+        byte[] file = io.grokwatch.safetensors.Safetensors.write(
+                io.grokwatch.safetensors.TensorFile.of(x, train, labels));
+        ProbeSource p = ProbeSource.inline(file);
+        TrainSplit split = p.split().orElseThrow();
+        org.junit.jupiter.api.Assertions.assertArrayEquals(new int[] {0, 2}, split.train());
+        org.junit.jupiter.api.Assertions.assertArrayEquals(new int[] {1, 0}, split.labels());
+
+        byte[] half = io.grokwatch.safetensors.Safetensors.write(io.grokwatch.safetensors.TensorFile.of(x, train));
+        RunFormatException e = assertThrows(RunFormatException.class, () -> ProbeSource.inline(half));
+        assertTrue(e.getMessage().contains("'train' and 'labels' go together"), e.getMessage());
+        io.grokwatch.safetensors.Tensor badLabel = io.grokwatch.safetensors.Tensor.f64("labels", new long[] {4},
+                new double[] {-1, 0, 0, 0});
+        byte[] bad = io.grokwatch.safetensors.Safetensors.write(
+                io.grokwatch.safetensors.TensorFile.of(x, train, badLabel));
+        RunFormatException be = assertThrows(RunFormatException.class, () -> ProbeSource.inline(bad));
+        assertTrue(be.getMessage().contains("at probe 0"), be.getMessage());
+    }
 }
