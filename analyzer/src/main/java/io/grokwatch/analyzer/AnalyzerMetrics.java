@@ -7,10 +7,9 @@ public interface AnalyzerMetrics {
     void deadLettered(DeadLetterReason reason);
 
     /**
-     * The latest analysed checkpoint of a run, as the JSON sent to the spectra topic (for per-run gauges);
-     * nothing by default.
+     * The latest analysed checkpoint of a run, as sent to the spectra topic (for per-run gauges); nothing by default.
      */
-    default void spectrum(String runId, com.fasterxml.jackson.databind.node.ObjectNode spectrum) {
+    default void spectrum(String runId, io.grokwatch.records.SpectrumRecord spectrum) {
     }
 
     /** A waiting checkpoint of a run replaced by a newer one ({@link Backlog#LATEST}); nothing by default. */

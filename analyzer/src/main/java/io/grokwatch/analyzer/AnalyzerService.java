@@ -97,9 +97,8 @@ public final class AnalyzerService implements AutoCloseable {
         warmUp(config, detectors);
         Topics t = config.topics();
         KafkaStreams streams = new KafkaStreams(
-                AnalyzerTopology.build(t.runs(), t.checkpoints(), t.spectra(), t.alerts(), t.deadLetter(), metrics,
-                        config.analysisThreads(), detectors, config.backlog(), java.time.InstantSource.system(),
-                        config.limits()),
+                AnalyzerTopology.build(t, AnalyzerTopology.Settings.of(metrics, config.analysisThreads())
+                        .withDetectors(detectors).withBacklog(config.backlog()).withLimits(config.limits())),
                 ClientConfigs.streams(config.bootstrapServers(), config.applicationId(), config.stateDir(),
                         config.singleBroker()));
         RepeatedFailures failures = new RepeatedFailures(config.limits().maxRecordRetries(),
@@ -170,8 +169,7 @@ public final class AnalyzerService implements AutoCloseable {
         long t0 = System.nanoTime();
         WarmUpRun run = new WarmUpRun();
         io.grokwatch.detect.DetectorSuite detectors = io.grokwatch.detect.DetectorSuite.defaults();
-        com.fasterxml.jackson.databind.node.ObjectNode detectorState = detectors.initialState();
-        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        io.grokwatch.detect.DetectorStates detectorState = detectors.initialState();
         int runs = 0;
         try (io.grokwatch.run.RunAnalyzer a = new io.grokwatch.run.RunAnalyzer(run.descriptor("warm-up"), threads)) {
             byte[] stored = null;
@@ -183,15 +181,13 @@ public final class AnalyzerService implements AutoCloseable {
                 stored = io.grokwatch.run.EigenBases.encode(analysis.bases());
                 // Hundreds of doubles to text and back per checkpoint: cold, their formatting alone took the JIT
                 // most of a second next to the first real analyses.
-                json.readTree(json.writeValueAsBytes(SpectrumRecord.of("warm-up", meta, analysis,
-                        System.currentTimeMillis())));
-                detectorState = detectors.observe(detectorState, SpectrumRecord.observation(meta, analysis)).state();
+                io.grokwatch.records.SpectrumRecord.read(analysis.record("warm-up", meta, System.currentTimeMillis())
+                        .toBytes());
+                detectorState = detectors.observe(detectorState, analysis.observation(meta)).state();
                 RunState.read(new RunState(meta.step(), meta.epoch(), runs + 1, 0, analysis.eigenvalues(), detectorState)
                         .toBytes());
                 runs++;
             }
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException("warm-up spectrum JSON", e);
         }
         LOG.info("analysis warmed up in {} ms ({} analyses); {}", Math.round((System.nanoTime() - t0) / 1e6), runs,
                 io.grokwatch.linalg.BlasKernels.current().describe());

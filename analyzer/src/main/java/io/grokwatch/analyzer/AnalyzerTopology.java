@@ -1,7 +1,7 @@
 package io.grokwatch.analyzer;
 
+import io.grokwatch.kafka.RecordSerdes;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -30,56 +30,62 @@ public final class AnalyzerTopology {
     }
 
     /**
+     * How the analyzer works, apart from its topics.
+     *
+     * @param metrics         what it reports as it works
      * @param analysisThreads threads each run's analysis may use for independent eigen-solves
+     * @param detectors       the detectors and their thresholds
+     * @param backlog         what happens when checkpoints come faster than analyses
+     * @param clock           the wall clock that checkpoints' timestamps are compared with (the system's, but in
+     *                        tests): whether a checkpoint is fresh under {@link Backlog#LATEST}, the latencies in
+     *                        spectra, the runs that count towards the analyzer's load. When a run's input has drained
+     *                        is the stream thread's time.
+     * @param limits          what one record may cost or produce
      */
-    public static Topology build(String runsTopic, String checkpointsTopic, String spectraTopic, String alertsTopic,
-                                 String deadLetterTopic, AnalyzerMetrics metrics, int analysisThreads) {
-        return build(runsTopic, checkpointsTopic, spectraTopic, alertsTopic, deadLetterTopic, metrics, analysisThreads,
-                io.grokwatch.detect.DetectorSuite.defaults());
+    public record Settings(AnalyzerMetrics metrics, int analysisThreads, io.grokwatch.detect.DetectorSuite detectors,
+                           Backlog backlog, InstantSource clock, AnalyzerLimits limits) {
+        public Settings {
+            java.util.Objects.requireNonNull(metrics, "metrics");
+            java.util.Objects.requireNonNull(detectors, "detectors");
+            java.util.Objects.requireNonNull(backlog, "backlog");
+            java.util.Objects.requireNonNull(clock, "clock");
+            java.util.Objects.requireNonNull(limits, "limits");
+            if (analysisThreads < 1) {
+                throw new IllegalArgumentException("analysis threads must be at least 1, got " + analysisThreads);
+            }
+        }
+
+        /** The default detectors, backlog {@link Backlog#ALL}, the system clock and the default limits. */
+        public static Settings of(AnalyzerMetrics metrics, int analysisThreads) {
+            return new Settings(metrics, analysisThreads, io.grokwatch.detect.DetectorSuite.defaults(), Backlog.ALL,
+                    InstantSource.system(), AnalyzerLimits.DEFAULTS);
+        }
+
+        public Settings withDetectors(io.grokwatch.detect.DetectorSuite d) {
+            return new Settings(metrics, analysisThreads, d, backlog, clock, limits);
+        }
+
+        public Settings withBacklog(Backlog b) {
+            return new Settings(metrics, analysisThreads, detectors, b, clock, limits);
+        }
+
+        public Settings withClock(InstantSource c) {
+            return new Settings(metrics, analysisThreads, detectors, backlog, c, limits);
+        }
+
+        public Settings withLimits(AnalyzerLimits l) {
+            return new Settings(metrics, analysisThreads, detectors, backlog, clock, l);
+        }
     }
 
-    /** As above with the given detectors (thresholds from config). */
-    public static Topology build(String runsTopic, String checkpointsTopic, String spectraTopic, String alertsTopic,
-                                 String deadLetterTopic, AnalyzerMetrics metrics, int analysisThreads,
-                                 io.grokwatch.detect.DetectorSuite detectors) {
-        return build(runsTopic, checkpointsTopic, spectraTopic, alertsTopic, deadLetterTopic, metrics, analysisThreads,
-                detectors, Backlog.ALL);
-    }
-
-    /** As above with the given backlog policy. */
-    public static Topology build(String runsTopic, String checkpointsTopic, String spectraTopic, String alertsTopic,
-                                 String deadLetterTopic, AnalyzerMetrics metrics, int analysisThreads,
-                                 io.grokwatch.detect.DetectorSuite detectors, Backlog backlog) {
-        return build(runsTopic, checkpointsTopic, spectraTopic, alertsTopic, deadLetterTopic, metrics, analysisThreads,
-                detectors, backlog, InstantSource.system());
-    }
-
-    /**
-     * As above with the wall clock that checkpoints' timestamps are compared with (the system's, but in tests):
-     * whether a checkpoint is fresh under {@link Backlog#LATEST}, the latencies in spectra, the runs that count
-     * towards the analyzer's load. When a run's input has drained is the stream thread's time.
-     */
-    public static Topology build(String runsTopic, String checkpointsTopic, String spectraTopic, String alertsTopic,
-                                 String deadLetterTopic, AnalyzerMetrics metrics, int analysisThreads,
-                                 io.grokwatch.detect.DetectorSuite detectors, Backlog backlog, InstantSource clock) {
-        return build(runsTopic, checkpointsTopic, spectraTopic, alertsTopic, deadLetterTopic, metrics, analysisThreads,
-                detectors, backlog, clock, AnalyzerLimits.DEFAULTS);
-    }
-
-    /** As above within the given limits on what one record may cost or produce. */
-    public static Topology build(String runsTopic, String checkpointsTopic, String spectraTopic, String alertsTopic,
-                                 String deadLetterTopic, AnalyzerMetrics metrics, int analysisThreads,
-                                 io.grokwatch.detect.DetectorSuite detectors, Backlog backlog, InstantSource clock,
-                                 AnalyzerLimits limits) {
-        java.util.Objects.requireNonNull(clock, "clock");
-        java.util.Objects.requireNonNull(limits, "limits");
+    /** The topology reading and writing {@code topics}, working as {@code settings} say. */
+    public static Topology build(io.grokwatch.kafka.Topics topics, Settings settings) {
         Topology t = new Topology();
         AnalyzerLoad load = new AnalyzerLoad();
-        t.addSource("runs-in", new StringDeserializer(), new ByteArrayDeserializer(), runsTopic);
-        t.addSource("checkpoints-in", new StringDeserializer(), new ByteArrayDeserializer(), checkpointsTopic);
-        t.addProcessor("analyze", () -> new CheckpointProcessor(runsTopic, metrics, analysisThreads, detectors,
-                backlog, load, clock, limits),
-                "runs-in", "checkpoints-in");
+        t.addSource("runs-in", new StringDeserializer(), new ByteArrayDeserializer(), topics.runs());
+        t.addSource("checkpoints-in", new StringDeserializer(), new ByteArrayDeserializer(), topics.checkpoints());
+        t.addProcessor("analyze", () -> new CheckpointProcessor(topics.runs(), settings, load), "runs-in",
+                "checkpoints-in");
         t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(RUNS_STORE), Serdes.String(),
                 Serdes.ByteArray()), "analyze");
         t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(RUN_STATE_STORE), Serdes.String(),
@@ -95,9 +101,12 @@ public final class AnalyzerTopology {
                 Serdes.ByteArray()).withCachingEnabled().withLoggingEnabled(java.util.Map.of(
                 org.apache.kafka.common.config.TopicConfig.MAX_MESSAGE_BYTES_CONFIG,
                 Integer.toString(io.grokwatch.kafka.ClientConfigs.MAX_STATE_RECORD_BYTES))), "analyze");
-        t.addSink(SPECTRA_SINK, spectraTopic, new StringSerializer(), new ByteArraySerializer(), "analyze");
-        t.addSink(ALERTS_SINK, alertsTopic, new StringSerializer(), new ByteArraySerializer(), "analyze");
-        t.addSink(DEAD_LETTER_SINK, deadLetterTopic, new StringSerializer(), new ByteArraySerializer(), "analyze");
+        // Each sink takes the one record type of its topic (CheckpointProcessor forwards it only there).
+        t.addSink(SPECTRA_SINK, topics.spectra(), new StringSerializer(), RecordSerdes.spectrum().serializer(),
+                "analyze");
+        t.addSink(ALERTS_SINK, topics.alerts(), new StringSerializer(), RecordSerdes.alert().serializer(), "analyze");
+        t.addSink(DEAD_LETTER_SINK, topics.deadLetter(), new StringSerializer(), RecordSerdes.deadLetter().serializer(),
+                "analyze");
         return t;
     }
 }

@@ -1,7 +1,5 @@
 package io.grokwatch.analyzer;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.grokwatch.detect.Alert;
 import io.grokwatch.detect.DetectorSuite;
 import io.grokwatch.model.ModelFormatException;
@@ -12,6 +10,9 @@ import io.grokwatch.run.RunAnalyzer;
 import io.grokwatch.run.RunDescriptor;
 import io.grokwatch.run.RunFormatException;
 import io.grokwatch.run.RunLimitException;
+import io.grokwatch.records.AlertRecord;
+import io.grokwatch.records.Evidence;
+import io.grokwatch.records.SpectrumRecord;
 import io.grokwatch.safetensors.SafetensorsFormatException;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.streams.processor.api.Processor;
@@ -24,7 +25,6 @@ import org.apache.kafka.streams.state.KeyValueStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.IOException;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayList;
@@ -56,9 +56,8 @@ import java.util.Map;
  * latencies a spectrum reports and which runs still count towards the analyzer's load. Only the service time of a
  * checkpoint is measured with {@link System#nanoTime()}: it times the work itself.
  */
-final class CheckpointProcessor implements Processor<String, byte[], String, byte[]> {
+final class CheckpointProcessor implements Processor<String, byte[], String, Object> {
     private static final Logger LOG = LoggerFactory.getLogger(CheckpointProcessor.class);
-    private static final ObjectMapper JSON = new ObjectMapper();
     /** How often waiting checkpoints are looked at (at most once per batch of input, whatever this says). */
     static final Duration PENDING_INTERVAL = Duration.ofMillis(1);
     /**
@@ -89,7 +88,7 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
     /** The pending store's contents, so that admitting a checkpoint reads and decodes none of it. */
     private final Map<String, Waiting> waiting = new HashMap<>();
     private final TaskVerdicts verdicts;
-    private ProcessorContext<String, byte[]> context;
+    private ProcessorContext<String, Object> context;
     private KeyValueStore<String, byte[]> runs;
     private KeyValueStore<String, byte[]> state;
     private KeyValueStore<String, byte[]> bases;
@@ -106,21 +105,20 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
     private record Waiting(PendingCheckpoint checkpoint, long takenUpStreamMs, long takenUpWallMs) {
     }
 
-    CheckpointProcessor(String runsTopic, AnalyzerMetrics metrics, int analysisThreads, DetectorSuite detectors,
-                        Backlog backlog, AnalyzerLoad load, InstantSource clock, AnalyzerLimits limits) {
-        this.limits = java.util.Objects.requireNonNull(limits, "limits");
+    CheckpointProcessor(String runsTopic, AnalyzerTopology.Settings settings, AnalyzerLoad load) {
+        this.limits = settings.limits();
         this.load = java.util.Objects.requireNonNull(load, "load");
-        this.clock = java.util.Objects.requireNonNull(clock, "clock");
-        this.detectors = detectors;
-        this.backlog = java.util.Objects.requireNonNull(backlog, "backlog");
-        this.runsTopic = runsTopic;
-        this.metrics = metrics;
-        this.analysisThreads = analysisThreads;
+        this.clock = settings.clock();
+        this.detectors = settings.detectors();
+        this.backlog = settings.backlog();
+        this.runsTopic = java.util.Objects.requireNonNull(runsTopic, "runsTopic");
+        this.metrics = settings.metrics();
+        this.analysisThreads = settings.analysisThreads();
         this.verdicts = new TaskVerdicts(metrics);
     }
 
     @Override
-    public void init(ProcessorContext<String, byte[]> context) {
+    public void init(ProcessorContext<String, Object> context) {
         this.context = context;
         this.runs = context.getStateStore(AnalyzerTopology.RUNS_STORE);
         this.state = context.getStateStore(AnalyzerTopology.RUN_STATE_STORE);
@@ -361,7 +359,7 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
     }
 
     /** Everything one checkpoint's analysis produces, before any of it is stored or sent. */
-    private record Analysed(CheckpointMetadata meta, RunAnalyzer.Analysis analysis, ObjectNode spectrum,
+    private record Analysed(CheckpointMetadata meta, RunAnalyzer.Analysis analysis, SpectrumRecord spectrum,
                             DetectorSuite.Step detected, byte[] bases, RunState state) {
     }
 
@@ -387,24 +385,23 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
         // The previous checkpoint's eigenbases (warm starts, drift) come from the store, never from memory,
         // so a restarted or replaying analyzer starts each solve from the same numbers.
         RunAnalyzer.Analysis analysis = analyzer.analyze(checkpoint.weights(), EigenBases.decode(bases.get(runId)));
-        ObjectNode out = SpectrumRecord.of(runId, meta, analysis, received.timestampMs());
-        out.put("supersededCheckpoints", admitted.superseded());
+        SpectrumRecord out = analysis.record(runId, meta, received.timestampMs()).withSuperseded(admitted.superseded());
         // Produce-to-result latency: from the checkpoint's timestamp to the moment its spectrum is emitted.
         double lag = Math.max(0, (clock.millis() - received.timestampMs()) / 1e3);
-        ((ObjectNode) out.get("timings")).put("producedToResultSeconds", lag).put("queuedSeconds", queued);
-        io.grokwatch.detect.Observation observation = SpectrumRecord.observation(meta, analysis);
+        out = out.withTimings(out.timings().withLatencies(lag, queued));
         DetectorSuite.Step detected = detectors.observe(previous == null || previous.detectors() == null
-                ? detectors.initialState() : previous.detectors(), observation);
+                ? detectors.initialState() : previous.detectors(), analysis.observation(meta));
         byte[] basesBytes = null;
         if (!analysis.bases().isEmpty()) {
             basesBytes = EigenBases.encode(analysis.bases());
             limits.run().checkState(runId, basesBytes.length);
         }
-        RunPace pace = pace(runId, previous, received.timestampMs(), meta.epoch(), admitted.superseded(),
-                (System.nanoTime() - started) / 1e9, out);
+        Paced paced = pace(runId, previous, received.timestampMs(), meta.epoch(), admitted.superseded(),
+                (System.nanoTime() - started) / 1e9);
+        out = out.withPace(paced.reported());
         RunState next = new RunState(meta.step(), meta.epoch(), previous == null ? 1 : previous.analysed() + 1,
                 (previous == null ? 0 : previous.superseded()) + admitted.superseded(), analysis.eigenvalues(),
-                detected.state(), pace).withAlerts(previous, detected.alerts());
+                detected.state(), paced.pace()).withAlerts(previous, detected.alerts());
         return new Analysed(meta, analysis, out, detected, basesBytes, next);
     }
 
@@ -414,21 +411,20 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
         String runId = received.key();
         CheckpointMetadata meta = done.meta();
         RunAnalyzer.Analysis analysis = done.analysis();
-        ObjectNode out = done.spectrum();
+        SpectrumRecord out = done.spectrum();
         if (done.bases() != null) {
             bases.put(runId, done.bases());
         }
         state.put(runId, done.state().toBytes());
         verdicts.update(runId, done.state());
-        context.forward(new Record<>(runId, toBytes(out), received.timestampMs()), AnalyzerTopology.SPECTRA_SINK);
+        context.forward(new Record<>(runId, out, received.timestampMs()), AnalyzerTopology.SPECTRA_SINK);
         for (Alert a : done.detected().alerts()) {
-            ObjectNode alert = SpectrumRecord.alert(runId, a);
-            context.forward(new Record<>(runId, toBytes(alert), received.timestampMs()), AnalyzerTopology.ALERTS_SINK);
+            context.forward(new Record<>(runId, record(runId, a), received.timestampMs()),
+                    AnalyzerTopology.ALERTS_SINK);
             LOG.info("run {}: {} alert at epoch {} (confidence {}): {}", runId, a.type(), a.epoch(),
-                    String.format("%.2f", a.confidence()), a.evidence().path("signal").asText());
+                    String.format("%.2f", a.confidence()), a.evidence().signal());
         }
-        double lag = out.path("timings").path("producedToResultSeconds").asDouble();
-        metrics.analysed(runId, analysis.seconds(), lag);
+        metrics.analysed(runId, analysis.seconds(), out.timings().producedToResultSeconds());
         metrics.spectrum(runId, out);
         done.detected().alerts().forEach(a -> metrics.alert(runId, a));
         if (admitted.superseded() > 0) {
@@ -450,29 +446,32 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
         }
     }
 
+    /** A run's pace to store, and what its spectrum reports of it (null before there is an interval). */
+    private record Paced(RunPace pace, SpectrumRecord.Pace reported) {
+    }
+
     /**
-     * The run's pace after this checkpoint, judged with the other runs the analyzer serves, into the spectrum's
+     * The run's pace after this checkpoint, judged with the other runs the analyzer serves, for the spectrum's
      * {@code pace} field; logged when the analyzer falls behind the run and when it catches up again.
      */
-    private RunPace pace(String runId, RunState previous, long timestampMs, long epoch, long superseded,
-                         double serviceSeconds, ObjectNode spectrum) {
+    private Paced pace(String runId, RunState previous, long timestampMs, long epoch, long superseded,
+                       double serviceSeconds) {
         if (previous == null || previous.pace() == null) {
-            return RunPace.first(timestampMs, epoch);
+            return new Paced(RunPace.first(timestampMs, epoch), null);
         }
         RunPace before = previous.pace();
         RunPace next = before.next(timestampMs, epoch, superseded, serviceSeconds);
         if (!next.known()) {
-            return next;
+            return new Paced(next, null);
         }
         AnalyzerLoad.Total total = load.record(runId, next, clock.millis());
         RunPace after = next.judged(total);
-        spectrum.set("pace", after.toSpectrumJson(total));
         if (after.behind() && !before.behind()) {
             LOG.warn("run {} outpaces the analyzer: {}", runId, after.describe(backlog, total));
         } else if (!after.behind() && before.behind()) {
             LOG.info("run {}: the analyzer keeps up again: {}", runId, after.describe(backlog, total));
         }
-        return after;
+        return new Paced(after, after.reported(total));
     }
 
     private RunAnalyzer analyzer(String runId, byte[] descriptorBytes) {
@@ -507,11 +506,10 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
         } catch (RuntimeException e) {
             LOG.debug("run {}: no epoch in the non-finite checkpoint's metadata; using its step", received.key(), e);
         }
-        ObjectNode evidence = JSON.createObjectNode().put("signal", "the checkpoint's weights are not all finite")
-                .put("detail", message);
+        Evidence evidence = Evidence.of("the checkpoint's weights are not all finite").put("detail", message).build();
         Alert alert = new Alert(NON_FINITE, epoch, admitted.step(), 1.0, evidence);
-        context.forward(new Record<>(received.key(), toBytes(SpectrumRecord.alert(received.key(), alert)),
-                received.timestampMs()), AnalyzerTopology.ALERTS_SINK);
+        context.forward(new Record<>(received.key(), record(received.key(), alert), received.timestampMs()),
+                AnalyzerTopology.ALERTS_SINK);
         metrics.alert(received.key(), alert);
         LOG.warn("run {}: non-finite alert at step {}: {}", received.key(), admitted.step(), message);
     }
@@ -520,18 +518,15 @@ final class CheckpointProcessor implements Processor<String, byte[], String, byt
     static final String NON_FINITE = "non-finite";
 
     private void deadLetter(ReceivedRecord record, DeadLetterReason reason, String message) {
-        context.forward(new Record<>(record.key(), DeadLetter.encode(record, reason, message,
+        context.forward(new Record<>(record.key(), DeadLetter.of(record, reason, message,
                 limits.deadLetterOriginalBytes()), record.timestampMs()), AnalyzerTopology.DEAD_LETTER_SINK);
         metrics.deadLettered(reason);
         LOG.warn("dead-lettered a record of run {} ({}): {}", record.key(), reason.label(), message);
     }
 
-    private static byte[] toBytes(ObjectNode o) {
-        try {
-            return JSON.writeValueAsBytes(o);
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
+    /** The alerts topic's record of an alert of run {@code runId}. */
+    static AlertRecord record(String runId, Alert a) {
+        return new AlertRecord(runId, a.type(), a.epoch(), a.step(), a.confidence(), a.evidence());
     }
 
     @Override

@@ -1,8 +1,6 @@
 package io.grokwatch.analyzer;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.grokwatch.records.DeadLetterRecord;
 
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -10,36 +8,26 @@ import java.util.Base64;
 import java.util.HexFormat;
 
 /**
- * The JSON of a dead letter, sized to fit its topic whatever it refers to: the original record's bytes in base64 up
+ * The dead letter of a record, sized to fit its topic whatever it refers to: the original record's bytes in base64 up
  * to {@link AnalyzerLimits#deadLetterOriginalBytes()}, otherwise its SHA-256 and size (its source topic, partition
  * and offset say where it is). The message and the key are cut to a few kilobytes.
  */
 final class DeadLetter {
     /** Longest message and key kept (characters); an exception's message can be arbitrarily long. */
     static final int MAX_TEXT_CHARS = 4096;
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private DeadLetter() {
     }
 
-    static byte[] encode(ReceivedRecord record, DeadLetterReason reason, String message, int maxOriginalBytes) {
-        ObjectNode o = JSON.createObjectNode();
-        o.put("reason", reason.label()).put("message", cut(message));
-        if (!record.topic().isEmpty()) {
-            o.put("sourceTopic", record.topic()).put("partition", record.partition()).put("offset", record.offset());
-        }
-        o.put("key", record.key() == null ? null : cut(record.key())).put("timestampMs", record.timestampMs());
+    static DeadLetterRecord of(ReceivedRecord record, DeadLetterReason reason, String message, int maxOriginalBytes) {
+        boolean fromTopic = !record.topic().isEmpty();
         byte[] value = record.value();
-        if (value.length <= maxOriginalBytes) {
-            o.put("originalBase64", Base64.getEncoder().encodeToString(value));
-        } else {
-            o.put("originalBytes", value.length).put("originalSha256", sha256(value));
-        }
-        try {
-            return JSON.writeValueAsBytes(o);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
+        boolean kept = value.length <= maxOriginalBytes;
+        return new DeadLetterRecord(DeadLetterRecord.SCHEMA_VERSION, reason.label(), cut(message),
+                fromTopic ? record.topic() : null, fromTopic ? record.partition() : null,
+                fromTopic ? record.offset() : null, record.key() == null ? null : cut(record.key()),
+                record.timestampMs(), kept ? Base64.getEncoder().encodeToString(value) : null,
+                kept ? null : value.length, kept ? null : sha256(value));
     }
 
     private static String cut(String s) {

@@ -1,7 +1,7 @@
 package io.grokwatch.analyzer;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import io.grokwatch.records.DeadLetterRecord;
+import io.grokwatch.records.SpectrumRecord;
 import io.grokwatch.detect.DetectorSuite;
 import io.grokwatch.kafka.ClientConfigs;
 import io.grokwatch.kafka.TopicAdmin;
@@ -64,7 +64,6 @@ import java.util.stream.Collectors;
  */
 final class PipelineWarmUp {
     private static final Logger LOG = LoggerFactory.getLogger(PipelineWarmUp.class);
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     /** The synthetic run's id inside the warm-up's own topics. */
     static final String RUN_ID = "warm-up";
@@ -136,9 +135,9 @@ final class PipelineWarmUp {
     private static int analyse(AnalyzerService.Config config, DetectorSuite detectors, String id, Topics topics,
                                Path stateDir, Runnable meanwhile) {
         WarmUpRun run = new WarmUpRun();
-        KafkaStreams streams = new KafkaStreams(AnalyzerTopology.build(topics.runs(), topics.checkpoints(),
-                topics.spectra(), topics.alerts(), topics.deadLetter(), new AnalyzerMetrics.Counting(),
-                config.analysisThreads(), detectors, config.backlog(), java.time.InstantSource.system(), config.limits()),
+        KafkaStreams streams = new KafkaStreams(AnalyzerTopology.build(topics, AnalyzerTopology.Settings.of(
+                        new AnalyzerMetrics.Counting(), config.analysisThreads()).withDetectors(detectors)
+                        .withBacklog(config.backlog()).withLimits(config.limits())),
                 ClientConfigs.streams(config.bootstrapServers(), id, stateDir, config.singleBroker()));
         try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(
                 ClientConfigs.producer(config.bootstrapServers(), id + "-producer"), new StringSerializer(),
@@ -191,17 +190,12 @@ final class PipelineWarmUp {
         long deadline = System.nanoTime() + STEP_TIMEOUT.toNanos();
         while (System.nanoTime() < deadline) {
             for (ConsumerRecord<String, byte[]> r : results.poll(Duration.ofMillis(50))) {
-                JsonNode value;
-                try {
-                    value = JSON.readTree(r.value());
-                } catch (IOException e) {
-                    throw new IllegalStateException("unreadable warm-up output on " + r.topic(), e);
-                }
                 if (r.topic().equals(topics.deadLetter())) {
-                    throw new IllegalStateException("a warm-up record was dead-lettered ("
-                            + value.path("reason").asText() + "): " + value.path("message").asText());
+                    DeadLetterRecord dead = DeadLetterRecord.read(r.value());
+                    throw new IllegalStateException("a warm-up record was dead-lettered (" + dead.reason() + "): "
+                            + dead.message());
                 }
-                if (value.path("step").asLong(-1) == step) {
+                if (SpectrumRecord.read(r.value()).step() == step) {
                     return;
                 }
             }

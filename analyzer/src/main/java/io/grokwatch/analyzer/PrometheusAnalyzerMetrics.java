@@ -1,12 +1,12 @@
 package io.grokwatch.analyzer;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.grokwatch.detect.Alert;
 import io.grokwatch.detect.GeneralizationDetector;
 import io.grokwatch.detect.GrokkingOnsetDetector;
 import io.grokwatch.detect.SpectralGapDetector;
 import io.grokwatch.observability.RunMeters;
+import io.grokwatch.records.KernelSpectrum;
+import io.grokwatch.records.SpectrumRecord;
 import io.micrometer.core.instrument.Clock;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -81,9 +81,9 @@ public final class PrometheusAnalyzerMetrics implements AnalyzerMetrics {
      * its last checkpoint. Past that the analyzer has had nothing to do and its load reads 0.
      */
     private record LoadReading(double load, long validUntilMs) {
-        static LoadReading of(JsonNode pace, long nowMs) {
-            return new LoadReading(pace.path("analyzerLoad").asDouble(),
-                    nowMs + AnalyzerLoad.activeForMs(pace.path("checkpointIntervalSeconds").asDouble(0)));
+        static LoadReading of(SpectrumRecord.Pace pace, long nowMs) {
+            return new LoadReading(pace.analyzerLoad(),
+                    nowMs + AnalyzerLoad.activeForMs(pace.checkpointIntervalSeconds()));
         }
 
         double at(long nowMs) {
@@ -188,47 +188,54 @@ public final class PrometheusAnalyzerMetrics implements AnalyzerMetrics {
     }
 
     @Override
-    public void spectrum(String runId, ObjectNode s) {
+    public void spectrum(String runId, SpectrumRecord s) {
         runs.touch(runId);
-        set(runId, "grokwatch.epoch", "Epoch of the run's latest analysed checkpoint", s.path("epoch"));
-        set(runId, "grokwatch.step", "Optimizer step of the run's latest analysed checkpoint", s.path("step"));
-        JsonNode producedMs = s.path("timings").path("checkpointTimestampMs");
-        if (producedMs.isNumber() && producedMs.asLong() > 0) {
-            lastCheckpoint(runId).set(producedMs.asLong() / 1000.0);
+        set(runId, "grokwatch.epoch", "Epoch of the run's latest analysed checkpoint", s.epoch());
+        set(runId, "grokwatch.step", "Optimizer step of the run's latest analysed checkpoint", s.step());
+        if (s.timings() != null && s.timings().checkpointTimestampMs() > 0) {
+            lastCheckpoint(runId).set(s.timings().checkpointTimestampMs() / 1000.0);
         }
-        set(runId, "grokwatch.train.loss", "Training loss the trainer reported with the checkpoint", s.path("trainLoss"));
-        set(runId, "grokwatch.test.loss", "Test loss the trainer reported with the checkpoint", s.path("testLoss"));
+        set(runId, "grokwatch.train.loss", "Training loss the trainer reported with the checkpoint",
+                SpectrumRecord.orNaN(s.trainLoss()));
+        set(runId, "grokwatch.test.loss", "Test loss the trainer reported with the checkpoint",
+                SpectrumRecord.orNaN(s.testLoss()));
         set(runId, "grokwatch.train.accuracy", "Training accuracy the trainer reported with the checkpoint",
-                s.path("trainAccuracy"));
+                SpectrumRecord.orNaN(s.trainAccuracy()));
         set(runId, "grokwatch.test.accuracy", "Test accuracy the trainer reported with the checkpoint",
-                s.path("testAccuracy"));
-        kernel(runId, WHOLE_MODEL, s);
-        s.path("overlaps").properties().forEach(cliff -> cliff.getValue().properties().forEach(family ->
-                set(runId, "grokwatch.cliff.overlap", "Share of a Fourier family spanned by a cliff's eigenvectors "
-                        + "(whole-model kernel), 0..1", family.getValue(), "cliff", cliff.getKey(),
-                        "family", family.getKey())));
-        s.path("gaps").properties().forEach(gap -> set(runId, "grokwatch.gap.ratio", "Named eigenvalue ratio "
-                + "lambda_i / lambda_i+1 of the whole-model kernel at the end of each cliff (endOfFirstCliff: below the n/m "
-                + "modes; endOfSecondCliff: below the sum/diff modes, the gap grokking opens)",
-                gap.getValue(), "gap", gap.getKey()));
-        JsonNode pace = s.path("pace");
+                SpectrumRecord.orNaN(s.testAccuracy()));
+        KernelSpectrum whole = s.whole();
+        kernel(runId, WHOLE_MODEL, whole);
+        if (whole.overlaps() != null) {
+            whole.overlaps().forEach((cliff, families) -> families.forEach((family, value) ->
+                    set(runId, "grokwatch.cliff.overlap", "Share of a Fourier family spanned by a cliff's eigenvectors "
+                            + "(whole-model kernel), 0..1", value, "cliff", cliff, "family", family)));
+        }
+        if (whole.gaps() != null) {
+            whole.gaps().forEach((gap, value) -> set(runId, "grokwatch.gap.ratio", "Named eigenvalue ratio "
+                    + "lambda_i / lambda_i+1 of the whole-model kernel at the end of each cliff (endOfFirstCliff: below "
+                    + "the n/m modes; endOfSecondCliff: below the sum/diff modes, the gap grokking opens)",
+                    value, "gap", gap));
+        }
+        SpectrumRecord.Pace pace = s.pace();
         set(runId, "grokwatch.analysis.load", "Time the analyzer spends per checkpoint of the run over the time "
                 + "between its checkpoints (moving averages; the runs one analyzer serves add up, see "
-                + "grokwatch_analyzer_load; NaN on the run's first checkpoint)", pace.path("load"));
+                + "grokwatch_analyzer_load; NaN on the run's first checkpoint)", pace == null ? Double.NaN : pace.load());
         set(runId, "grokwatch.analyzer.load.for.run", "The summed load of the analyzer serving the run, as of the "
                 + "run's latest spectrum: above 1 its spectra fall behind (NaN on the run's first checkpoint)",
-                pace.path("analyzerLoad"));
-        if (pace.path("analyzerLoad").isNumber()) {
+                pace == null ? Double.NaN : pace.analyzerLoad());
+        if (pace != null) {
             analyzerLoad.set(LoadReading.of(pace, clock.wallTime()));
         }
         set(runId, "grokwatch.checkpoint.interval.seconds", "Moving average of the time between two produced "
                 + "checkpoints of the run, from their timestamps (NaN on its first checkpoint)",
-                pace.path("checkpointIntervalSeconds"));
-        countSolve(s.path("solve"));
-        s.path("layers").properties().forEach(layer -> {
-            kernel(runId, layer.getKey(), layer.getValue());
-            countSolve(layer.getValue().path("solve"));
-        });
+                pace == null ? Double.NaN : pace.checkpointIntervalSeconds());
+        countSolve(whole.solve());
+        if (s.layers() != null) {
+            s.layers().forEach((layer, k) -> {
+                kernel(runId, layer, k);
+                countSolve(k.solve());
+            });
+        }
         for (String type : ALERT_TYPES) {
             alertCounter(runId, type);
         }
@@ -302,20 +309,21 @@ public final class PrometheusAnalyzerMetrics implements AnalyzerMetrics {
     }
 
     /** Eigenvalues, effective rank and eigenspace drift of one kernel (the whole model or a parameter group). */
-    private void kernel(String runId, String layer, JsonNode k) {
-        JsonNode eig = k.path("eigenvalues");
+    private void kernel(String runId, String layer, KernelSpectrum k) {
+        double[] eig = k.eigenvalues();
         for (int r = 0; r < RANKS; r++) {
             set(runId, "grokwatch.eigenvalue", "Leading eigenvalues of the eNTK (layer all = whole model, else one "
-                    + "parameter group's kernel)", eig.path(r), "layer", layer, "rank", Integer.toString(r + 1));
+                    + "parameter group's kernel)", r < eig.length ? eig[r] : Double.NaN, "layer", layer, "rank",
+                    Integer.toString(r + 1));
         }
         set(runId, "grokwatch.effective.rank", "exp(entropy) of the normalised top-k eigenvalues: how many "
-                + "directions the kernel spreads over", k.path("effectiveRank"), "layer", layer);
+                + "directions the kernel spreads over", k.effectiveRank(), "layer", layer);
         set(runId, "grokwatch.eigenspace.drift", "How far the top eigenspace moved since the previous checkpoint, 0..1 "
-                + "(NaN on a run's first checkpoint)", k.path("drift"), "layer", layer);
+                + "(NaN on a run's first checkpoint)", k.driftOrNaN(), "layer", layer);
     }
 
-    private void set(String runId, String name, String description, JsonNode value, String... tags) {
-        runs.gauge(runId, name, description, tags).set(value.isNumber() ? value.asDouble() : Double.NaN);
+    private void set(String runId, String name, String description, double value, String... tags) {
+        runs.gauge(runId, name, description, tags).set(value);
     }
 
     private RunMeters.Value phase(String runId) {
@@ -337,12 +345,14 @@ public final class PrometheusAnalyzerMetrics implements AnalyzerMetrics {
         return runs.counter(runId, "grokwatch.alerts", "Alerts raised by the detectors", "type", type);
     }
 
-    private void countSolve(JsonNode solve) {
-        JsonNode start = solve.path("start");
-        if (start.isTextual()) {
-            solveCounter(start.asText()).increment();
+    private void countSolve(KernelSpectrum.Solve solve) {
+        if (solve == null) {
+            return;
         }
-        if (solve.path("fellBack").asBoolean(false)) {
+        if (solve.start() != null) {
+            solveCounter(solve.start()).increment();
+        }
+        if (solve.fellBack()) {
             warmFallbacks.increment();
         }
     }

@@ -1,6 +1,7 @@
 package io.grokwatch.analyzer;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.grokwatch.records.AlertRecord;
+import io.grokwatch.records.SpectrumRecord;
 import io.grokwatch.kafka.ClientConfigs;
 import io.grokwatch.kafka.Topics;
 import io.grokwatch.run.CheckpointRecord;
@@ -64,7 +65,7 @@ public final class Replayer {
      * (the live format, with {@code "replay": true}) to {@code sink}; checkpoints the live analyzer would
      * dead-letter are skipped the same way. Returns the number of spectra.
      */
-    public int replay(String runId, long fromStep, Consumer<ObjectNode> sink) {
+    public int replay(String runId, long fromStep, Consumer<SpectrumRecord> sink) {
         return replay(runId, fromStep, sink, alert -> { });
     }
 
@@ -73,9 +74,9 @@ public final class Replayer {
      * checkpoints are analysed to rebuild their state) and handing alerts at or after {@code fromStep} to
      * {@code alerts}.
      */
-    public int replay(String runId, long fromStep, Consumer<ObjectNode> sink, Consumer<ObjectNode> alerts) {
+    public int replay(String runId, long fromStep, Consumer<SpectrumRecord> sink, Consumer<AlertRecord> alerts) {
         RunDescriptor d = descriptor(runId);
-        ObjectNode detectorState = detectors.initialState();
+        io.grokwatch.detect.DetectorStates detectorState = detectors.initialState();
         long lastStep = -1;
         int n = 0;
         java.util.Map<String, io.grokwatch.linalg.Matrix> bases = java.util.Map.of();
@@ -107,7 +108,7 @@ public final class Replayer {
                 if (!a.bases().isEmpty()) {
                     bases = io.grokwatch.run.EigenBases.rounded(a.bases());
                 }
-                var detected = detectors.observe(detectorState, SpectrumRecord.observation(c.metadata(), a));
+                var detected = detectors.observe(detectorState, a.observation(c.metadata()));
                 detectorState = detected.state();
                 // Against the checkpoints' original timestamps: whether this analyzer would have kept up with the run.
                 double serviceSeconds = (System.nanoTime() - started) / 1e9;
@@ -116,13 +117,10 @@ public final class Replayer {
                 if (step < fromStep) {
                     continue;
                 }
-                detected.alerts().forEach(alert -> alerts.accept(SpectrumRecord.alert(runId, alert)));
-                ObjectNode out = SpectrumRecord.of(runId, c.metadata(), a, r.timestamp());
-                if (pace.known()) {
-                    // Alone: a replay is one run, whatever else shared the live analyzer.
-                    out.set("pace", pace.toSpectrumJson(AnalyzerLoad.Total.of(pace)));
-                }
-                out.put("replay", true);
+                detected.alerts().forEach(alert -> alerts.accept(CheckpointProcessor.record(runId, alert)));
+                // Alone: a replay is one run, whatever else shared the live analyzer.
+                SpectrumRecord out = a.record(runId, c.metadata(), r.timestamp())
+                        .withPace(pace.reported(AnalyzerLoad.Total.of(pace))).asReplay();
                 sink.accept(out);
                 n++;
             }

@@ -1,9 +1,5 @@
 package io.grokwatch.analyzer;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-
 /**
  * Whether the analyzer keeps up with a run: how often the run produces checkpoints against how long the analyzer
  * spends on one, both as moving averages over the run's recent checkpoints.
@@ -117,21 +113,14 @@ record RunPace(long lastTimestampMs, long lastEpoch, int intervals, double inter
     }
 
     /** The spectrum's {@code pace} field, or null before the second analysed checkpoint. */
-    ObjectNode toSpectrumJson(AnalyzerLoad.Total total) {
+    io.grokwatch.records.SpectrumRecord.Pace reported(AnalyzerLoad.Total total) {
         if (!known()) {
             return null;
         }
-        ObjectNode o = JsonNodeFactory.instance.objectNode();
-        o.put("checkpointIntervalSeconds", intervalSeconds).put("serviceSeconds", serviceSeconds)
-                .put("load", load()).put("analyzerLoad", total.load()).put("runsSharingTheAnalyzer", total.runs())
-                .put("keepingUp", total.load() <= 1)
-                .put("lagGrowthSecondsPerCheckpoint", lagGrowthSecondsPerCheckpoint(total))
-                .put("checkpoints", intervals + 1);
-        if (epochsPerCheckpoint > 0) {
-            o.put("epochsPerCheckpoint", epochsPerCheckpoint)
-                    .put("epochsPerCheckpointToKeepUp", epochsPerCheckpointToKeepUp(total));
-        }
-        return o;
+        boolean epochs = epochsPerCheckpoint > 0;
+        return new io.grokwatch.records.SpectrumRecord.Pace(intervalSeconds, serviceSeconds, load(), total.load(),
+                total.runs(), total.load() <= 1, lagGrowthSecondsPerCheckpoint(total), intervals + 1,
+                epochs ? epochsPerCheckpoint : null, epochs ? epochsPerCheckpointToKeepUp(total) : null);
     }
 
     /** What one line of log says of it, for the given backlog policy. */
@@ -157,26 +146,24 @@ record RunPace(long lastTimestampMs, long lastEpoch, int intervals, double inter
         return s >= 0.1 ? String.format("%.2f s", s) : String.format("%.3g ms", s * 1e3);
     }
 
-    ObjectNode toJson() {
-        ObjectNode o = JsonNodeFactory.instance.objectNode();
-        o.put("lastTimestampMs", lastTimestampMs).put("lastEpoch", lastEpoch).put("intervals", intervals)
-                .put("behind", behind);
-        if (known()) {
-            o.put("intervalSeconds", intervalSeconds).put("serviceSeconds", serviceSeconds)
-                    .put("epochsPerCheckpoint", epochsPerCheckpoint);
-        }
-        return o;
+    /** As the run's stored state keeps it: the averages (null, so left out) before there are any. */
+    Stored stored() {
+        boolean k = known();
+        return new Stored(lastTimestampMs, lastEpoch, intervals, k ? intervalSeconds : null, k ? serviceSeconds : null,
+                k && Double.isFinite(epochsPerCheckpoint) ? epochsPerCheckpoint : null, behind);
     }
 
-    /** The pace stored by {@link #toJson()}, or null for a state written before paces were kept. */
-    static RunPace fromJson(JsonNode n) {
-        if (n == null || !n.isObject()) {
-            return null;
+    /** The JSON of a pace in the run's stored state. */
+    record Stored(long lastTimestampMs, long lastEpoch, int intervals, Double intervalSeconds, Double serviceSeconds,
+                  Double epochsPerCheckpoint, boolean behind) {
+        RunPace pace() {
+            boolean k = intervals > 0;
+            return new RunPace(lastTimestampMs, lastEpoch, intervals, k ? orNaN(intervalSeconds) : Double.NaN,
+                    k ? orNaN(serviceSeconds) : Double.NaN, k ? orNaN(epochsPerCheckpoint) : Double.NaN, behind);
         }
-        int intervals = n.path("intervals").asInt(0);
-        return new RunPace(n.path("lastTimestampMs").asLong(), n.path("lastEpoch").asLong(), intervals,
-                intervals > 0 ? n.path("intervalSeconds").asDouble() : Double.NaN,
-                intervals > 0 ? n.path("serviceSeconds").asDouble() : Double.NaN,
-                intervals > 0 ? n.path("epochsPerCheckpoint").asDouble() : Double.NaN, n.path("behind").asBoolean());
+
+        private static double orNaN(Double v) {
+            return v == null ? Double.NaN : v;
+        }
     }
 }

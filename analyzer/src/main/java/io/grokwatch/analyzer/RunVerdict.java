@@ -1,6 +1,5 @@
 package io.grokwatch.analyzer;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.grokwatch.detect.GeneralizationDetector;
 import io.grokwatch.detect.GrokkingOnsetDetector;
 
@@ -28,20 +27,13 @@ public record RunVerdict(int phase, Map<String, Mark> alerts, long lastStep, lon
 
     static RunVerdict of(RunState state) {
         Map<String, Mark> alerts = new LinkedHashMap<>();
-        if (state.detectors() != null) {
-            // A detector's "fired" flag is the record of its alert even in a state older than the alerts field.
-            state.detectors().properties().forEach(d -> {
-                if (d.getValue().path("fired").asBoolean(false)) {
-                    alerts.put(d.getKey(), new Mark(-1, -1));
-                }
-            });
+        // A detector's "fired" flag is the record of its alert even in a state older than the alerts field.
+        for (String d : state.detectors().names()) {
+            if (state.detectors().fired(d)) {
+                alerts.put(d, new Mark(-1, -1));
+            }
         }
-        if (state.alerts() != null) {
-            state.alerts().properties().forEach(a -> {
-                JsonNode m = a.getValue();
-                alerts.put(a.getKey(), new Mark(m.path("epoch").asLong(-1), m.path("step").asLong(-1)));
-            });
-        }
+        alerts.putAll(state.alerts());
         int phase = alerts.containsKey(GeneralizationDetector.NAME) ? PrometheusAnalyzerMetrics.PHASE_GENERALIZED
                 : alerts.containsKey(GrokkingOnsetDetector.NAME) ? PrometheusAnalyzerMetrics.PHASE_ONSET
                 : PrometheusAnalyzerMetrics.PHASE_NONE;

@@ -45,23 +45,29 @@ class AnalyzerHealthIT {
     Path dir;
 
     private static DetectorSuite brokenAt(long step) {
-        return new DetectorSuite(List.of(new Detector() {
+        return new DetectorSuite(List.of(new Detector<RecordFailureBoundaryTest.Nothing>() {
             @Override
             public String name() {
                 return "broken-pipeline";
             }
 
             @Override
-            public ObjectNode initialState() {
-                return com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
+            public Class<RecordFailureBoundaryTest.Nothing> stateType() {
+                return RecordFailureBoundaryTest.Nothing.class;
             }
 
             @Override
-            public Step observe(ObjectNode state, Observation observation) {
+            public RecordFailureBoundaryTest.Nothing initialState() {
+                return new RecordFailureBoundaryTest.Nothing();
+            }
+
+            @Override
+            public Step<RecordFailureBoundaryTest.Nothing> observe(RecordFailureBoundaryTest.Nothing state,
+                                                                    Observation observation) {
                 if (observation.step() == step) {
                     throw new KafkaException("state store went away");
                 }
-                return new Step(state.deepCopy(), List.of());
+                return Step.quiet(state);
             }
         }));
     }

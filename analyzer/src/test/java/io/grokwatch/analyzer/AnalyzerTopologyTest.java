@@ -55,8 +55,8 @@ class AnalyzerTopologyTest {
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "analyzer-test");
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
-        driver = new TopologyTestDriver(AnalyzerTopology.build("runs", "checkpoints", "spectra", "alerts", "dlq", metrics, 1,
-                io.grokwatch.detect.DetectorSuite.defaults(), Backlog.ALL, clock), props, clock.instant());
+        driver = new TopologyTestDriver(AnalyzerTopology.build(new io.grokwatch.kafka.Topics("runs", "checkpoints", "spectra", "alerts", "dlq"),
+                AnalyzerTopology.Settings.of(metrics, 1).withClock(clock)), props, clock.instant());
         runs = driver.createInputTopic("runs", new StringSerializer(), new ByteArraySerializer());
         checkpoints = driver.createInputTopic("checkpoints", new StringSerializer(), new ByteArraySerializer());
         spectra = driver.createOutputTopic("spectra", new StringDeserializer(), new ByteArrayDeserializer());

@@ -53,8 +53,8 @@ class LatestBacklogTest {
 
     @BeforeEach
     void start() {
-        driver = new TopologyTestDriver(AnalyzerTopology.build("runs", "checkpoints", "spectra", "alerts", "dlq",
-                metrics, 1, io.grokwatch.detect.DetectorSuite.defaults(), Backlog.LATEST, clock), props("latest-test"),
+        driver = new TopologyTestDriver(AnalyzerTopology.build(new io.grokwatch.kafka.Topics("runs", "checkpoints", "spectra", "alerts", "dlq"),
+                AnalyzerTopology.Settings.of(metrics, 1).withBacklog(Backlog.LATEST).withClock(clock)), props("latest-test"),
                 clock.instant());
         TestInputTopic<String, byte[]> runs = driver.createInputTopic("runs", new StringSerializer(),
                 new ByteArraySerializer());
@@ -180,8 +180,8 @@ class LatestBacklogTest {
         assertEquals(List.of(1L, 3L), latest.stream().map(s -> s.get("step").asLong()).toList());
         // Under 'all', steps 1 and 3 alone give the same spectrum: the warm start and drift of step 3 refer to
         // step 1, the last analysed, in both.
-        try (TopologyTestDriver all = new TopologyTestDriver(AnalyzerTopology.build("runs", "checkpoints", "spectra",
-                "alerts", "dlq", new AnalyzerMetrics.Counting(), 1), props("all-test"))) {
+        try (TopologyTestDriver all = new TopologyTestDriver(AnalyzerTopology.build(new io.grokwatch.kafka.Topics("runs", "checkpoints", "spectra", "alerts", "dlq"),
+                AnalyzerTopology.Settings.of(new AnalyzerMetrics.Counting(), 1)), props("all-test"))) {
             all.createInputTopic("runs", new StringSerializer(), new ByteArraySerializer())
                     .pipeInput("run-a", descriptor("run-a").toBytes());
             TestInputTopic<String, byte[]> in = all.createInputTopic("checkpoints", new StringSerializer(),
@@ -279,7 +279,7 @@ class LatestBacklogTest {
      */
     @Test
     void aCheckpointWaitingWhenTheAnalyzerStoppedIsAnalysedAfterItStarts() throws Exception {
-        org.apache.kafka.streams.processor.api.MockProcessorContext<String, byte[]> context =
+        org.apache.kafka.streams.processor.api.MockProcessorContext<String, Object> context =
                 new org.apache.kafka.streams.processor.api.MockProcessorContext<>(props("restart-test"));
         context.setCurrentSystemTimeMs(clock.millis());
         for (String name : List.of(AnalyzerTopology.RUNS_STORE, AnalyzerTopology.RUN_STATE_STORE,
@@ -297,9 +297,8 @@ class LatestBacklogTest {
         context.<org.apache.kafka.streams.state.KeyValueStore<String, byte[]>>getStateStore(
                 AnalyzerTopology.PENDING_STORE).put("run-a", new PendingCheckpoint(new ReceivedRecord("run-a", waiting,
                 clock.millis() - LATE.toMillis(), "checkpoints", 0, 41), 7, 3).encode());
-        CheckpointProcessor processor = new CheckpointProcessor("runs", metrics, 1,
-                io.grokwatch.detect.DetectorSuite.defaults(), Backlog.LATEST, new AnalyzerLoad(), clock,
-                AnalyzerLimits.DEFAULTS);
+        CheckpointProcessor processor = new CheckpointProcessor("runs", AnalyzerTopology.Settings.of(metrics, 1)
+                .withBacklog(Backlog.LATEST).withClock(clock), new AnalyzerLoad());
         processor.init(context);
         assertTrue(context.forwarded().isEmpty());
         var punctuator = context.scheduledPunctuators().get(0);
@@ -307,9 +306,9 @@ class LatestBacklogTest {
         punctuator.getPunctuator().punctuate(context.currentSystemTimeMs());
         var spectra = context.forwarded(AnalyzerTopology.SPECTRA_SINK);
         assertEquals(1, spectra.size());
-        JsonNode s = JSON.readTree(spectra.get(0).record().value());
-        assertEquals(7, s.get("step").asLong());
-        assertEquals(3, s.get("supersededCheckpoints").asInt());
+        var s = (io.grokwatch.records.SpectrumRecord) spectra.get(0).record().value();
+        assertEquals(7, s.step());
+        assertEquals(3, s.supersededCheckpoints());
         assertNull(context.<org.apache.kafka.streams.state.KeyValueStore<String, byte[]>>getStateStore(
                 AnalyzerTopology.PENDING_STORE).get("run-a"));
         processor.close();

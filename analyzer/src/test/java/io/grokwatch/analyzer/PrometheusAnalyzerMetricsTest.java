@@ -1,7 +1,9 @@
 package io.grokwatch.analyzer;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import io.grokwatch.detect.DetectorStates;
+import io.grokwatch.records.Evidence;
+import io.grokwatch.records.SpectrumRecord;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.grokwatch.detect.Alert;
 import io.micrometer.core.instrument.MockClock;
@@ -30,7 +32,7 @@ class PrometheusAnalyzerMetricsTest {
             new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), Duration.ofMinutes(30), clock);
 
     /** A spectrum as the analyzer emits it, with the drift and solve fields of warm-started solves. */
-    static ObjectNode spectrum(String runId, long epoch, boolean withDrift) throws Exception {
+    static SpectrumRecord spectrum(String runId, long epoch, boolean withDrift) throws Exception {
         ObjectNode s = (ObjectNode) JSON.readTree("""
                 {"runId": "%s", "step": %d, "epoch": %d, "trainLoss": 0.01, "testLoss": 2.5,
                  "trainAccuracy": 1.0, "testAccuracy": 0.84,
@@ -53,7 +55,17 @@ class PrometheusAnalyzerMetricsTest {
             ((ObjectNode) s.get("layers").get("net.0")).put("drift", 0.3);
             ((ObjectNode) s.get("layers").get("net.3")).put("drift", 0.05);
         }
-        return s;
+        // Through the wire format: the JSON above is what the spectra topic carries.
+        return SpectrumRecord.read(JSON.writeValueAsBytes(s));
+    }
+
+    private static final Evidence NO_EVIDENCE = new Evidence("a test alert", null);
+
+    /** Detector states in which each of {@code names} has fired (as each once-per-run detector keeps it). */
+    private static DetectorStates fired(List<String> names) throws Exception {
+        ObjectNode o = JSON.createObjectNode();
+        names.forEach(n -> o.putObject(n).put("fired", true));
+        return JSON.treeToValue(o, DetectorStates.class);
     }
 
     private static void assertContains(String text, String... lines) {
@@ -80,7 +92,7 @@ class PrometheusAnalyzerMetricsTest {
                 "grokwatch_analyzer_load NaN",
                 "grokwatch_analyzer_load_for_run{run=\"run-a\"} NaN");
         metrics.spectrum("run-a", spectrum("run-a", 90, true));
-        metrics.alert("run-a", new Alert("grokking-onset", 60, 60, 0.5, JsonNodeFactory.instance.objectNode()));
+        metrics.alert("run-a", new Alert("grokking-onset", 60, 60, 0.5, NO_EVIDENCE));
         assertContains(metrics.scrape(),
                 "grokwatch_dead_letters_total{reason=\"corrupt-checkpoint\"} 1.0",
                 "grokwatch_dead_letters_total{reason=\"model-mismatch\"} 0.0",
@@ -134,27 +146,27 @@ class PrometheusAnalyzerMetricsTest {
     void phaseGoesFromNoneToOnsetToGeneralizedAndNeverBack() throws Exception {
         metrics.spectrum("r", spectrum("r", 10, false));
         assertContains(metrics.scrape(), "grokwatch_phase{run=\"r\"} 0.0");
-        metrics.alert("r", new Alert("grokking-onset", 60, 60, 0.5, JsonNodeFactory.instance.objectNode()));
+        metrics.alert("r", new Alert("grokking-onset", 60, 60, 0.5, NO_EVIDENCE));
         assertContains(metrics.scrape(), "grokwatch_phase{run=\"r\"} 1.0");
-        metrics.alert("r", new Alert("generalization", 90, 90, 1.0, JsonNodeFactory.instance.objectNode()));
+        metrics.alert("r", new Alert("generalization", 90, 90, 1.0, NO_EVIDENCE));
         assertContains(metrics.scrape(), "grokwatch_phase{run=\"r\"} 2.0");
-        metrics.alert("r", new Alert("spectral-gap", 100, 100, 0.5, JsonNodeFactory.instance.objectNode()));
-        metrics.alert("r", new Alert("grokking-onset", 110, 110, 0.5, JsonNodeFactory.instance.objectNode()));
+        metrics.alert("r", new Alert("spectral-gap", 100, 100, 0.5, NO_EVIDENCE));
+        metrics.alert("r", new Alert("grokking-onset", 110, 110, 0.5, NO_EVIDENCE));
         assertContains(metrics.scrape(), "grokwatch_phase{run=\"r\"} 2.0",
                 "grokwatch_alert_epoch{run=\"r\",type=\"generalization\"} 90.0");
     }
 
     /** A stored run state after {@code alerts} (type, epoch) at steps = epochs, last checkpoint at {@code lastMs}. */
-    private static RunState stateWith(long lastStep, long lastMs, Object... alerts) {
-        ObjectNode detectors = JsonNodeFactory.instance.objectNode();
-        RunState s = new RunState(lastStep, lastStep, 10, 0, new double[] {1.0}, detectors,
-                RunPace.first(lastMs, lastStep));
+    private static RunState stateWith(long lastStep, long lastMs, Object... alerts) throws Exception {
         List<Alert> raised = new java.util.ArrayList<>();
+        List<String> types = new java.util.ArrayList<>();
         for (int i = 0; i < alerts.length; i += 2) {
             long epoch = ((Number) alerts[i + 1]).longValue();
-            raised.add(new Alert((String) alerts[i], epoch, epoch, 0.5, JsonNodeFactory.instance.objectNode()));
-            detectors.putObject((String) alerts[i]).put("fired", true);
+            raised.add(new Alert((String) alerts[i], epoch, epoch, 0.5, NO_EVIDENCE));
+            types.add((String) alerts[i]);
         }
+        RunState s = new RunState(lastStep, lastStep, 10, 0, new double[] {1.0}, fired(types),
+                RunPace.first(lastMs, lastStep));
         return RunState.read(s.withAlerts(null, raised).toBytes());
     }
 
@@ -182,7 +194,7 @@ class PrometheusAnalyzerMetricsTest {
     void anAlertOfTheCheckpointJustAnalysedIsCountedOnce() throws Exception {
         metrics.verdict("r", RunVerdict.of(stateWith(60, clock.wallTime(), "grokking-onset", 60)));
         metrics.spectrum("r", spectrum("r", 60, false));
-        metrics.alert("r", new Alert("grokking-onset", 60, 60, 0.5, JsonNodeFactory.instance.objectNode()));
+        metrics.alert("r", new Alert("grokking-onset", 60, 60, 0.5, NO_EVIDENCE));
         assertContains(metrics.scrape(), "grokwatch_alerts_total{run=\"r\",type=\"grokking-onset\"} 1.0",
                 "grokwatch_phase{run=\"r\"} 1.0");
     }
@@ -213,11 +225,15 @@ class PrometheusAnalyzerMetricsTest {
     }
 
     @Test
-    void aStateWrittenBeforeAlertsWereKeptStillGivesThePhase() {
-        ObjectNode detectors = JsonNodeFactory.instance.objectNode();
-        detectors.putObject("grokking-onset").put("fired", true);
-        detectors.putObject("generalization").put("fired", false);
-        RunVerdict v = RunVerdict.of(new RunState(70, 70, 7, 0, new double[0], detectors));
+    void aStateWrittenBeforeAlertsWereKeptStillGivesThePhase() throws Exception {
+        // As a state of that version was stored, read through the store's codec.
+        RunState old = RunState.read("""
+                {"lastStep": 70, "lastEpoch": 70, "analysed": 7, "superseded": 0, "lastEigenvalues": [],
+                 "detectors": {"grokking-onset": {"fired": true, "minOverlap": 0.1, "previousOverlap": 0.6,
+                                                  "previousEpoch": 70},
+                               "generalization": {"fired": false, "memorisedAtEpoch": null}}}
+                """.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        RunVerdict v = RunVerdict.of(old);
         assertEquals(PrometheusAnalyzerMetrics.PHASE_ONSET, v.phase());
         assertEquals(new RunVerdict.Mark(-1, -1), v.alerts().get("grokking-onset"));
         assertEquals(1, v.alerts().size());
@@ -226,7 +242,7 @@ class PrometheusAnalyzerMetricsTest {
     @Test
     void aRunWithoutACheckpointForTheRetentionLosesEverySeriesAndServiceMetersStay() throws Exception {
         metrics.spectrum("finished", spectrum("finished", 100, true));
-        metrics.alert("finished", new Alert("grokking-onset", 60, 60, 0.5, JsonNodeFactory.instance.objectNode()));
+        metrics.alert("finished", new Alert("grokking-onset", 60, 60, 0.5, NO_EVIDENCE));
         clock.add(20, TimeUnit.MINUTES);
         metrics.spectrum("live", spectrum("live", 10, false));
         assertContains(metrics.scrape(), "run=\"finished\"", "grokwatch_runs_active 2.0");
@@ -245,8 +261,8 @@ class PrometheusAnalyzerMetricsTest {
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "metrics-test");
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
-        try (TopologyTestDriver driver = new TopologyTestDriver(AnalyzerTopology.build("runs", "checkpoints", "spectra",
-                "alerts", "dlq", metrics, 1), props)) {
+        try (TopologyTestDriver driver = new TopologyTestDriver(AnalyzerTopology.build(new io.grokwatch.kafka.Topics("runs", "checkpoints", "spectra", "alerts", "dlq"),
+                AnalyzerTopology.Settings.of(metrics, 1)), props)) {
             var runs = driver.createInputTopic("runs", new StringSerializer(), new ByteArraySerializer());
             var checkpoints = driver.createInputTopic("checkpoints", new StringSerializer(), new ByteArraySerializer());
             runs.pipeInput("run-t", AnalyzerTopologyTest.descriptor("run-t").toBytes());

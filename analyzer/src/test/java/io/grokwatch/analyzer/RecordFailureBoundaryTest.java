@@ -55,8 +55,8 @@ class RecordFailureBoundaryTest {
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "boundary-test");
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
-        driver = new TopologyTestDriver(AnalyzerTopology.build("runs", "checkpoints", "spectra", "alerts", "dlq",
-                metrics, 1, detectors, Backlog.ALL, clock, limits), props, clock.instant());
+        driver = new TopologyTestDriver(AnalyzerTopology.build(new io.grokwatch.kafka.Topics("runs", "checkpoints", "spectra", "alerts", "dlq"),
+                AnalyzerTopology.Settings.of(metrics, 1).withDetectors(detectors).withClock(clock).withLimits(limits)), props, clock.instant());
         runs = driver.createInputTopic("runs", new StringSerializer(), new ByteArraySerializer());
         checkpoints = driver.createInputTopic("checkpoints", new StringSerializer(), new ByteArraySerializer());
         spectra = driver.createOutputTopic("spectra", new StringDeserializer(), new ByteArrayDeserializer());
@@ -72,19 +72,24 @@ class RecordFailureBoundaryTest {
 
     /** One detector that throws what {@code failure} gives for a step (nothing for null). */
     private static DetectorSuite failingAt(LongFunction<Throwable> failure) {
-        Detector failing = new Detector() {
+        Detector<Nothing> failing = new Detector<>() {
             @Override
             public String name() {
                 return "failing";
             }
 
             @Override
-            public ObjectNode initialState() {
-                return JSON.createObjectNode();
+            public Class<Nothing> stateType() {
+                return Nothing.class;
             }
 
             @Override
-            public Step observe(ObjectNode state, Observation observation) {
+            public Nothing initialState() {
+                return new Nothing();
+            }
+
+            @Override
+            public Step<Nothing> observe(Nothing state, Observation observation) {
                 Throwable t = failure.apply(observation.step());
                 if (t instanceof RuntimeException r) {
                     throw r;
@@ -92,10 +97,14 @@ class RecordFailureBoundaryTest {
                 if (t instanceof Error e) {
                     throw e;
                 }
-                return new Step(state.deepCopy(), List.of());
+                return Step.quiet(state);
             }
         };
         return new DetectorSuite(List.of(failing));
+    }
+
+    /** The state of a detector that keeps none. */
+    record Nothing() {
     }
 
     private List<JsonNode> read(TestOutputTopic<String, byte[]> topic) throws Exception {

@@ -1,6 +1,6 @@
 package io.grokwatch.analyzer;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.grokwatch.records.SpectrumRecord;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -17,7 +17,7 @@ class RunPaceTest {
     void theFirstCheckpointHasNoPaceAndTheSecondGivesItExactly() {
         RunPace first = RunPace.first(T0, 0);
         assertFalse(first.known());
-        assertNull(first.toSpectrumJson(new AnalyzerLoad.Total(Double.NaN, 1)));
+        assertNull(first.reported(new AnalyzerLoad.Total(Double.NaN, 1)));
         assertTrue(Double.isNaN(first.load()));
         // p = 113 as streamed here: ten epochs in 0.7 s, 3.08 s per analysis.
         RunPace second = first.next(T0 + 700, 10, 0, 3.08);
@@ -26,10 +26,10 @@ class RunPaceTest {
         assertEquals(4.4, second.load(), 1e-12);
         assertEquals(2.38, second.lagGrowthSecondsPerCheckpoint(AnalyzerLoad.Total.of(second)), 1e-12);
         assertEquals(44, second.epochsPerCheckpointToKeepUp(AnalyzerLoad.Total.of(second)));
-        ObjectNode json = second.toSpectrumJson(AnalyzerLoad.Total.of(second));
-        assertFalse(json.get("keepingUp").asBoolean());
-        assertEquals(10.0, json.get("epochsPerCheckpoint").asDouble(), 1e-12);
-        assertEquals(2, json.get("checkpoints").asInt());
+        SpectrumRecord.Pace reported = second.reported(AnalyzerLoad.Total.of(second));
+        assertFalse(reported.keepingUp());
+        assertEquals(10.0, reported.epochsPerCheckpoint(), 1e-12);
+        assertEquals(2, reported.checkpoints());
     }
 
     @Test
@@ -56,7 +56,7 @@ class RunPaceTest {
         }
         assertEquals(0.5, p.intervalSeconds(), 2e-3);
         assertEquals(0.5, p.load(), 5e-3);
-        assertTrue(p.toSpectrumJson(AnalyzerLoad.Total.of(p)).get("keepingUp").asBoolean());
+        assertTrue(p.reported(AnalyzerLoad.Total.of(p)).keepingUp());
         assertEquals(0.0, p.lagGrowthSecondsPerCheckpoint(AnalyzerLoad.Total.of(p)));
     }
 
@@ -95,15 +95,15 @@ class RunPaceTest {
         AnalyzerLoad.Total both = new AnalyzerLoad.Total(1.2, 2);
         RunPace judged = a.judged(both);
         assertTrue(judged.behind());
-        ObjectNode json = judged.toSpectrumJson(both);
-        assertEquals(0.6, json.get("load").asDouble(), 1e-12);
-        assertEquals(1.2, json.get("analyzerLoad").asDouble(), 1e-12);
-        assertEquals(2, json.get("runsSharingTheAnalyzer").asInt());
-        assertFalse(json.get("keepingUp").asBoolean());
+        SpectrumRecord.Pace reported = judged.reported(both);
+        assertEquals(0.6, reported.load(), 1e-12);
+        assertEquals(1.2, reported.analyzerLoad(), 1e-12);
+        assertEquals(2, reported.runsSharingTheAnalyzer());
+        assertFalse(reported.keepingUp());
         // In one of its 1 s intervals the analyzer has 1.2 s of work: its lag grows by 0.2 s per checkpoint.
-        assertEquals(0.2, json.get("lagGrowthSecondsPerCheckpoint").asDouble(), 1e-12);
+        assertEquals(0.2, reported.lagGrowthSecondsPerCheckpoint(), 1e-12);
         // Both spacing their checkpoints out 1.2x: every 12 epochs.
-        assertEquals(12, json.get("epochsPerCheckpointToKeepUp").asLong());
+        assertEquals(12, reported.epochsPerCheckpointToKeepUp());
         String line = judged.describe(Backlog.ALL, both);
         assertTrue(line.contains("2 runs share the analyzer, total load 1.20") && line.contains("every 12 epochs")
                 && line.contains("if the other runs space theirs out as much"), line);
@@ -136,7 +136,7 @@ class RunPaceTest {
     void aRunWithoutEpochsGetsNoEpochAdvice() {
         RunPace p = RunPace.first(T0, 0).next(T0 + 100, 0, 0, 0.5);
         assertEquals(0, p.epochsPerCheckpointToKeepUp(AnalyzerLoad.Total.of(p)));
-        assertFalse(p.toSpectrumJson(AnalyzerLoad.Total.of(p)).has("epochsPerCheckpointToKeepUp"));
+        assertNull(p.reported(AnalyzerLoad.Total.of(p)).epochsPerCheckpointToKeepUp());
         assertFalse(p.describe(Backlog.ALL, AnalyzerLoad.Total.of(p)).contains("epochs"));
     }
 

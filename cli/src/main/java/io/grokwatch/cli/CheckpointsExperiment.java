@@ -87,7 +87,7 @@ final class CheckpointsExperiment implements Callable<Integer> {
         ArrayNode rows = root.putArray("checkpoints");
         ArrayNode alertsJson = root.putArray("alerts");
         Table t = new Table("epoch", "train acc", "test acc", "top eig", "sum/diff overlap", "gap", "seconds");
-        ObjectNode state = detectors.initialState();
+        io.grokwatch.detect.DetectorStates state = detectors.initialState();
         List<String> alerts = new ArrayList<>();
         Map<String, io.grokwatch.linalg.Matrix> bases = Map.of();
         if (familyProfile != null && familyProfile < 1) {
@@ -111,14 +111,19 @@ final class CheckpointsExperiment implements Callable<Integer> {
                 row.put("step", m.step()).put("epoch", m.epoch());
                 JsonFiles.putFinite(row, "trainAccuracy", m.trainAccuracy());
                 JsonFiles.putFinite(row, "testAccuracy", m.testAccuracy());
-                row.setAll(a.json());
+                row.setAll(JsonFiles.tree(a.spectrum()));
+                if (!a.layers().isEmpty()) {
+                    ObjectNode layers = row.putObject("layers");
+                    a.layers().forEach((g, k) -> layers.set(g, JsonFiles.tree(k)));
+                }
+                row.set("computed", JsonFiles.tree(a.computed()));
                 row.put("seconds", a.seconds());
                 Map<Family, Double> second = a.whole().overlaps().getOrDefault("secondCliff", Map.of());
                 t.row(m.epoch(), m.trainAccuracy(), m.testAccuracy(), a.whole().eigenvalues()[0],
                         second.isEmpty() ? "-" : String.format("%.2f/%.2f", second.get(Family.SUM), second.get(Family.DIFF)),
                         a.whole().gaps().getOrDefault("endOfSecondCliff", Double.NaN), a.seconds());
                 for (Alert alert : st.alerts()) {
-                    alertsJson.add(alert.toJson());
+                    alertsJson.add(JsonFiles.tree(alert));
                     alerts.add(String.format(">>> ALERT %s at epoch %d (confidence %.2f)", alert.type(), alert.epoch(),
                             alert.confidence()));
                 }

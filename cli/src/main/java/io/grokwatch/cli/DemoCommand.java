@@ -1,6 +1,10 @@
 package io.grokwatch.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import io.grokwatch.records.AlertRecord;
+import io.grokwatch.records.DeadLetterRecord;
+import io.grokwatch.records.Evidence;
+import io.grokwatch.records.KernelSpectrum;
+import io.grokwatch.records.SpectrumRecord;
 import io.grokwatch.analyzer.AnalyzerService;
 import io.grokwatch.kafka.ClientConfigs;
 import io.grokwatch.kafka.InProcessBroker;
@@ -153,14 +157,18 @@ final class DemoCommand implements Callable<Integer> {
                     if (!id.equals(r.key())) {
                         continue;
                     }
-                    JsonNode value = JsonFiles.MAPPER.readTree(r.value());
                     if (r.topic().equals(topics.alerts())) {
-                        narrator.alert(value);
-                        records.write("alert", value);
+                        AlertRecord alert = AlertRecord.read(r.value());
+                        narrator.alert(alert);
+                        records.write("alert", alert);
+                    } else if (r.topic().equals(topics.spectra())) {
+                        SpectrumRecord spectrum = SpectrumRecord.read(r.value());
+                        narrator.spectrum(spectrum);
+                        records.write("spectrum", spectrum);
                     } else {
-                        boolean spectrum = r.topic().equals(topics.spectra());
-                        narrator.accept(spectrum, value);
-                        records.write(spectrum ? "spectrum" : "deadLetter", value);
+                        DeadLetterRecord dead = DeadLetterRecord.read(r.value());
+                        narrator.deadLetter(dead);
+                        records.write("deadLetter", dead);
                     }
                 }
                 records.flush();
@@ -201,17 +209,13 @@ final class DemoCommand implements Callable<Integer> {
             return new RecordLog(java.nio.file.Files.newBufferedWriter(file));
         }
 
-        void write(String kind, JsonNode value) throws java.io.IOException {
+        void write(String kind, Object record) throws java.io.IOException {
             if (writer == null) {
                 return;
             }
             com.fasterxml.jackson.databind.node.ObjectNode line = JsonFiles.MAPPER.createObjectNode();
             line.put("kind", kind);
-            if (value instanceof com.fasterxml.jackson.databind.node.ObjectNode o) {
-                line.setAll(o);
-            } else {
-                line.set("value", value);
-            }
+            line.setAll(JsonFiles.tree(record));
             writer.write(JsonFiles.MAPPER.writeValueAsString(line));
             writer.newLine();
         }
@@ -239,29 +243,28 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     /** The summary's line on whether the analyzer kept up, from a spectrum's {@code pace} field. */
-    static String paceLine(JsonNode pace) {
-        int others = pace.path("runsSharingTheAnalyzer").asInt(1) - 1;
-        double interval = pace.path("checkpointIntervalSeconds").asDouble();
-        double total = pace.path("analyzerLoad").asDouble(pace.path("load").asDouble());
+    static String paceLine(SpectrumRecord.Pace pace) {
+        int others = pace.runsSharingTheAnalyzer() - 1;
+        double interval = pace.checkpointIntervalSeconds();
+        double total = pace.analyzerLoad();
         String line = String.format("pace (recent checkpoints): the analyzer spent %.2f s per checkpoint, the trainer "
-                        + "produced one every %.2f s (load %.2f%s)", pace.path("serviceSeconds").asDouble(), interval,
-                pace.path("load").asDouble(), others <= 0 ? "" : String.format("; with the other run%s it serves, %.2f",
+                        + "produced one every %.2f s (load %.2f%s)", pace.serviceSeconds(), interval,
+                pace.load(), others <= 0 ? "" : String.format("; with the other run%s it serves, %.2f",
                         others == 1 ? "" : "s", total));
-        if (pace.path("keepingUp").asBoolean()) {
+        if (pace.keepingUp()) {
             return line + ": the analyzer kept up";
         }
         line += String.format(": the analyzer fell behind by %.2f s per checkpoint",
-                pace.path("lagGrowthSecondsPerCheckpoint").asDouble());
-        if (!pace.has("epochsPerCheckpointToKeepUp")) {
+                pace.lagGrowthSecondsPerCheckpoint());
+        if (pace.epochsPerCheckpointToKeepUp() == null || pace.epochsPerCheckpoint() == null) {
             return line;
         }
         // The epoch time at which this run's checkpoints, at their spacing, would bring the total load to 1.
         // Rounded before the ceiling, so that an exact figure is not pushed up by rounding error.
-        double epochMs = Math.ceil(Math.round(1e9 * interval * total / pace.path("epochsPerCheckpoint").asDouble())
-                / 1e6);
+        double epochMs = Math.ceil(Math.round(1e9 * interval * total / pace.epochsPerCheckpoint()) / 1e6);
         return line + String.format("; it keeps up with a checkpoint every %d epochs or more (--checkpoint-every), or "
                         + "with --epoch-ms %.0f at this checkpoint spacing%s",
-                pace.path("epochsPerCheckpointToKeepUp").asLong(), epochMs,
+                pace.epochsPerCheckpointToKeepUp(), epochMs,
                 others <= 0 ? "" : others == 1 ? ", if the other run slows as much" : ", if the other runs slow as much");
     }
 
@@ -275,61 +278,63 @@ final class DemoCommand implements Callable<Integer> {
         private int alerts;
         private String failure;
         /** The latest spectrum's pace: whether the analyzer kept up with the trainer. */
-        private JsonNode pace;
+        private SpectrumRecord.Pace pace;
 
         Narrator(int expected) {
             this.expected = expected;
         }
 
-        void accept(boolean spectrum, JsonNode n) {
+        void deadLetter(DeadLetterRecord d) {
             seen++;
-            if (!spectrum) {
-                System.out.printf("dead letter (%s): %s%n", n.path("reason").asText(), n.path("message").asText());
-                return;
-            }
-            double lag = n.path("timings").path("producedToResultSeconds").asDouble(Double.NaN);
+            System.out.printf("dead letter (%s): %s%n", d.reason(), d.message());
+        }
+
+        void spectrum(SpectrumRecord n) {
+            seen++;
+            SpectrumRecord.Timings timings = n.timings();
+            double lag = SpectrumRecord.orNaN(timings.producedToResultSeconds());
             latencies.add(lag);
-            if (n.has("pace")) {
-                pace = n.path("pace");
+            if (n.pace() != null) {
+                pace = n.pace();
             }
-            int skipped = n.path("supersededCheckpoints").asInt(0);
+            long skipped = n.supersededCheckpoints();
             if (skipped > 0) {
                 seen += skipped;
                 superseded += skipped;
                 System.out.printf("(%d checkpoint%s superseded while the analyzer was busy; the next line is the "
                         + "newest)%n", skipped, skipped == 1 ? "" : "s");
             }
-            JsonNode second = n.path("overlaps").path("secondCliff");
-            double gap = n.path("gaps").path("endOfSecondCliff").asDouble(Double.NaN);
+            KernelSpectrum whole = n.whole();
+            double[] eig = whole.eigenvalues();
             System.out.printf("epoch %4d  train acc %.2f  test acc %.2f  top eig %.3e  sum/diff overlap %.2f/%.2f  "
                             + "gap %.3f  (picked up after %.0f ms, analysed in %.0f ms, %.0f ms after the checkpoint)%n",
-                    n.path("epoch").asLong(), n.path("trainAccuracy").asDouble(Double.NaN),
-                    n.path("testAccuracy").asDouble(Double.NaN), n.path("eigenvalues").path(0).asDouble(),
-                    second.path("sum").asDouble(Double.NaN), second.path("diff").asDouble(Double.NaN), gap,
-                    n.path("timings").path("queuedSeconds").asDouble(Double.NaN) * 1e3,
-                    n.path("timings").path("analysisSeconds").asDouble() * 1e3, lag * 1e3);
+                    n.epoch(), SpectrumRecord.orNaN(n.trainAccuracy()), SpectrumRecord.orNaN(n.testAccuracy()),
+                    eig.length > 0 ? eig[0] : Double.NaN, whole.overlap("secondCliff", "sum"),
+                    whole.overlap("secondCliff", "diff"), whole.gap("endOfSecondCliff"),
+                    SpectrumRecord.orNaN(timings.queuedSeconds()) * 1e3, timings.analysisSeconds() * 1e3, lag * 1e3);
         }
 
-        void alert(JsonNode a) {
+        void alert(AlertRecord a) {
             alerts++;
-            String type = a.path("type").asText();
-            JsonNode ev = a.path("evidence");
+            String type = a.type();
+            Evidence ev = a.evidence();
             String detail = switch (type) {
                 case "grokking-onset" -> String.format("second-cliff sum/diff overlap %.2f (from %.2f), train acc %.2f "
-                        + "- from the spectrum alone, no test labels", ev.path("secondCliffSumDiff").asDouble(),
-                        ev.path("lowestSoFar").asDouble(), ev.path("trainAccuracy").asDouble());
+                        + "- from the spectrum alone, no test labels", ev.number("secondCliffSumDiff"),
+                        ev.number("lowestSoFar"), ev.number("trainAccuracy"));
                 case "generalization" -> String.format("test accuracy %.2f (the conventional signal)",
-                        ev.path("testAccuracy").asDouble());
-                default -> String.format("gap lambda_%d/lambda_%d = %.3f", ev.path("position").asInt(),
-                        ev.path("position").asInt() + 1, ev.path("ratio").asDouble());
+                        ev.number("testAccuracy"));
+                case "spectral-gap" -> String.format("gap lambda_%d/lambda_%d = %.3f", (long) ev.number("position"),
+                        (long) ev.number("position") + 1, ev.number("ratio"));
+                default -> ev.signal();
             };
-            System.out.printf(">>> ALERT %s at epoch %d (confidence %.2f): %s%n", type, a.path("epoch").asLong(),
-                    a.path("confidence").asDouble(), detail);
+            System.out.printf(">>> ALERT %s at epoch %d (confidence %.2f): %s%n", type, a.epoch(), a.confidence(),
+                    detail);
             if (type.equals("grokking-onset")) {
-                onsetEpoch = a.path("epoch").asLong();
+                onsetEpoch = a.epoch();
             } else if (type.equals("generalization") && onsetEpoch >= 0) {
                 System.out.printf(">>> the spectrum said it %d epochs before the test accuracy did%n",
-                        a.path("epoch").asLong() - onsetEpoch);
+                        a.epoch() - onsetEpoch);
             }
         }
 

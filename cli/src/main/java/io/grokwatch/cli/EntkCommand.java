@@ -1,5 +1,7 @@
 package io.grokwatch.cli;
 
+import io.grokwatch.records.KernelSpectrum;
+
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.grokwatch.entk.Entk;
 import io.grokwatch.entk.KernelKind;
@@ -94,7 +96,7 @@ final class EntkCommand implements Callable<Integer> {
         root.put("model", model.toString()).put("checkpoint", checkpoint.toString()).put("probe", probes.name())
                 .put("probes", probes.inputs().rows()).put("kernel", kind.id()).put("precision", arithmetic.id());
         ObjectNode computed = root.putObject("computed");
-        computed.setAll((ObjectNode) a.json().get("computed"));
+        computed.setAll(JsonFiles.tree(a.computed()));
         computed.put("model", runModel.summary());
         probes.sample().ifPresent(sample -> {
             computed.put("probeSample", sample.size()).put("seed", sample.seed());
@@ -107,15 +109,15 @@ final class EntkCommand implements Callable<Integer> {
             root.put("class", cls);
         }
         ObjectNode kernels = root.putObject("kernels");
-        ObjectNode whole = a.json().deepCopy();
-        whole.remove(List.of("layers", "computed"));
-        kernels.set(Entk.ALL, whole);
-        a.json().path("layers").properties().forEach(e -> kernels.set(e.getKey(), e.getValue()));
+        Map<String, KernelSpectrum> spectra = new java.util.LinkedHashMap<>();
+        spectra.put(Entk.ALL, a.spectrum());
+        spectra.putAll(a.layers());
         Table t = new Table("kernel", "top eig", "2nd eig", "eff. rank", "cliffs");
-        kernels.properties().forEach(e -> {
-            JsonNode ev = e.getValue().path("eigenvalues");
-            t.row(e.getKey(), ev.path(0).asDouble(Double.NaN), ev.path(1).asDouble(Double.NaN),
-                    e.getValue().path("effectiveRank").asDouble(Double.NaN), e.getValue().path("cliffs").size());
+        spectra.forEach((kernel, k) -> {
+            kernels.set(kernel, JsonFiles.tree(k));
+            double[] ev = k.eigenvalues();
+            t.row(kernel, ev.length > 0 ? ev[0] : Double.NaN, ev.length > 1 ? ev[1] : Double.NaN, k.effectiveRank(),
+                    k.cliffs().size());
         });
         root.put("seconds", seconds);
         JsonFiles.write(out, root);

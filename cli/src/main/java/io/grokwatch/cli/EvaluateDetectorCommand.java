@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.grokwatch.analysis.ModularAdditionAnalyzer;
 import io.grokwatch.analysis.TmsAnalyzer;
 import io.grokwatch.detect.Alert;
+import io.grokwatch.detect.DetectorStates;
 import io.grokwatch.detect.DetectorSuite;
 import io.grokwatch.detect.Observation;
 import io.grokwatch.model.Network;
@@ -159,7 +160,7 @@ final class EvaluateDetectorCommand implements Callable<Integer> {
     private static Outcome modularAddition(RunSpec r, DetectorSuite detectors) {
         ModularAdditionTask task = ModularAdditionTask.create(new ModularAdditionTask.Config(r.p(), 512, r.alpha(), 0.05,
                 0.01, r.epochs(), r.seed()));
-        ObjectNode[] state = {detectors.initialState()};
+        DetectorStates[] state = {detectors.initialState()};
         long[] t = {-1, -1, -1, -1};
         try (ModularAdditionAnalyzer analyzer = new ModularAdditionAnalyzer(r.p(), 4 * (r.p() - 1) + 2, false)) {
             task.run(r.every(), (epoch, step, params, m) -> {
@@ -185,7 +186,7 @@ final class EvaluateDetectorCommand implements Callable<Integer> {
 
     private static Outcome tms(RunSpec r, DetectorSuite detectors) {
         TmsTask task = TmsTask.create(new TmsTask.Config(50, r.hidden(), r.sparsity(), 0.8, 500, r.epochs(), 1e-3, r.seed()));
-        ObjectNode[] state = {detectors.initialState()};
+        DetectorStates[] state = {detectors.initialState()};
         long[] t = {-1, -1, -1, -1};
         task.run(r.every(), (epoch, step, params, m) -> {
             TmsAnalyzer.Result res = TmsAnalyzer.analyze(new Network(task.description(), params), task.dataset(),

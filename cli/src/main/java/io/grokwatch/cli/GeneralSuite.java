@@ -1,6 +1,5 @@
 package io.grokwatch.cli;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.grokwatch.analysis.ModularAdditionAnalyzer;
 import io.grokwatch.detect.Alert;
 import io.grokwatch.detect.DetectorSuite;
@@ -154,7 +153,7 @@ final class GeneralSuite {
         TrainSplit split = split(train, probeLabels);
         ModularAdditionAnalyzer spectra = r.task().equals("parity") ? null
                 : new ModularAdditionAnalyzer(r.p(), 4 * (r.p() - 1) + 2, false);
-        ObjectNode[] state = {detectors.initialState()};
+        io.grokwatch.detect.DetectorStates[] state = {detectors.initialState()};
         List<String> trace = new java.util.ArrayList<>();
         trace.add("epoch,trainAccuracy,testAccuracy,heldOutConfidence,kernelConfidence,labelAlignment");
         long[] t = {-1, -1, -1, -1, -1};
@@ -224,7 +223,7 @@ final class GeneralSuite {
         if (files.isEmpty()) {
             throw new IllegalArgumentException(dir + " holds no step-<n>.safetensors checkpoints");
         }
-        ObjectNode state = detectors.initialState();
+        io.grokwatch.detect.DetectorStates state = detectors.initialState();
         long[] t = {-1, -1, -1, -1, -1};
         List<String> trace = new java.util.ArrayList<>();
         trace.add("epoch,trainAccuracy,testAccuracy,heldOutConfidence,kernelConfidence,labelAlignment");

@@ -16,6 +16,11 @@ final class JsonFiles {
     private JsonFiles() {
     }
 
+    /** A record (a spectrum, an alert, a kernel's spectrum) as the JSON its topic carries, to embed in a report. */
+    static ObjectNode tree(Object record) {
+        return io.grokwatch.records.WireJson.MAPPER.valueToTree(record);
+    }
+
     static ObjectNode object() {
         return MAPPER.createObjectNode();
     }

@@ -118,7 +118,7 @@ final class ModularAdditionExperiment implements Callable<Integer> {
         Row last = rows.get(rows.size() - 1);
         Map<String, RotatedCliff> rotation = main.rotate(last.result);
         // The detectors see the checkpoints in order, exactly as the streaming analyzer feeds them.
-        com.fasterxml.jackson.databind.node.ObjectNode detectorState = detectors.initialState();
+        io.grokwatch.detect.DetectorStates detectorState = detectors.initialState();
         List<io.grokwatch.detect.Alert> alerts = new ArrayList<>();
         for (Row r : rows) {
             var step = detectors.observe(detectorState, new io.grokwatch.detect.Observation(r.epoch, r.step,
@@ -139,7 +139,7 @@ final class ModularAdditionExperiment implements Callable<Integer> {
             cps.add(checkpointJson(r));
         }
         ArrayNode alertsJson = root.putArray("alerts");
-        alerts.forEach(a -> alertsJson.add(a.toJson()));
+        alerts.forEach(a -> alertsJson.add(JsonFiles.tree(a)));
         ObjectNode fin = root.putObject("final");
         fin.put("epoch", last.epoch);
         ObjectNode rot = fin.putObject("rotation");
@@ -153,7 +153,7 @@ final class ModularAdditionExperiment implements Callable<Integer> {
         System.out.println(summary(rows, rotation));
         for (io.grokwatch.detect.Alert a : alerts) {
             System.out.printf("alert %-15s at epoch %d (confidence %.2f): %s%n", a.type(), a.epoch(), a.confidence(),
-                    a.evidence().path("signal").asText());
+                    a.evidence().signal());
         }
         System.out.printf("wrote %s (%d checkpoints) in %.1f s%n", out, rows.size(), wall);
         return 0;
@@ -197,9 +197,9 @@ final class ModularAdditionExperiment implements Callable<Integer> {
         JsonFiles.putFinite(o, "testAccuracy", r.metrics.testAccuracy());
         JsonFiles.putFinite(o, "trainLoss", r.metrics.trainLoss());
         JsonFiles.putFinite(o, "testLoss", r.metrics.testLoss());
-        o.setAll(r.result.all().toJson());
+        o.setAll(JsonFiles.tree(r.result.all().toRecord()));
         ObjectNode layers = o.putObject("layers");
-        r.result.layers().forEach((g, s) -> layers.set(g, s.toJson()));
+        r.result.layers().forEach((g, s) -> layers.set(g, JsonFiles.tree(s.toRecord())));
         ObjectNode t = o.putObject("timings");
         t.put("kernelSeconds", r.result.kernelSeconds()).put("eigenSeconds", r.result.eigenSeconds())
                 .put("layerSeconds", r.result.layerSeconds());

@@ -1,5 +1,7 @@
 package io.grokwatch.cli;
 
+import io.grokwatch.records.SpectrumRecord;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.grokwatch.analyzer.Replayer;
@@ -40,14 +42,14 @@ final class ReplayCommand implements Callable<Integer> {
         // Clusters that create no topic on first use (the embedded broker among them) would time out the first send.
         io.grokwatch.kafka.TopicAdmin.ensureSpectraTopic(bootstrapServers, toTopic);
         int[] n = {0};
-        JsonNode[] pace = {null};
+        SpectrumRecord.Pace[] pace = {null};
         try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(
                 ClientConfigs.producer(bootstrapServers, "grokwatch-replay-" + runId), new StringSerializer(),
                 new ByteArraySerializer());
              BufferedWriter file = out == null ? null : Files.newBufferedWriter(out)) {
-            replayer.replay(runId, fromStep, (ObjectNode spectrum) -> {
+            replayer.replay(runId, fromStep, (SpectrumRecord spectrum) -> {
                 try {
-                    byte[] bytes = JsonFiles.MAPPER.writeValueAsBytes(spectrum);
+                    byte[] bytes = spectrum.toBytes();
                     producer.send(new ProducerRecord<>(toTopic, runId, bytes)).get();
                     if (file != null) {
                         file.write(new String(bytes, java.nio.charset.StandardCharsets.UTF_8));
@@ -57,10 +59,10 @@ final class ReplayCommand implements Callable<Integer> {
                     throw new IllegalStateException("could not publish the replayed spectrum: " + e.getMessage(), e);
                 }
                 n[0]++;
-                if (spectrum.has("pace")) {
-                    pace[0] = spectrum.get("pace");
+                if (spectrum.pace() != null) {
+                    pace[0] = spectrum.pace();
                 }
-                System.out.printf("step %d replayed%n", spectrum.get("step").asLong());
+                System.out.printf("step %d replayed%n", spectrum.step());
             });
         }
         System.out.printf("replayed %d checkpoints of run %s to %s%s%n", n[0], runId, toTopic,
@@ -72,16 +74,16 @@ final class ReplayCommand implements Callable<Integer> {
     }
 
     /** Whether this analyzer would have kept up with the run live, from the last replayed spectrum's pace. */
-    static String paceLine(JsonNode pace) {
+    static String paceLine(SpectrumRecord.Pace pace) {
         String line = String.format("against the run's own checkpoint times: %.2f s per checkpoint here, one produced "
-                        + "every %.2f s (load %.2f)", pace.path("serviceSeconds").asDouble(),
-                pace.path("checkpointIntervalSeconds").asDouble(), pace.path("load").asDouble());
-        if (pace.path("keepingUp").asBoolean()) {
+                        + "every %.2f s (load %.2f)", pace.serviceSeconds(), pace.checkpointIntervalSeconds(),
+                pace.load());
+        if (pace.keepingUp()) {
             return line + ": this analyzer would have kept up with it live";
         }
         return line + ": live, the lag would have grown by " + String.format("%.2f s per checkpoint",
-                pace.path("lagGrowthSecondsPerCheckpoint").asDouble()) + (pace.has("epochsPerCheckpointToKeepUp")
+                pace.lagGrowthSecondsPerCheckpoint()) + (pace.epochsPerCheckpointToKeepUp() != null
                 ? String.format(" (it keeps up with a checkpoint every %d epochs or more)",
-                pace.path("epochsPerCheckpointToKeepUp").asLong()) : "");
+                pace.epochsPerCheckpointToKeepUp()) : "");
     }
 }

@@ -74,7 +74,7 @@ final class TmsExperiment implements Callable<Integer> {
         ObjectNode fin = root.putObject("final");
         fin.put("epoch", epochs);
         JsonFiles.putFinite(fin, "trainLoss", lastMetrics[0].trainLoss());
-        fin.setAll(r.spectrum().toJson());
+        fin.setAll(JsonFiles.tree(r.spectrum().toRecord()));
         fin.put("recoveredFeatures", r.recoveredFeatures()).put("representedFeatures", r.representedFeatures());
         JsonFiles.array(fin, "heatmapArgmax", r.heatmap().argmax());
         JsonFiles.array(fin, "heatmapMax", r.heatmap().max());

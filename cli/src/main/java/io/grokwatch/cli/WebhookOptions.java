@@ -1,5 +1,7 @@
 package io.grokwatch.cli;
 
+import io.grokwatch.records.AlertRecord;
+
 import io.grokwatch.kafka.Topics;
 import io.grokwatch.notify.AlertmanagerPayload;
 import io.grokwatch.notify.DeliveryListener;
@@ -104,14 +106,14 @@ final class WebhookOptions {
         private final Map<String, AtomicInteger> doneByRun = new ConcurrentHashMap<>();
 
         @Override
-        public void delivered(String receiver, AlertmanagerPayload.Alert alert, int attempts) {
+        public void delivered(String receiver, AlertRecord alert, int attempts) {
             System.out.printf(">>> webhook: %s (epoch %d) delivered to %s%s%n", alert.type(), alert.epoch(), receiver,
                     attempts == 1 ? "" : " after " + attempts + " attempts");
             doneByRun.computeIfAbsent(alert.runId(), k -> new AtomicInteger()).incrementAndGet();
         }
 
         @Override
-        public void dropped(String receiver, AlertmanagerPayload.Alert alert, String reason, String detail) {
+        public void dropped(String receiver, AlertRecord alert, String reason, String detail) {
             System.out.printf(">>> webhook: %s NOT delivered to %s (%s: %s)%n",
                     alert == null ? "a malformed alert" : alert.type() + " (epoch " + alert.epoch() + ")", receiver,
                     reason, detail);

@@ -1,5 +1,7 @@
 package io.grokwatch.cli;
 
+import io.grokwatch.records.SpectrumRecord;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
@@ -584,23 +586,25 @@ class CliTest {
     @Test
     void theDemoSummarySaysWhetherTheAnalyzerKeptUpAndHowItWould() throws Exception {
         ObjectMapper json = new ObjectMapper();
-        String kept = DemoCommand.paceLine(json.readTree("""
-                {"checkpointIntervalSeconds": 0.4, "serviceSeconds": 0.15, "load": 0.375, "keepingUp": true,
-                 "lagGrowthSecondsPerCheckpoint": 0, "epochsPerCheckpoint": 10, "epochsPerCheckpointToKeepUp": 4}
-                """));
+        String kept = DemoCommand.paceLine(json.readValue("""
+                {"checkpointIntervalSeconds": 0.4, "serviceSeconds": 0.15, "load": 0.375, "analyzerLoad": 0.375,
+                 "runsSharingTheAnalyzer": 1, "keepingUp": true, "lagGrowthSecondsPerCheckpoint": 0,
+                 "epochsPerCheckpoint": 10, "epochsPerCheckpointToKeepUp": 4}
+                """, SpectrumRecord.Pace.class));
         assertTrue(kept.endsWith("(load 0.38): the analyzer kept up"), kept);
         // p = 113 as streamed at full speed: a checkpoint every 0.7 s, 3.08 s per analysis.
-        String outpaced = DemoCommand.paceLine(json.readTree("""
-                {"checkpointIntervalSeconds": 0.7, "serviceSeconds": 3.08, "load": 4.4, "keepingUp": false,
-                 "lagGrowthSecondsPerCheckpoint": 2.38, "epochsPerCheckpoint": 10, "epochsPerCheckpointToKeepUp": 44}
-                """));
+        String outpaced = DemoCommand.paceLine(json.readValue("""
+                {"checkpointIntervalSeconds": 0.7, "serviceSeconds": 3.08, "load": 4.4, "analyzerLoad": 4.4,
+                 "runsSharingTheAnalyzer": 1, "keepingUp": false, "lagGrowthSecondsPerCheckpoint": 2.38,
+                 "epochsPerCheckpoint": 10, "epochsPerCheckpointToKeepUp": 44}
+                """, SpectrumRecord.Pace.class));
         assertTrue(outpaced.contains("the analyzer fell behind by 2.38 s per checkpoint"), outpaced);
         assertTrue(outpaced.contains("every 44 epochs or more") && outpaced.contains("--epoch-ms 308"), outpaced);
-        String shared = DemoCommand.paceLine(json.readTree("""
+        String shared = DemoCommand.paceLine(json.readValue("""
                 {"checkpointIntervalSeconds": 0.4, "serviceSeconds": 0.3, "load": 0.75, "analyzerLoad": 1.4,
                  "runsSharingTheAnalyzer": 3, "keepingUp": false, "lagGrowthSecondsPerCheckpoint": 0.16,
                  "epochsPerCheckpoint": 10, "epochsPerCheckpointToKeepUp": 14}
-                """));
+                """, SpectrumRecord.Pace.class));
         // 0.4 s per 10 epochs at total load 1.4: 56 ms per epoch brings the total to 1.
         assertTrue(shared.contains("(load 0.75; with the other runs it serves, 1.40)")
                 && shared.contains("every 14 epochs") && shared.contains("--epoch-ms 56")
@@ -610,15 +614,15 @@ class CliTest {
     @Test
     void replaySaysWhetherThisAnalyzerWouldHaveKeptUpWithTheRunLive() throws Exception {
         ObjectMapper json = new ObjectMapper();
-        String would = ReplayCommand.paceLine(json.readTree("""
+        String would = ReplayCommand.paceLine(json.readValue("""
                 {"checkpointIntervalSeconds": 3.5, "serviceSeconds": 2.6, "load": 0.743, "keepingUp": true,
                  "lagGrowthSecondsPerCheckpoint": 0, "epochsPerCheckpoint": 10, "epochsPerCheckpointToKeepUp": 8}
-                """));
+                """, SpectrumRecord.Pace.class));
         assertTrue(would.endsWith("(load 0.74): this analyzer would have kept up with it live"), would);
-        String wouldNot = ReplayCommand.paceLine(json.readTree("""
+        String wouldNot = ReplayCommand.paceLine(json.readValue("""
                 {"checkpointIntervalSeconds": 0.012, "serviceSeconds": 0.09, "load": 7.5, "keepingUp": false,
                  "lagGrowthSecondsPerCheckpoint": 0.078, "epochsPerCheckpoint": 1, "epochsPerCheckpointToKeepUp": 8}
-                """));
+                """, SpectrumRecord.Pace.class));
         assertTrue(wouldNot.contains("the lag would have grown by 0.08 s per checkpoint (it keeps up with a "
                 + "checkpoint every 8 epochs or more)"), wouldNot);
     }

@@ -81,9 +81,10 @@ class DashboardsTest {
                  "solve": {"start": "warm"}, "layers": {"net.0": {"eigenvalues": [1], "effectiveRank": 1, "drift": 0.2}},
                  "timings": {"analysisSeconds": 0.1, "checkpointTimestampMs": 1796553000000}}
                 """);
-        analyzer.spectrum("r", s);
+        analyzer.spectrum("r", io.grokwatch.records.SpectrumRecord.read(Dashboards.JSON.writeValueAsBytes(s)));
         analyzer.analysed("r", 0.1, 0.2);
-        analyzer.alert("r", new Alert("grokking-onset", 10, 10, 0.5, JsonNodeFactory.instance.objectNode()));
+        analyzer.alert("r", new Alert("grokking-onset", 10, 10, 0.5,
+                new io.grokwatch.records.Evidence("a test alert", null)));
         System.gc(); // the GC pause timer appears with the first collection the JVM reports
         long until = System.nanoTime() + 5_000_000_000L;
         while (registry.find("jvm.gc.pause").timer() == null && System.nanoTime() < until) {

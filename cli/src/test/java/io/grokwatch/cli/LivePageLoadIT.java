@@ -1,8 +1,12 @@
 package io.grokwatch.cli;
 
+import io.grokwatch.records.AlertRecord;
+import io.grokwatch.records.Evidence;
+import io.grokwatch.records.KernelSpectrum;
+import io.grokwatch.records.SpectrumRecord;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import io.grokwatch.ui.LivePage;
-import io.grokwatch.ui.Records;
 import io.grokwatch.ui.RunStore;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -36,11 +40,11 @@ class LivePageLoadIT {
         RunStore store = new RunStore();
         for (int r = 0; r < RUNS; r++) {
             String id = String.format("run-%03d", r);
-            store.descriptor(new Records.Descriptor(id, Map.of("name", "modular-addition", "p", "29")));
+            store.descriptor(new io.grokwatch.ui.Records.Descriptor(id, Map.of("name", "modular-addition", "p", "29")));
             for (int c = 0; c < CHECKPOINTS; c++) {
                 store.spectrum(spectrum(id, 10L * c));
             }
-            store.alert(new Records.Alert(id, "grokking-onset", 60, 60, 0.51));
+            store.alert(new AlertRecord(id, "grokking-onset", 60, 60, 0.51, new Evidence("a load-test alert", null)));
         }
         try (LivePage server = LivePage.start("127.0.0.1", 0, store);
              Chromium chromium = Chromium.start(exe, dir);
@@ -75,7 +79,7 @@ class LivePageLoadIT {
     }
 
     /** A checkpoint shaped like the analyzer's modular-addition spectrum at p = 29 (top 200, two layers). */
-    private static Records.Spectrum spectrum(String runId, long epoch) {
+    private static SpectrumRecord spectrum(String runId, long epoch) {
         double grok = 1 / (1 + Math.exp(-(epoch - 80) / 8.0));
         double[] ev = new double[200];
         for (int i = 0; i < ev.length; i++) {
@@ -84,11 +88,14 @@ class LivePageLoadIT {
         Map<String, Map<String, Double>> overlaps = Map.of(
                 "firstCliff", Map.of("n", 0.98, "m", 0.98, "sum", 0.01, "diff", 0.01),
                 "secondCliff", Map.of("n", 0.01, "m", 0.01, "sum", 0.08 + 0.85 * grok, "diff", 0.08 + 0.8 * grok));
-        Records.Kernel layer = new Records.Kernel(ev, overlaps, Map.of(), List.of(), 40.0, 0.1, null, null);
-        return new Records.Spectrum(runId, epoch, epoch, 1e-2 * Math.exp(-epoch / 50.0), 3.4 * (1 - grok) + 0.01,
-                Math.min(1, epoch / 40.0), grok, ev, overlaps,
+        KernelSpectrum layer = new KernelSpectrum(ev, overlaps, Map.of(), List.of(), 40.0, 1e-12, 0.1, null, null, null,
+                null, null);
+        KernelSpectrum whole = new KernelSpectrum(ev, overlaps,
                 Map.of("endOfFirstCliff", 4.0 - grok, "endOfSecondCliff", 1 + 0.3 * grok),
-                List.of(new Records.Cliff(0, 20), new Records.Cliff(56, 5)), 60.0, 0.2 * (1 - grok),
-                Map.of("net.0", layer, "net.3", layer), null, null, Map.of("producedToResultSeconds", 0.25));
+                List.of(new KernelSpectrum.Cliff(0, 20), new KernelSpectrum.Cliff(56, 5)), 60.0, 1e-12,
+                0.2 * (1 - grok), null, null, null, null, null);
+        return SpectrumRecord.of(runId, epoch, epoch, new SpectrumRecord.Reported(1e-2 * Math.exp(-epoch / 50.0),
+                        3.4 * (1 - grok) + 0.01, Math.min(1, epoch / 40.0), grok), whole,
+                Map.of("net.0", layer, "net.3", layer), null, new SpectrumRecord.Timings(0.1, 0, 0.25, null));
     }
 }

@@ -87,8 +87,9 @@ class PipelineIT {
             }
             assertEquals(published, new ArrayList<>(live.keySet()), "every step exactly once, in order");
 
-            Map<Long, ObjectNode> replayed = new LinkedHashMap<>();
-            int n = new Replayer(bootstrap, topics).replay(runId, 0, s -> replayed.put(s.get("step").asLong(), s));
+            Map<Long, JsonNode> replayed = new LinkedHashMap<>();
+            int n = new Replayer(bootstrap, topics).replay(runId, 0, s -> replayed.put(s.step(),
+                    io.grokwatch.records.WireJson.MAPPER.valueToTree(s)));
             assertEquals(published.size(), n);
             for (long step : published) {
                 // Identical to 1e-9 relative (1e-12 absolute near zero); timings and the residual estimate differ.

@@ -1,9 +1,8 @@
 package io.grokwatch.analysis;
 
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.grokwatch.features.Cliff;
 import io.grokwatch.features.Family;
+import io.grokwatch.records.KernelSpectrum;
 
 import java.util.List;
 import java.util.Map;
@@ -40,37 +39,19 @@ public record SpectrumSummary(double[] eigenvalues, Map<String, Map<Family, Doub
         return new SpectrumSummary(eigenvalues, overlaps, gaps, cliffs, effectiveRank, residual, drift, s);
     }
 
-    public ObjectNode toJson() {
-        ObjectNode o = JsonNodeFactory.instance.objectNode();
-        var ev = o.putArray("eigenvalues");
-        for (double v : eigenvalues) {
-            ev.add(v);
-        }
-        if (!overlaps.isEmpty()) {
-            ObjectNode ov = o.putObject("overlaps");
-            overlaps.forEach((cliff, fam) -> {
-                ObjectNode f = ov.putObject(cliff);
-                fam.forEach((family, value) -> f.put(family.label(), value));
-            });
-        }
-        if (!gaps.isEmpty()) {
-            ObjectNode g = o.putObject("gaps");
-            gaps.forEach(g::put);
-        }
-        var cl = o.putArray("cliffs");
-        for (Cliff c : cliffs) {
-            cl.addObject().put("position", c.position()).put("ratio", c.ratio());
-        }
-        o.put("effectiveRank", effectiveRank);
-        o.put("residual", residual);
-        if (Double.isFinite(drift)) {
-            o.put("drift", drift);
-        }
-        if (solve != null) {
-            o.putObject("solve").put("start", solve.start()).put("fellBack", solve.fellBack())
-                    .put("iterations", solve.iterations())
-                    .put("residual", solve.residual()).put("precision", solve.precision().id());
-        }
-        return o;
+    /** This summary as the record the spectra topic carries (without the TMS and family-profile fields). */
+    public KernelSpectrum toRecord() {
+        Map<String, Map<String, Double>> ov = new java.util.LinkedHashMap<>();
+        overlaps.forEach((cliff, fam) -> {
+            Map<String, Double> f = new java.util.LinkedHashMap<>();
+            fam.forEach((family, value) -> f.put(family.label(), value));
+            ov.put(cliff, f);
+        });
+        List<KernelSpectrum.Cliff> cl = cliffs.stream().map(c -> new KernelSpectrum.Cliff(c.position(), c.ratio()))
+                .toList();
+        KernelSpectrum.Solve sv = solve == null ? null : new KernelSpectrum.Solve(solve.start(), solve.fellBack(),
+                solve.iterations(), solve.residual(), solve.precision().id());
+        return new KernelSpectrum(eigenvalues.clone(), ov, new java.util.LinkedHashMap<>(gaps), cl, effectiveRank,
+                residual, drift, sv, null, null, null, null);
     }
 }

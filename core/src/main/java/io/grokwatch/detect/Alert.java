@@ -1,19 +1,21 @@
 package io.grokwatch.detect;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.grokwatch.records.Evidence;
 
 /**
- * A phase-transition alert.
+ * An alert raised for a checkpoint.
  *
- * @param type       {@code grokking-onset}, {@code generalization} or {@code spectral-gap}
+ * @param type       the detector's name ({@code grokking-onset}, {@code generalization}, {@code spectral-gap},
+ *                   {@code diverging}, {@code collapse}) or {@code non-finite}
  * @param confidence in [0, 1]
- * @param evidence   the signals, their values and trends that made it fire
+ * @param evidence   the signal, and the values and trends that made it fire
  */
-public record Alert(String type, long epoch, long step, double confidence, ObjectNode evidence) {
-    public ObjectNode toJson() {
-        ObjectNode o = evidence.objectNode();
-        o.put("type", type).put("epoch", epoch).put("step", step).put("confidence", confidence);
-        o.set("evidence", evidence.deepCopy());
-        return o;
+public record Alert(String type, long epoch, long step, double confidence, Evidence evidence) {
+    public Alert {
+        java.util.Objects.requireNonNull(type, "type");
+        java.util.Objects.requireNonNull(evidence, "evidence");
+        if (!(confidence >= 0 && confidence <= 1)) {
+            throw new IllegalArgumentException("confidence must be in [0, 1], got " + confidence);
+        }
     }
 }

@@ -1,8 +1,7 @@
 package io.grokwatch.detect;
 
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import io.grokwatch.records.Evidence;
 import java.util.List;
 
 /**
@@ -12,7 +11,7 @@ import java.util.List;
  * {@code collapse.persistence} consecutive checkpoints. Fires once per episode; re-arms once the accuracy is
  * back within the drop of its best.
  */
-public final class CollapseDetector implements Detector {
+public final class CollapseDetector implements Detector<CollapseDetector.State> {
     public static final String NAME = "collapse";
 
     /**
@@ -48,45 +47,49 @@ public final class CollapseDetector implements Detector {
         return NAME;
     }
 
-    @Override
-    public ObjectNode initialState() {
-        ObjectNode s = JsonNodeFactory.instance.objectNode();
-        s.put("bestTest", 0.0);
-        s.put("bestTrain", 0.0);
-        s.put("below", 0);
-        s.put("firing", false);
-        return s;
+    /**
+     * @param bestTest  the best held-out accuracy reported
+     * @param bestTrain the best training accuracy reported
+     * @param below     consecutive checkpoints well below the best
+     * @param firing    whether the alert has been raised for the current fall
+     */
+    public record State(double bestTest, double bestTrain, int below, boolean firing) {
+        static final State INITIAL = new State(0.0, 0.0, 0, false);
     }
 
     @Override
-    public Step observe(ObjectNode state, Observation o) {
-        ObjectNode s = state.deepCopy();
+    public Class<State> stateType() {
+        return State.class;
+    }
+
+    @Override
+    public State initialState() {
+        return State.INITIAL;
+    }
+
+    @Override
+    public Step<State> observe(State s, Observation o) {
         boolean hasTest = !Double.isNaN(o.testAccuracy());
         // The held-out accuracy when the run reports one, else the training accuracy.
-        String key = hasTest ? "bestTest" : "bestTrain";
         double acc = hasTest ? o.testAccuracy() : o.trainAccuracy();
         if (Double.isNaN(acc)) {
-            return new Step(s, List.of());
+            return Step.quiet(s);
         }
-        double best = s.get(key).asDouble();
+        double best = hasTest ? s.bestTest() : s.bestTrain();
         if (best < config.armedAt() || acc > best - config.drop()) {
-            s.put(key, Math.max(best, acc));
-            s.put("below", 0);
-            s.put("firing", false);
-            return new Step(s, List.of());
+            double raised = Math.max(best, acc);
+            return Step.quiet(new State(hasTest ? raised : s.bestTest(), hasTest ? s.bestTrain() : raised, 0, false));
         }
-        int below = s.get("below").asInt() + 1;
-        s.put("below", below);
-        if (below < config.persistence() || s.get("firing").asBoolean()) {
-            return new Step(s, List.of());
+        int below = s.below() + 1;
+        State next = new State(s.bestTest(), s.bestTrain(), below, s.firing());
+        if (below < config.persistence() || s.firing()) {
+            return Step.quiet(next);
         }
-        s.put("firing", true);
-        ObjectNode ev = JsonNodeFactory.instance.objectNode();
-        ev.put("signal", (hasTest ? "test" : "training") + " accuracy fell well below its best after the run had "
-                        + "learned").put("accuracy", acc).put("best", best).put("drop", config.drop())
+        Evidence ev = Evidence.of((hasTest ? "test" : "training") + " accuracy fell well below its best after the run "
+                        + "had learned").put("accuracy", acc).put("best", best).put("drop", config.drop())
                 .put("armedAt", config.armedAt()).put("checkpointsBelow", below)
-                .put("measure", hasTest ? "testAccuracy" : "trainAccuracy");
-        return new Step(s, List.of(new Alert(NAME, o.epoch(), o.step(), Math.min(1.0, (best - acc) / (2 * config.drop())
-                + 0.5), ev)));
+                .put("measure", hasTest ? "testAccuracy" : "trainAccuracy").build();
+        return new Step<>(new State(s.bestTest(), s.bestTrain(), below, true), List.of(new Alert(NAME, o.epoch(),
+                o.step(), Math.min(1.0, (best - acc) / (2 * config.drop()) + 0.5), ev)));
     }
 }

@@ -1,19 +1,16 @@
 package io.grokwatch.detect;
 
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The detectors run on every checkpoint of a run, with their combined state (one JSON object keyed by
- * detector name) so a store can keep it and a replay can resume from it.
+ * The detectors run on every checkpoint of a run, with their combined state ({@link DetectorStates}, one JSON
+ * object keyed by detector name) so a store can keep it and a replay can resume from it.
  */
 public final class DetectorSuite {
-    private final List<Detector> detectors;
+    private final List<Detector<?>> detectors;
 
-    public DetectorSuite(List<Detector> detectors) {
+    public DetectorSuite(List<? extends Detector<?>> detectors) {
         this.detectors = List.copyOf(detectors);
     }
 
@@ -81,27 +78,35 @@ public final class DetectorSuite {
         }
     }
 
-    public ObjectNode initialState() {
-        ObjectNode s = JsonNodeFactory.instance.objectNode();
-        for (Detector d : detectors) {
-            s.set(d.name(), d.initialState());
+    public DetectorStates initialState() {
+        DetectorStates s = DetectorStates.empty();
+        for (Detector<?> d : detectors) {
+            s = s.with(d.name(), d.initialState());
         }
         return s;
     }
 
     /** The new combined state and the alerts, in detector order. */
-    public record Step(ObjectNode state, List<Alert> alerts) {
+    public record Step(DetectorStates state, List<Alert> alerts) {
+        public Step {
+            java.util.Objects.requireNonNull(state, "state");
+            alerts = List.copyOf(alerts);
+        }
     }
 
-    public Step observe(ObjectNode state, Observation observation) {
-        ObjectNode next = JsonNodeFactory.instance.objectNode();
+    public Step observe(DetectorStates state, Observation observation) {
+        DetectorStates next = state;
         List<Alert> alerts = new ArrayList<>();
-        for (Detector d : detectors) {
-            ObjectNode own = state.has(d.name()) ? (ObjectNode) state.get(d.name()) : d.initialState();
-            Detector.Step st = d.observe(own, observation);
-            next.set(d.name(), st.state());
-            alerts.addAll(st.alerts());
+        for (Detector<?> d : detectors) {
+            next = observeOne(d, next, observation, alerts);
         }
         return new Step(next, alerts);
+    }
+
+    private static <S extends Record> DetectorStates observeOne(Detector<S> d, DetectorStates states,
+                                                                Observation observation, List<Alert> alerts) {
+        Detector.Step<S> st = d.observe(states.of(d), observation);
+        alerts.addAll(st.alerts());
+        return states.with(d.name(), st.state());
     }
 }

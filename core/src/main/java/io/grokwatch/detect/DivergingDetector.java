@@ -1,8 +1,7 @@
 package io.grokwatch.detect;
 
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import io.grokwatch.records.Evidence;
 import java.util.List;
 
 /**
@@ -12,7 +11,7 @@ import java.util.List;
  * on both scales: many times the running minimum, and a good share of the loss the run started from. A non-finite loss diverges at once. Fires once per
  * episode; re-arms when the loss is back under the threshold.
  */
-public final class DivergingDetector implements Detector {
+public final class DivergingDetector implements Detector<DivergingDetector.State> {
     public static final String NAME = "diverging";
 
     /**
@@ -50,67 +49,70 @@ public final class DivergingDetector implements Detector {
         return NAME;
     }
 
-    @Override
-    public ObjectNode initialState() {
-        ObjectNode s = JsonNodeFactory.instance.objectNode();
-        s.putNull("initialLoss");
-        s.putNull("minLoss");
-        s.put("above", 0);
-        s.put("firing", false);
-        return s;
+    /**
+     * @param initialLoss the first reported training loss, null before any
+     * @param minLoss     the lowest reported training loss, null before any
+     * @param above       consecutive checkpoints at or above the threshold
+     * @param firing      whether the alert has been raised for the current excursion
+     */
+    public record State(Double initialLoss, Double minLoss, int above, boolean firing) {
+        static final State INITIAL = new State(null, null, 0, false);
     }
 
     @Override
-    public Step observe(ObjectNode state, Observation o) {
-        ObjectNode s = state.deepCopy();
+    public Class<State> stateType() {
+        return State.class;
+    }
+
+    @Override
+    public State initialState() {
+        return State.INITIAL;
+    }
+
+    @Override
+    public Step<State> observe(State s, Observation o) {
         double loss = o.trainLoss();
-        if (Double.isNaN(loss) && !s.get("initialLoss").isNull()) {
+        if (Double.isNaN(loss) && s.initialLoss() != null) {
             // An unreported loss says nothing; a NaN after reported ones is the run blowing up.
             return nonFinite(s, o, loss);
         }
         if (Double.isNaN(loss)) {
-            return new Step(s, List.of());
+            return Step.quiet(s);
         }
         if (Double.isInfinite(loss)) {
             return nonFinite(s, o, loss);
         }
-        if (s.get("initialLoss").isNull()) {
-            s.put("initialLoss", loss);
-            s.put("minLoss", loss);
-            return new Step(s, List.of());
+        if (s.initialLoss() == null) {
+            return Step.quiet(new State(loss, loss, 0, s.firing()));
         }
-        double min = s.get("minLoss").asDouble();
-        double initial = s.get("initialLoss").asDouble();
+        double min = s.minLoss();
+        double initial = s.initialLoss();
         double threshold = Math.max(config.ratio() * min, config.ofInitial() * initial);
         boolean high = loss >= threshold && loss > min;
         if (!high) {
-            s.put("minLoss", Math.min(min, loss));
-            s.put("above", 0);
-            s.put("firing", false);
-            return new Step(s, List.of());
+            return Step.quiet(new State(initial, Math.min(min, loss), 0, false));
         }
-        int above = s.get("above").asInt() + 1;
-        s.put("above", above);
-        if (above < config.persistence() || s.get("firing").asBoolean()) {
-            return new Step(s, List.of());
+        int above = s.above() + 1;
+        if (above < config.persistence() || s.firing()) {
+            return Step.quiet(new State(initial, min, above, s.firing()));
         }
-        s.put("firing", true);
-        ObjectNode ev = JsonNodeFactory.instance.objectNode();
-        ev.put("signal", "the training loss rose far above its best and stayed there")
+        Evidence ev = Evidence.of("the training loss rose far above its best and stayed there")
                 .put("trainLoss", loss).put("minLoss", min).put("initialLoss", initial).put("threshold", threshold)
-                .put("ratio", config.ratio()).put("ofInitial", config.ofInitial()).put("checkpointsAbove", above);
+                .put("ratio", config.ratio()).put("ofInitial", config.ofInitial()).put("checkpointsAbove", above)
+                .build();
         // 0.5 at the ratio above the best, 1 at its square (two orders of magnitude with the default).
         double confidence = Math.min(1.0, Math.max(0.5, Math.log(loss / min) / (2 * Math.log(config.ratio()))));
-        return new Step(s, List.of(new Alert(NAME, o.epoch(), o.step(), confidence, ev)));
+        return new Step<>(new State(initial, min, above, true),
+                List.of(new Alert(NAME, o.epoch(), o.step(), confidence, ev)));
     }
 
-    private Step nonFinite(ObjectNode s, Observation o, double loss) {
-        if (s.get("firing").asBoolean()) {
-            return new Step(s, List.of());
+    private Step<State> nonFinite(State s, Observation o, double loss) {
+        if (s.firing()) {
+            return Step.quiet(s);
         }
-        s.put("firing", true);
-        ObjectNode ev = JsonNodeFactory.instance.objectNode();
-        ev.put("signal", "the training loss is not a finite number").put("trainLoss", String.valueOf(loss));
-        return new Step(s, List.of(new Alert(NAME, o.epoch(), o.step(), 1.0, ev)));
+        Evidence ev = Evidence.of("the training loss is not a finite number").put("trainLoss", String.valueOf(loss))
+                .build();
+        return new Step<>(new State(s.initialLoss(), s.minLoss(), s.above(), true),
+                List.of(new Alert(NAME, o.epoch(), o.step(), 1.0, ev)));
     }
 }

@@ -1,11 +1,11 @@
 package io.grokwatch.detect;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.grokwatch.records.Evidence;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Family-free grokking onset: after the training set is memorised, unseen inputs start to look like seen ones. Two
@@ -22,7 +22,7 @@ import java.util.List;
  * context: on grokwatch's runs it rises as much when a model only memorises (docs/science.md), so it never fires.
  * Quiet on runs without a train split. Fires once per run.
  */
-public final class GeneralOnsetDetector implements Detector {
+public final class GeneralOnsetDetector implements Detector<GeneralOnsetDetector.State> {
     public static final String NAME = "grokking-onset-general";
     public static final String KERNEL_EVIDENCE = "kernel-confidence-recovery";
     public static final String OUTPUT_EVIDENCE = "output-confidence-recovery";
@@ -55,44 +55,17 @@ public final class GeneralOnsetDetector implements Detector {
     }
 
     /**
-     * What the detector remembers between checkpoints.
+     * What the detector remembers between checkpoints (Jackson writes it as JSON for the analyzer's store).
      *
      * @param fired          the alert has been raised
-     * @param armedAt        epoch of the first memorised checkpoint, -1 before
-     * @param lowestOutput   lowest output confidence since arming, NaN before or when unknown
-     * @param lowestKernel   lowest kernel confidence since arming, NaN before or when unknown
-     * @param alignmentAtArm label alignment at arming, NaN when unknown
+     * @param armedAt        epoch of the first memorised checkpoint, null before
+     * @param lowestOutput   lowest output confidence since arming, null before or when unknown
+     * @param lowestKernel   lowest kernel confidence since arming, null before or when unknown
+     * @param alignmentAtArm label alignment at arming, null when unknown
      */
-    public record State(boolean fired, long armedAt, double lowestOutput, double lowestKernel, double alignmentAtArm) {
-        public static final State INITIAL = new State(false, -1, Double.NaN, Double.NaN, Double.NaN);
-
-        public ObjectNode toJson() {
-            ObjectNode o = JsonNodeFactory.instance.objectNode();
-            o.put("fired", fired).put("armedAt", armedAt);
-            putNumber(o, "lowestOutput", lowestOutput);
-            putNumber(o, "lowestKernel", lowestKernel);
-            putNumber(o, "alignmentAtArm", alignmentAtArm);
-            return o;
-        }
-
-        /** Reads {@link #toJson()}; missing fields take their initial values. */
-        public static State fromJson(JsonNode o) {
-            return new State(o.path("fired").asBoolean(false), o.path("armedAt").asLong(-1),
-                    number(o, "lowestOutput"), number(o, "lowestKernel"), number(o, "alignmentAtArm"));
-        }
-
-        private static void putNumber(ObjectNode o, String key, double v) {
-            if (Double.isFinite(v)) {
-                o.put(key, v);
-            } else {
-                o.putNull(key);
-            }
-        }
-
-        private static double number(JsonNode o, String key) {
-            JsonNode v = o.path(key);
-            return v.isNumber() ? v.asDouble() : Double.NaN;
-        }
+    public record State(boolean fired, Long armedAt, Double lowestOutput, Double lowestKernel, Double alignmentAtArm)
+            implements DetectorStates.FiresOnce {
+        public static final State INITIAL = new State(false, null, null, null, null);
     }
 
     private final Config config;
@@ -107,78 +80,83 @@ public final class GeneralOnsetDetector implements Detector {
     }
 
     @Override
-    public ObjectNode initialState() {
-        return State.INITIAL.toJson();
+    public Class<State> stateType() {
+        return State.class;
     }
 
     @Override
-    public Step observe(ObjectNode state, Observation o) {
-        Transition t = next(State.fromJson(state), o);
-        return new Step(t.state().toJson(), t.alert() == null ? List.of() : List.of(t.alert()));
+    public State initialState() {
+        return State.INITIAL;
     }
 
-    /** The new state and the alert, or null. */
-    public record Transition(State state, Alert alert) {
-    }
-
-    /** The detector's logic on typed state. */
-    public Transition next(State s, Observation o) {
+    @Override
+    public Step<State> observe(State s, Observation o) {
         double output = o.heldOutConfidence();
         double kernel = o.kernelConfidence();
         if (s.fired() || !Double.isFinite(output) && !Double.isFinite(kernel)) {
-            return new Transition(s, null);
+            return Step.quiet(s);
         }
-        if (s.armedAt() < 0) {
+        if (s.armedAt() == null) {
             if (!(o.trainAccuracy() >= config.trainAccuracy())) {
-                return new Transition(s, null);
+                return Step.quiet(s);
             }
-            return new Transition(new State(false, o.epoch(), output, kernel, o.labelAlignment()), null);
+            return Step.quiet(new State(false, o.epoch(), finite(output), finite(kernel), finite(o.labelAlignment())));
         }
-        double lowestOutput = lower(s.lowestOutput(), output);
-        double lowestKernel = lower(s.lowestKernel(), kernel);
+        Double lowestOutput = lower(s.lowestOutput(), output);
+        Double lowestKernel = lower(s.lowestKernel(), kernel);
         List<String> fired = new ArrayList<>();
-        if (Double.isFinite(kernel) && lowestKernel > 0 && kernel >= config.kernelRise() * lowestKernel) {
+        if (Double.isFinite(kernel) && lowestKernel != null && lowestKernel > 0
+                && kernel >= config.kernelRise() * lowestKernel) {
             fired.add(KERNEL_EVIDENCE);
         }
-        if (Double.isFinite(output) && output - lowestOutput >= config.confidenceRise()) {
+        if (Double.isFinite(output) && lowestOutput != null && output - lowestOutput >= config.confidenceRise()) {
             fired.add(OUTPUT_EVIDENCE);
         }
+        State next = new State(!fired.isEmpty(), s.armedAt(), lowestOutput, lowestKernel, s.alignmentAtArm());
         if (fired.isEmpty()) {
-            return new Transition(new State(false, s.armedAt(), lowestOutput, lowestKernel, s.alignmentAtArm()), null);
+            return Step.quiet(next);
         }
-        ObjectNode ev = JsonNodeFactory.instance.objectNode();
-        ev.put("signal", "held-out inputs start to look like training inputs after memorisation");
-        var list = ev.putArray("fired");
-        fired.forEach(list::add);
-        ev.put("memorisedAt", s.armedAt()).put("trainAccuracy", o.trainAccuracy());
+        Map<String, Object> ev = new LinkedHashMap<>();
+        ev.put("fired", List.copyOf(fired));
+        ev.put("memorisedAt", s.armedAt());
+        ev.put("trainAccuracy", o.trainAccuracy());
         if (Double.isFinite(kernel)) {
-            ev.put("kernelConfidence", kernel).put("kernelLowestSinceMemorised", lowestKernel)
-                    .put("kernelRiseFactor", kernel / lowestKernel).put("kernelThreshold", config.kernelRise());
+            ev.put("kernelConfidence", kernel);
+            ev.put("kernelLowestSinceMemorised", lowestKernel);
+            ev.put("kernelRiseFactor", kernel / lowestKernel);
+            ev.put("kernelThreshold", config.kernelRise());
         }
         if (Double.isFinite(output)) {
-            ev.put("outputConfidence", output).put("outputLowestSinceMemorised", lowestOutput)
-                    .put("outputRise", output - lowestOutput).put("outputThreshold", config.confidenceRise());
+            ev.put("outputConfidence", output);
+            ev.put("outputLowestSinceMemorised", lowestOutput);
+            ev.put("outputRise", output - lowestOutput);
+            ev.put("outputThreshold", config.confidenceRise());
         }
-        ObjectNode context = ev.putObject("context");
+        Map<String, Object> context = new LinkedHashMap<>();
         if (Double.isFinite(o.labelAlignment())) {
             context.put("labelAlignment", o.labelAlignment());
-            if (Double.isFinite(s.alignmentAtArm())) {
+            if (s.alignmentAtArm() != null) {
                 context.put("labelAlignmentAtMemorisation", s.alignmentAtArm());
             }
         }
-        if (o.eigenvalues().length > 0) {
+        if (o.eigenvalues().length > 0 && Double.isFinite(o.eigenvalues()[0])) {
             context.put("topEigenvalue", o.eigenvalues()[0]);
         }
+        ev.put("context", context);
         // 0.5 with one piece of evidence, 1 with both.
         double confidence = fired.size() == 2 ? 1.0 : 0.5;
-        return new Transition(new State(true, s.armedAt(), lowestOutput, lowestKernel, s.alignmentAtArm()),
-                new Alert(NAME, o.epoch(), o.step(), confidence, ev));
+        Evidence evidence = new Evidence("held-out inputs start to look like training inputs after memorisation", ev);
+        return new Step<>(next, List.of(new Alert(NAME, o.epoch(), o.step(), confidence, evidence)));
     }
 
-    private static double lower(double lowest, double v) {
+    private static Double finite(double v) {
+        return Double.isFinite(v) ? v : null;
+    }
+
+    private static Double lower(Double lowest, double v) {
         if (!Double.isFinite(v)) {
             return lowest;
         }
-        return Double.isFinite(lowest) ? Math.min(lowest, v) : v;
+        return lowest == null ? v : Math.min(lowest, v);
     }
 }

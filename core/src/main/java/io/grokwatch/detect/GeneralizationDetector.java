@@ -1,8 +1,6 @@
 package io.grokwatch.detect;
 
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-
+import io.grokwatch.records.Evidence;
 import java.util.List;
 
 /**
@@ -10,7 +8,7 @@ import java.util.List;
  * saturated. It tells the user what the labels say, so they can compare it with the spectral onset and see
  * the lead time. Fires once per run; silent when no test accuracy is reported.
  */
-public final class GeneralizationDetector implements Detector {
+public final class GeneralizationDetector implements Detector<GeneralizationDetector.State> {
     public static final String NAME = "generalization";
 
     /**
@@ -41,29 +39,35 @@ public final class GeneralizationDetector implements Detector {
         return NAME;
     }
 
-    @Override
-    public ObjectNode initialState() {
-        ObjectNode s = JsonNodeFactory.instance.objectNode();
-        s.put("fired", false);
-        s.putNull("memorisedAtEpoch");
-        return s;
+    /**
+     * @param fired            whether the alert has been raised (once per run)
+     * @param memorisedAtEpoch the first epoch with training accuracy at the threshold, null before
+     */
+    public record State(boolean fired, Long memorisedAtEpoch) implements DetectorStates.FiresOnce {
+        static final State INITIAL = new State(false, null);
     }
 
     @Override
-    public Step observe(ObjectNode state, Observation o) {
-        ObjectNode s = state.deepCopy();
-        if (s.get("memorisedAtEpoch").isNull() && o.trainAccuracy() >= config.trainAccuracy()) {
-            s.put("memorisedAtEpoch", o.epoch());
-        }
-        if (s.get("fired").asBoolean() || s.get("memorisedAtEpoch").isNull() || Double.isNaN(o.testAccuracy())
+    public Class<State> stateType() {
+        return State.class;
+    }
+
+    @Override
+    public State initialState() {
+        return State.INITIAL;
+    }
+
+    @Override
+    public Step<State> observe(State s, Observation o) {
+        Long memorised = s.memorisedAtEpoch() == null && o.trainAccuracy() >= config.trainAccuracy()
+                ? Long.valueOf(o.epoch()) : s.memorisedAtEpoch();
+        if (s.fired() || memorised == null || Double.isNaN(o.testAccuracy())
                 || o.testAccuracy() < config.testAccuracy()) {
-            return new Step(s, List.of());
+            return Step.quiet(new State(s.fired(), memorised));
         }
-        s.put("fired", true);
-        ObjectNode ev = JsonNodeFactory.instance.objectNode();
-        ev.put("signal", "test accuracy jumped after the training set was memorised")
+        Evidence ev = Evidence.of("test accuracy jumped after the training set was memorised")
                 .put("testAccuracy", o.testAccuracy()).put("threshold", config.testAccuracy())
-                .put("trainAccuracy", o.trainAccuracy()).put("memorisedAtEpoch", s.get("memorisedAtEpoch").asLong());
-        return new Step(s, List.of(new Alert(NAME, o.epoch(), o.step(), 1.0, ev)));
+                .put("trainAccuracy", o.trainAccuracy()).put("memorisedAtEpoch", memorised.longValue()).build();
+        return new Step<>(new State(true, memorised), List.of(new Alert(NAME, o.epoch(), o.step(), 1.0, ev)));
     }
 }

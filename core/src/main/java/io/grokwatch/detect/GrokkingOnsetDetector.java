@@ -1,7 +1,6 @@
 package io.grokwatch.detect;
 
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.grokwatch.records.Evidence;
 import io.grokwatch.features.Family;
 
 import java.util.List;
@@ -13,7 +12,7 @@ import java.util.Map;
  * drift and effective rank behave the same when a model only memorises, so they are reported as context,
  * never used to fire. Reads training metrics and the spectrum only, never test metrics. Fires once per run.
  */
-public final class GrokkingOnsetDetector implements Detector {
+public final class GrokkingOnsetDetector implements Detector<GrokkingOnsetDetector.State> {
     public static final String NAME = "grokking-onset";
 
     /**
@@ -53,38 +52,44 @@ public final class GrokkingOnsetDetector implements Detector {
         return NAME;
     }
 
-    @Override
-    public ObjectNode initialState() {
-        ObjectNode s = JsonNodeFactory.instance.objectNode();
-        s.put("fired", false);
-        s.putNull("minOverlap");
-        s.putNull("previousOverlap");
-        s.putNull("previousEpoch");
-        return s;
+    /**
+     * @param fired           whether the alert has been raised (once per run)
+     * @param minOverlap      the lowest second-cliff sum/diff overlap seen, null before any
+     * @param previousOverlap the overlap at the previous observation, null before any
+     * @param previousEpoch   its epoch, null before any
+     */
+    public record State(boolean fired, Double minOverlap, Double previousOverlap, Long previousEpoch)
+            implements DetectorStates.FiresOnce {
+        static final State INITIAL = new State(false, null, null, null);
     }
 
     @Override
-    public Step observe(ObjectNode state, Observation o) {
-        ObjectNode s = state.deepCopy();
+    public Class<State> stateType() {
+        return State.class;
+    }
+
+    @Override
+    public State initialState() {
+        return State.INITIAL;
+    }
+
+    @Override
+    public Step<State> observe(State s, Observation o) {
         double m = o.secondCliffSumDiff();
         if (Double.isNaN(m)) {
-            return new Step(s, List.of());
+            return Step.quiet(s);
         }
-        double min = s.get("minOverlap").isNull() ? m : Math.min(m, s.get("minOverlap").asDouble());
-        Double previous = s.get("previousOverlap").isNull() ? null : s.get("previousOverlap").asDouble();
-        long previousEpoch = s.get("previousEpoch").isNull() ? -1 : s.get("previousEpoch").asLong();
-        s.put("minOverlap", min);
-        s.put("previousOverlap", m);
-        s.put("previousEpoch", o.epoch());
-        if (s.get("fired").asBoolean() || m < config.overlapThreshold() || m - min < config.minRise()
+        double min = s.minOverlap() == null ? m : Math.min(m, s.minOverlap());
+        Double previous = s.previousOverlap();
+        long previousEpoch = s.previousEpoch() == null ? -1 : s.previousEpoch();
+        State next = new State(s.fired(), min, m, o.epoch());
+        if (s.fired() || m < config.overlapThreshold() || m - min < config.minRise()
                 || !(o.trainAccuracy() >= config.trainAccuracy())) {
-            return new Step(s, List.of());
+            return Step.quiet(next);
         }
-        s.put("fired", true);
-        ObjectNode ev = JsonNodeFactory.instance.objectNode();
-        ev.put("signal", "second-cliff eigenspace aligns with the sum/diff Fourier modes");
         Map<Family, Double> c = o.overlaps().get("secondCliff");
-        ev.put("secondCliffSum", c.get(Family.SUM)).put("secondCliffDiff", c.get(Family.DIFF))
+        Evidence.Builder ev = Evidence.of("second-cliff eigenspace aligns with the sum/diff Fourier modes")
+                .put("secondCliffSum", c.get(Family.SUM)).put("secondCliffDiff", c.get(Family.DIFF))
                 .put("secondCliffSumDiff", m).put("threshold", config.overlapThreshold())
                 .put("lowestSoFar", min).put("trainAccuracy", o.trainAccuracy());
         if (previous != null && o.epoch() > previousEpoch) {
@@ -99,6 +104,7 @@ public final class GrokkingOnsetDetector implements Detector {
         }
         // Confidence grows with the margin above the threshold: 0.5 at the threshold, 1 at threshold + 0.2.
         double confidence = Math.min(1.0, 0.5 + 2.5 * (m - config.overlapThreshold()));
-        return new Step(s, List.of(new Alert(NAME, o.epoch(), o.step(), confidence, ev)));
+        return new Step<>(new State(true, min, m, o.epoch()),
+                List.of(new Alert(NAME, o.epoch(), o.step(), confidence, ev.build())));
     }
 }

@@ -1,9 +1,6 @@
 package io.grokwatch.detect;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-
+import io.grokwatch.records.Evidence;
 import java.util.List;
 
 /**
@@ -12,7 +9,7 @@ import java.util.List;
  * model; it says "the spectrum reorganised", not "the model generalised", and carries its own, lower
  * confidence. Fires once per run.
  */
-public final class SpectralGapDetector implements Detector {
+public final class SpectralGapDetector implements Detector<SpectralGapDetector.State> {
     public static final String NAME = "spectral-gap";
 
     /**
@@ -48,55 +45,64 @@ public final class SpectralGapDetector implements Detector {
         return NAME;
     }
 
-    @Override
-    public ObjectNode initialState() {
-        ObjectNode s = JsonNodeFactory.instance.objectNode();
-        s.put("fired", false);
-        s.putNull("initialRatios");
-        s.putArray("streaks");
-        return s;
+    /**
+     * @param fired         whether the alert has been raised (once per run)
+     * @param initialRatios the watched ratios at the run's first observation, null before it
+     * @param streaks       per watched ratio, consecutive observations above {@code gap.ratio}
+     */
+    public record State(boolean fired, double[] initialRatios, int[] streaks) implements DetectorStates.FiresOnce {
+        static final State INITIAL = new State(false, null, new int[0]);
+
+        public State {
+            streaks = streaks == null ? new int[0] : streaks.clone();
+            initialRatios = initialRatios == null ? null : initialRatios.clone();
+        }
     }
 
     @Override
-    public Step observe(ObjectNode state, Observation o) {
-        ObjectNode s = state.deepCopy();
+    public Class<State> stateType() {
+        return State.class;
+    }
+
+    @Override
+    public State initialState() {
+        return State.INITIAL;
+    }
+
+    @Override
+    public Step<State> observe(State s, Observation o) {
         double[] ev = o.eigenvalues();
         int n = Math.min(config.positions(), ev.length - 1);
-        if (n < 2 || s.get("fired").asBoolean()) {
-            return new Step(s, List.of());
+        if (n < 2 || s.fired()) {
+            return Step.quiet(s);
         }
-        if (s.get("initialRatios").isNull()) {
-            ArrayNode init = s.putArray("initialRatios");
-            ArrayNode streaks = s.putArray("streaks");
+        if (s.initialRatios() == null) {
+            double[] init = new double[n];
             for (int i = 0; i < n; i++) {
-                init.add(ratio(ev, i));
-                streaks.add(0);
+                init[i] = ratio(ev, i);
             }
-            return new Step(s, List.of());
+            return Step.quiet(new State(false, init, new int[n]));
         }
-        ArrayNode init = (ArrayNode) s.get("initialRatios");
-        ArrayNode streaks = (ArrayNode) s.get("streaks");
+        double[] init = s.initialRatios();
+        int[] streaks = java.util.Arrays.copyOf(s.streaks(), init.length);
         int best = -1;
-        for (int i = 1; i < Math.min(n, init.size()); i++) {
+        for (int i = 1; i < Math.min(n, init.length); i++) {
             double r = ratio(ev, i);
-            int streak = r >= config.ratio() && init.get(i).asDouble() < config.flat() ? streaks.get(i).asInt() + 1 : 0;
-            streaks.set(i, streak);
-            if (streak >= config.persistence() && (best < 0 || r > ratio(ev, best))) {
+            streaks[i] = r >= config.ratio() && init[i] < config.flat() ? streaks[i] + 1 : 0;
+            if (streaks[i] >= config.persistence() && (best < 0 || r > ratio(ev, best))) {
                 best = i;
             }
         }
         if (best < 0) {
-            return new Step(s, List.of());
+            return Step.quiet(new State(false, init, streaks));
         }
-        s.put("fired", true);
         double r = ratio(ev, best);
-        ObjectNode evd = JsonNodeFactory.instance.objectNode();
-        evd.put("signal", "a new gap opened in the eNTK spectrum").put("position", best).put("ratio", r)
-                .put("initialRatio", init.get(best).asDouble()).put("threshold", config.ratio())
-                .put("observationsAbove", streaks.get(best).asInt());
+        Evidence evd = Evidence.of("a new gap opened in the eNTK spectrum").put("position", best).put("ratio", r)
+                .put("initialRatio", init[best]).put("threshold", config.ratio())
+                .put("observationsAbove", streaks[best]).build();
         // Confidence: 0.3 at the threshold, 0.8 once the gap is 1.25 (family-free: never certain).
         double confidence = Math.min(0.8, 0.3 + 2.5 * (r - config.ratio()));
-        return new Step(s, List.of(new Alert(NAME, o.epoch(), o.step(), confidence, evd)));
+        return new Step<>(new State(true, init, streaks), List.of(new Alert(NAME, o.epoch(), o.step(), confidence, evd)));
     }
 
     private static double ratio(double[] ev, int i) {

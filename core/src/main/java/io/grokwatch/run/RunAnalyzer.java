@@ -1,7 +1,8 @@
 package io.grokwatch.run;
 
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.grokwatch.records.KernelSpectrum;
+import io.grokwatch.records.SpectrumRecord;
+
 import io.grokwatch.analysis.KernelSpectra;
 import io.grokwatch.analysis.ModularAdditionAnalyzer;
 import io.grokwatch.checkpoint.Checkpoints;
@@ -59,14 +60,26 @@ public final class RunAnalyzer implements AutoCloseable {
     }
 
     /**
-     * Result of one checkpoint: the JSON fields, the whole-model spectrum summary the detectors read, and the
-     * eigenbases the next checkpoint of the run starts from (empty when the analysis keeps none).
+     * Result of one checkpoint: the spectra as the spectra topic carries them (the whole model's, the parameter
+     * groups' and what was computed), the whole-model summary the detectors read, and the eigenbases the next
+     * checkpoint of the run starts from (empty when the analysis keeps none).
+     *
+     * @param spectrum the whole-model kernel's spectrum
+     * @param layers   the parameter groups' spectra, in order; empty when layer spectra are off
      */
-    public record Analysis(ObjectNode json, io.grokwatch.analysis.SpectrumSummary whole,
+    public record Analysis(KernelSpectrum spectrum, Map<String, KernelSpectrum> layers,
+                           SpectrumRecord.Computed computed, io.grokwatch.analysis.SpectrumSummary whole,
                            Map<String, io.grokwatch.linalg.Matrix> bases, double seconds, SplitSignals split) {
-        public Analysis(ObjectNode json, io.grokwatch.analysis.SpectrumSummary whole,
-                        Map<String, io.grokwatch.linalg.Matrix> bases, double seconds) {
-            this(json, whole, bases, seconds, SplitSignals.NONE);
+        public Analysis {
+            layers = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(layers));
+            java.util.Objects.requireNonNull(split, "split");
+        }
+
+        /** An analysis of a run without a train split. */
+        public Analysis(KernelSpectrum spectrum, Map<String, KernelSpectrum> layers, SpectrumRecord.Computed computed,
+                        io.grokwatch.analysis.SpectrumSummary whole, Map<String, io.grokwatch.linalg.Matrix> bases,
+                        double seconds) {
+            this(spectrum, layers, computed, whole, bases, seconds, SplitSignals.NONE);
         }
 
         public double[] eigenvalues() {
@@ -78,6 +91,15 @@ public final class RunAnalyzer implements AutoCloseable {
             return new io.grokwatch.detect.Observation(meta.epoch(), meta.step(), meta.trainAccuracy(),
                     meta.trainLoss(), meta.testAccuracy(), whole.eigenvalues(), whole.overlaps(), whole.gaps(),
                     split.heldOutConfidence(), split.kernelConfidence(), split.labelAlignment());
+        }
+
+        /** The spectra topic's record of this analysis of a checkpoint of run {@code runId}. */
+        public SpectrumRecord record(String runId, CheckpointMetadata meta, long checkpointTimestampMs) {
+            SpectrumRecord r = SpectrumRecord.of(runId, meta.step(), meta.epoch(),
+                    new SpectrumRecord.Reported(meta.trainLoss(), meta.testLoss(), meta.trainAccuracy(),
+                            meta.testAccuracy()), spectrum, layers.isEmpty() ? null : layers, computed,
+                    new SpectrumRecord.Timings(seconds, checkpointTimestampMs, null, null));
+            return split == SplitSignals.NONE ? r : r.withSplit(split.toRecord());
         }
     }
 
@@ -114,15 +136,15 @@ public final class RunAnalyzer implements AutoCloseable {
             kernels = g;
             autoencoder = g.classes() == probes.cols();
         }
-        ObjectNode o = JsonNodeFactory.instance.objectNode();
+        KernelSpectrum spectrum;
+        Map<String, KernelSpectrum> layers = new java.util.LinkedHashMap<>();
         io.grokwatch.analysis.SpectrumSummary whole;
         Map<String, io.grokwatch.linalg.Matrix> bases = Map.of();
         if (modular != null) {
             ModularAdditionAnalyzer.Result r = modular.analyze(net, previous);
             bases = r.bases();
-            o.setAll(r.all().toJson());
-            ObjectNode layers = o.putObject("layers");
-            r.layers().forEach((g, s) -> layers.set(g, s.toJson()));
+            spectrum = r.all().toRecord();
+            r.layers().forEach((g, s) -> layers.put(g, s.toRecord()));
             whole = r.all();
         } else {
             RunDescriptor.AnalysisSettings a = descriptor.analysis();
@@ -136,36 +158,25 @@ public final class RunAnalyzer implements AutoCloseable {
             results.forEach((g, r) -> r.basis().ifPresent(b -> kept.put(g, b)));
             bases = kept;
             KernelSpectra.KernelResult all = results.get(Entk.ALL);
-            o.setAll(all.spectrum().toJson());
-            all.heatmap().ifPresent(h -> putHeatmap(o, h));
-            all.familyProfile().ifPresent(fp -> putFamilyProfile(o, fp));
+            spectrum = withExtras(all);
             whole = all.spectrum();
             if (a.layers()) {
-                ObjectNode layers = o.putObject("layers");
                 results.forEach((g, r) -> {
                     if (!g.equals(Entk.ALL)) {
-                        ObjectNode l = r.spectrum().toJson();
-                        r.heatmap().ifPresent(h -> putHeatmap(l, h));
-                        layers.set(g, l);
+                        layers.put(g, withExtras(r));
                     }
                 });
             }
         }
-        ObjectNode computed = o.putObject("computed");
-        computed.put("method", "exact").put("probes", probes.rows())
-                .put("ofProbes", descriptor.probe().sample().map(io.grokwatch.probe.ProbeSample::of).orElse(probes.rows()))
-                .put("outputs", kernels != null ? kernels.classes() : net.outputs())
-                .put("parameters", kernels != null ? kernels.parameterCount(Entk.ALL) : parameterCount(net));
-        if (kernels instanceof io.grokwatch.entk.GraphEntk g) {
-            computed.put("passes", g.batched() ? "batched" : "per-probe");
-        }
-        SplitSignals split = SplitSignals.NONE;
-        if (net != null && descriptor.probe().split().isPresent()) {
-            split = SplitSignals.of(net, probes, descriptor.probe().split().get());
-            o.putObject("split").put("heldOutConfidence", split.heldOutConfidence())
-                    .put("kernelConfidence", split.kernelConfidence()).put("labelAlignment", split.labelAlignment());
-        }
-        return new Analysis(o, whole, bases, (System.nanoTime() - t0) / 1e9, split);
+        SpectrumRecord.Computed computed = new SpectrumRecord.Computed("exact", probes.rows(),
+                descriptor.probe().sample().map(io.grokwatch.probe.ProbeSample::of).orElse(probes.rows()),
+                kernels != null ? kernels.classes() : net.outputs(),
+                kernels != null ? kernels.parameterCount(Entk.ALL) : parameterCount(net),
+                kernels instanceof io.grokwatch.entk.GraphEntk g ? (g.batched() ? "batched" : "per-probe") : null);
+        // The train split's signals: sequential models only so far (ONNX graphs report none).
+        SplitSignals split = net != null && descriptor.probe().split().isPresent()
+                ? SplitSignals.of(net, probes, descriptor.probe().split().get()) : SplitSignals.NONE;
+        return new Analysis(spectrum, layers, computed, whole, bases, (System.nanoTime() - t0) / 1e9, split);
     }
 
     private static long parameterCount(Network net) {
@@ -176,28 +187,28 @@ public final class RunAnalyzer implements AutoCloseable {
         return total;
     }
 
-    private static void putFamilyProfile(ObjectNode o, io.grokwatch.features.FamilyProfile fp) {
-        ObjectNode profile = o.putObject("familyProfile");
-        profile.put("bandWidth", fp.bandWidth());
-        var bands = profile.putArray("bands");
-        for (io.grokwatch.features.FamilyProfile.Band b : fp.bands()) {
-            ObjectNode band = bands.addObject().put("from", b.from()).put("to", b.to());
-            for (io.grokwatch.features.Family f : io.grokwatch.features.Family.values()) {
-                band.put(f.label(), b.shares().get(f));
-            }
+    /** A kernel's spectrum with its TMS heatmap and family profile, when the analysis made them. */
+    private static KernelSpectrum withExtras(KernelSpectra.KernelResult r) {
+        KernelSpectrum k = r.spectrum().toRecord();
+        if (r.heatmap().isPresent()) {
+            TmsHeatmap h = r.heatmap().get();
+            k = k.withHeatmap(h.recoveredFeatures(), h.argmax(), h.max());
         }
+        if (r.familyProfile().isPresent()) {
+            k = k.withFamilyProfile(familyProfile(r.familyProfile().get()));
+        }
+        return k;
     }
 
-    private static void putHeatmap(ObjectNode o, TmsHeatmap h) {
-        o.put("recoveredFeatures", h.recoveredFeatures());
-        var arg = o.putArray("heatmapArgmax");
-        for (int v : h.argmax()) {
-            arg.add(v);
+    private static KernelSpectrum.FamilyProfile familyProfile(io.grokwatch.features.FamilyProfile fp) {
+        java.util.List<KernelSpectrum.FamilyProfile.Band> bands = new java.util.ArrayList<>();
+        for (io.grokwatch.features.FamilyProfile.Band b : fp.bands()) {
+            Map<io.grokwatch.features.Family, Double> sh = b.shares();
+            bands.add(new KernelSpectrum.FamilyProfile.Band(b.from(), b.to(), sh.get(io.grokwatch.features.Family.N),
+                    sh.get(io.grokwatch.features.Family.M), sh.get(io.grokwatch.features.Family.SUM),
+                    sh.get(io.grokwatch.features.Family.DIFF)));
         }
-        var max = o.putArray("heatmapMax");
-        for (double v : h.max()) {
-            max.add(v);
-        }
+        return new KernelSpectrum.FamilyProfile(fp.bandWidth(), bands);
     }
 
     @Override

@@ -79,6 +79,11 @@ public record SplitSignals(double heldOutConfidence, double kernelConfidence, do
         return new SplitSignals(confidence, kernelConfidence, alignment);
     }
 
+    /** These signals as the spectra topic carries them. */
+    public io.grokwatch.records.SpectrumRecord.Split toRecord() {
+        return new io.grokwatch.records.SpectrumRecord.Split(heldOutConfidence, kernelConfidence, labelAlignment);
+    }
+
     private static void copyRow(Matrix from, int row, Matrix to, int at) {
         System.arraycopy(from.data(), row * from.cols(), to.data(), at * to.cols(), from.cols());
     }

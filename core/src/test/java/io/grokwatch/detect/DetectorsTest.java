@@ -1,7 +1,6 @@
 package io.grokwatch.detect;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.grokwatch.features.Family;
 import org.junit.jupiter.api.Test;
 
@@ -44,7 +43,7 @@ class DetectorsTest {
     }
 
     static List<Alert> runAll(DetectorSuite suite, List<Observation> run) {
-        ObjectNode state = suite.initialState();
+        DetectorStates state = suite.initialState();
         List<Alert> alerts = new ArrayList<>();
         for (Observation o : run) {
             DetectorSuite.Step s = suite.observe(state, o);
@@ -62,10 +61,10 @@ class DetectorsTest {
         Alert onset = alerts.get(0);
         // Overlap reaches 0.5 at epoch ~71 (0.08 + 41 * 0.0103): the first checkpoint at or after is 80.
         assertEquals(80, onset.epoch());
-        assertTrue(onset.evidence().get("secondCliffSumDiff").asDouble() >= 0.5);
-        assertTrue(onset.evidence().get("risePerEpoch").asDouble() > 0);
+        assertTrue(onset.evidence().number("secondCliffSumDiff") >= 0.5);
+        assertTrue(onset.evidence().number("risePerEpoch") > 0);
         assertEquals(90, alerts.get(1).epoch(), "test accuracy (e - 80) * 0.05 reaches 0.5 at epoch 90");
-        assertEquals(112, alerts.get(2).evidence().get("position").asInt(), "the gap that opened is at 4(p-1)");
+        assertEquals(112, (int) alerts.get(2).evidence().number("position"), "the gap that opened is at 4(p-1)");
     }
 
     @Test
@@ -82,9 +81,9 @@ class DetectorsTest {
     void onsetNeedsMemorisationAndARise() {
         GrokkingOnsetDetector d = new GrokkingOnsetDetector(GrokkingOnsetDetector.Config.DEFAULT);
         // Aligned from the start (no rise): never onset.
-        ObjectNode s = d.initialState();
+        GrokkingOnsetDetector.State s = d.initialState();
         for (long e = 0; e < 100; e += 10) {
-            Detector.Step st = d.observe(s, obs(e, 1.0, 0.0, 0.6, 1.0));
+            Detector.Step<GrokkingOnsetDetector.State> st = d.observe(s, obs(e, 1.0, 0.0, 0.6, 1.0));
             assertTrue(st.alerts().isEmpty());
             s = st.state();
         }
@@ -102,12 +101,12 @@ class DetectorsTest {
         List<Alert> whole = runAll(suite, run);
         ObjectMapper json = new ObjectMapper();
         for (int cut = 1; cut < run.size(); cut++) {
-            ObjectNode state = suite.initialState();
+            DetectorStates state = suite.initialState();
             List<Alert> alerts = new ArrayList<>();
             for (int i = 0; i < run.size(); i++) {
                 if (i == cut) {
                     // As the analyzer does: the state goes to bytes in a store and comes back after a restart.
-                    state = (ObjectNode) json.readTree(json.writeValueAsBytes(state));
+                    state = json.readValue(json.writeValueAsBytes(state), DetectorStates.class);
                 }
                 DetectorSuite.Step s = suite.observe(state, run.get(i));
                 state = s.state();

@@ -1,6 +1,6 @@
 package io.grokwatch.detect;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -29,7 +29,7 @@ class GeneralOnsetDetectorTest {
 
     private static List<Alert> replay(double[][] trace) {
         DetectorSuite suite = new DetectorSuite(List.of(new GeneralOnsetDetector(GeneralOnsetDetector.Config.DEFAULT)));
-        ObjectNode state = suite.initialState();
+        DetectorStates state = suite.initialState();
         List<Alert> alerts = new ArrayList<>();
         for (int i = 0; i < trace.length; i++) {
             Observation o = new Observation(10L * i, 10L * i, trace[i][0], 0.01, 0.0, new double[] {1.0}, Map.of(),
@@ -49,10 +49,9 @@ class GeneralOnsetDetectorTest {
         assertEquals(GeneralOnsetDetector.NAME, a.type());
         // The kernel turns at epoch 70 (0.0584 / 0.0400 = 1.46), ten epochs before held-out accuracy reaches 0.1.
         assertEquals(70, a.epoch());
-        assertEquals(1, a.evidence().get("fired").size());
-        assertEquals(GeneralOnsetDetector.KERNEL_EVIDENCE, a.evidence().get("fired").get(0).asText());
-        assertEquals(0.0400, a.evidence().get("kernelLowestSinceMemorised").asDouble(), 1e-12);
-        assertEquals(0.124, a.evidence().get("context").get("labelAlignmentAtMemorisation").asDouble(), 1e-12);
+        assertEquals(List.of(GeneralOnsetDetector.KERNEL_EVIDENCE), a.evidence().values().get("fired"));
+        assertEquals(0.0400, a.evidence().number("kernelLowestSinceMemorised"), 1e-12);
+        assertEquals(0.124, ((Map<?, ?>) a.evidence().values().get("context")).get("labelAlignmentAtMemorisation"));
     }
 
     @Test
@@ -64,7 +63,7 @@ class GeneralOnsetDetectorTest {
         List<Alert> alerts = replay(outputsOnly);
         assertEquals(1, alerts.size(), alerts.toString());
         assertEquals(90, alerts.get(0).epoch());
-        assertEquals(GeneralOnsetDetector.OUTPUT_EVIDENCE, alerts.get(0).evidence().get("fired").get(0).asText());
+        assertEquals(List.of(GeneralOnsetDetector.OUTPUT_EVIDENCE), alerts.get(0).evidence().values().get("fired"));
     }
 
     @Test
@@ -76,19 +75,20 @@ class GeneralOnsetDetectorTest {
     void staysQuietWithoutASplit() {
         GeneralOnsetDetector d = new GeneralOnsetDetector(GeneralOnsetDetector.Config.DEFAULT);
         Observation o = new Observation(10, 10, 1.0, 0.0, 1.0, new double[] {1}, Map.of(), Map.of());
-        GeneralOnsetDetector.Transition t = d.next(GeneralOnsetDetector.State.INITIAL, o);
+        Detector.Step<GeneralOnsetDetector.State> t = d.observe(GeneralOnsetDetector.State.INITIAL, o);
         assertEquals(GeneralOnsetDetector.State.INITIAL, t.state());
-        assertEquals(null, t.alert());
+        assertEquals(List.of(), t.alerts());
     }
 
     @Test
-    void stateSurvivesJson() {
-        GeneralOnsetDetector.State s = new GeneralOnsetDetector.State(false, 40, 0.069, 0.04, Double.NaN);
-        GeneralOnsetDetector.State back = GeneralOnsetDetector.State.fromJson(s.toJson());
-        assertEquals(s.armedAt(), back.armedAt());
-        assertEquals(s.lowestOutput(), back.lowestOutput(), 0.0);
-        assertEquals(s.lowestKernel(), back.lowestKernel(), 0.0);
-        assertTrue(Double.isNaN(back.alignmentAtArm()));
+    void stateSurvivesTheStoresJson() throws Exception {
+        GeneralOnsetDetector d = new GeneralOnsetDetector(GeneralOnsetDetector.Config.DEFAULT);
+        GeneralOnsetDetector.State s = new GeneralOnsetDetector.State(false, 40L, 0.069, 0.04, null);
+        ObjectMapper json = new ObjectMapper();
+        String stored = json.writeValueAsString(DetectorStates.empty().with(d.name(), s));
+        DetectorStates back = json.readValue(stored, DetectorStates.class);
+        assertEquals(s, back.of(d));
+        assertEquals(false, back.fired(d.name()));
     }
 
     @Test

@@ -1,6 +1,5 @@
 package io.grokwatch.detect;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -16,11 +15,11 @@ class TrainingHealthDetectorsTest {
     }
 
     /** The epochs at which the detector fires over a run of (train loss, test accuracy) checkpoints, 10 epochs apart. */
-    private static List<Long> fired(Detector d, double[] losses, double[] testAcc) {
-        ObjectNode state = d.initialState();
+    private static <S extends Record> List<Long> fired(Detector<S> d, double[] losses, double[] testAcc) {
+        S state = d.initialState();
         List<Long> out = new ArrayList<>();
         for (int i = 0; i < losses.length; i++) {
-            Detector.Step st = d.observe(state, at(10L * i, 1.0, losses[i], testAcc[i]));
+            Detector.Step<S> st = d.observe(state, at(10L * i, 1.0, losses[i], testAcc[i]));
             state = st.state();
             st.alerts().forEach(a -> out.add(a.epoch()));
         }
@@ -35,7 +34,7 @@ class TrainingHealthDetectorsTest {
 
     @Test
     void divergingFiresWhenTheLossClimbsBackAndStays() {
-        Detector d = new DivergingDetector(DivergingDetector.Config.DEFAULT);
+        DivergingDetector d = new DivergingDetector(DivergingDetector.Config.DEFAULT);
         double[] loss = {1.0, 0.1, 0.01, 0.001, 0.8, 0.9, 2.0};
         // 0.8 is above max(10 x 0.001, 0.5 x 1.0): the second such checkpoint fires, once for the episode.
         assertEquals(List.of(50L), fired(d, loss, nan(loss.length)), "second checkpoint above the threshold");
@@ -43,7 +42,7 @@ class TrainingHealthDetectorsTest {
 
     @Test
     void divergingStaysQuietOnTheLossRiseOfAHealthyGrokkingRunAndOnOneSpike() {
-        Detector d = new DivergingDetector(DivergingDetector.Config.DEFAULT);
+        DivergingDetector d = new DivergingDetector(DivergingDetector.Config.DEFAULT);
         // Memorised to 1e-4, then weight decay lifts the training loss 30x while the circuit forms: far below
         // half the initial loss, so not a divergence.
         double[] grokking = {1.0, 0.01, 1e-4, 1e-4, 3e-3, 3e-3, 2e-3, 1e-3};
@@ -54,7 +53,7 @@ class TrainingHealthDetectorsTest {
 
     @Test
     void divergingFiresAtOnceOnANonFiniteLossAndReArmsAfterRecovery() {
-        Detector d = new DivergingDetector(DivergingDetector.Config.DEFAULT);
+        DivergingDetector d = new DivergingDetector(DivergingDetector.Config.DEFAULT);
         double[] loss = {1.0, 0.1, Double.NaN, Double.NaN, 0.05, 0.05, Double.POSITIVE_INFINITY};
         assertEquals(List.of(20L, 60L), fired(d, loss, nan(loss.length)));
         // A run that reports no loss at all raises nothing.
@@ -63,7 +62,7 @@ class TrainingHealthDetectorsTest {
 
     @Test
     void collapseFiresWhenTestAccuracyFallsFarBelowItsBestAfterGeneralising() {
-        Detector d = new CollapseDetector(CollapseDetector.Config.DEFAULT);
+        CollapseDetector d = new CollapseDetector(CollapseDetector.Config.DEFAULT);
         double[] test = {0.01, 0.5, 0.95, 0.97, 0.6, 0.55, 0.5, 0.96, 0.5, 0.5};
         double[] loss = new double[test.length];
         java.util.Arrays.fill(loss, 1e-3);
@@ -73,7 +72,7 @@ class TrainingHealthDetectorsTest {
 
     @Test
     void collapseStaysQuietOnWobblesAndOnRunsThatNeverLearned() {
-        Detector d = new CollapseDetector(CollapseDetector.Config.DEFAULT);
+        CollapseDetector d = new CollapseDetector(CollapseDetector.Config.DEFAULT);
         double[] wobble = {0.5, 0.95, 0.9, 0.85, 0.93, 0.88};
         double[] loss = new double[wobble.length];
         assertEquals(List.of(), fired(d, loss, wobble), "drops of at most 0.1");
@@ -83,16 +82,16 @@ class TrainingHealthDetectorsTest {
 
     @Test
     void collapseReadsTrainingAccuracyWhenNoTestAccuracyIsReported() {
-        Detector d = new CollapseDetector(CollapseDetector.Config.DEFAULT);
-        ObjectNode s = d.initialState();
+        CollapseDetector d = new CollapseDetector(CollapseDetector.Config.DEFAULT);
+        CollapseDetector.State s = d.initialState();
         double[] train = {0.3, 0.99, 1.0, 0.5, 0.4};
         List<Long> out = new ArrayList<>();
         for (int i = 0; i < train.length; i++) {
-            Detector.Step st = d.observe(s, at(10L * i, train[i], 0.1, Double.NaN));
+            Detector.Step<CollapseDetector.State> st = d.observe(s, at(10L * i, train[i], 0.1, Double.NaN));
             s = st.state();
             st.alerts().forEach(a -> {
                 out.add(a.epoch());
-                assertEquals("trainAccuracy", a.evidence().get("measure").asText());
+                assertEquals("trainAccuracy", a.evidence().values().get("measure"));
             });
         }
         assertEquals(List.of(40L), out);
@@ -101,8 +100,9 @@ class TrainingHealthDetectorsTest {
     @Test
     void bothAreInTheDefaultSuiteAndTakeTheirKeys() {
         DetectorSuite suite = DetectorSuite.fromConfig(Map.of("diverging.ratio", "5", "collapse.drop", "0.3"));
-        ObjectNode state = suite.initialState();
-        assertTrue(state.has(DivergingDetector.NAME) && state.has(CollapseDetector.NAME), state.toString());
+        DetectorStates state = suite.initialState();
+        assertTrue(state.names().contains(DivergingDetector.NAME) && state.names().contains(CollapseDetector.NAME),
+                state.toString());
         IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
                 () -> DetectorSuite.fromConfig(Map.of("diverging.ratio", "1")));
         assertTrue(e.getMessage().contains("diverging.ratio"), e.getMessage());

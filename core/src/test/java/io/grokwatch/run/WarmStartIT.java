@@ -1,6 +1,7 @@
 package io.grokwatch.run;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import io.grokwatch.records.KernelSpectrum;
+
 import io.grokwatch.entk.Entk;
 import io.grokwatch.linalg.Matrix;
 import io.grokwatch.linalg.SymmetricEigen;
@@ -40,16 +41,16 @@ class WarmStartIT {
             Map<String, Matrix> stored = EigenBases.decode(EigenBases.encode(cold.bases()));
             RunAnalyzer.Analysis warm = a.analyze(checkpoint(second), stored);
 
-            JsonNode c = cold.json().get("solve");
-            JsonNode w = warm.json().get("solve");
+            KernelSpectrum.Solve c = cold.spectrum().solve();
+            KernelSpectrum.Solve w = warm.spectrum().solve();
             System.out.printf("WarmStartIT p=%d: cold %s in %.2f s, warm %s in %.2f s%n", P, c, cold.seconds(), w,
                     warm.seconds());
-            assertEquals("cold", c.get("start").asText());
-            assertEquals("warm", w.get("start").asText(), w.toString());
-            assertTrue(w.get("iterations").asInt() < c.get("iterations").asInt(), "warm " + w + " cold " + c);
+            assertEquals("cold", c.start());
+            assertEquals("warm", w.start(), w.toString());
+            assertTrue(w.iterations() < c.iterations(), "warm " + w + " cold " + c);
             // The stated tolerance of iterative solves: ||K v - lambda v|| / lambda <= 1e-6.
-            assertTrue(w.get("residual").asDouble() <= 1e-6 && c.get("residual").asDouble() <= 1e-6);
-            double drift = warm.json().get("drift").asDouble();
+            assertTrue(w.residual() <= 1e-6 && c.residual() <= 1e-6);
+            double drift = warm.spectrum().drift();
             assertTrue(drift > 0 && drift < 0.1, "drift " + drift);
 
             // Independent check: the dense decomposition of the same whole-model kernel. A residual of 1e-6
@@ -94,15 +95,15 @@ class WarmStartIT {
             assertEquals(Set.of(Entk.ALL), cold.bases().keySet());
             Map<String, Matrix> stored = EigenBases.decode(EigenBases.encode(cold.bases()));
             RunAnalyzer.Analysis warm = a.analyze(checkpoint(second), stored);
-            JsonNode c = cold.json().get("solve");
-            JsonNode w = warm.json().get("solve");
+            KernelSpectrum.Solve c = cold.spectrum().solve();
+            KernelSpectrum.Solve w = warm.spectrum().solve();
             System.out.printf("WarmStartIT tms m=%d: cold %s in %.2f s, warm %s in %.2f s%n", m, c, cold.seconds(), w,
                     warm.seconds());
-            assertEquals("cold", c.get("start").asText());
-            assertEquals("warm", w.get("start").asText(), w.toString());
-            assertTrue(w.get("iterations").asInt() <= c.get("iterations").asInt(), "warm " + w + " cold " + c);
-            assertTrue(w.get("residual").asDouble() <= 1e-6 && c.get("residual").asDouble() <= 1e-6);
-            assertTrue(warm.json().get("recoveredFeatures").asInt() >= 0);
+            assertEquals("cold", c.start());
+            assertEquals("warm", w.start(), w.toString());
+            assertTrue(w.iterations() <= c.iterations(), "warm " + w + " cold " + c);
+            assertTrue(w.residual() <= 1e-6 && c.residual() <= 1e-6);
+            assertTrue(warm.spectrum().recoveredFeatures() >= 0);
 
             // Independent check: the dense decomposition of the same dual Gram; 1e-8 relative as above.
             double[] scale = Entk.importanceScale(0.8, n, 0.33);

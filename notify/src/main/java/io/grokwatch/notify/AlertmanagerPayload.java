@@ -1,5 +1,7 @@
 package io.grokwatch.notify;
 
+import io.grokwatch.records.AlertRecord;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -45,37 +47,8 @@ public final class AlertmanagerPayload {
     private AlertmanagerPayload() {
     }
 
-    /** The fields of an alert record the payload needs, checked. */
-    public record Alert(String runId, String type, long epoch, long step, double confidence, JsonNode evidence) {
-        /**
-         * @throws IllegalArgumentException if {@code runId}, {@code type} or {@code step} is missing or mistyped
-         */
-        public static Alert of(JsonNode json) {
-            if (json == null || !json.isObject()) {
-                throw new IllegalArgumentException("an alert must be a JSON object");
-            }
-            JsonNode run = json.get("runId");
-            JsonNode type = json.get("type");
-            JsonNode step = json.get("step");
-            if (run == null || !run.isTextual() || run.asText().isEmpty()) {
-                throw new IllegalArgumentException("alert without a runId");
-            }
-            if (type == null || !type.isTextual() || type.asText().isEmpty()) {
-                throw new IllegalArgumentException("alert of run " + run.asText() + " without a type");
-            }
-            if (step == null || !step.canConvertToLong()) {
-                throw new IllegalArgumentException("alert " + type.asText() + " of run " + run.asText()
-                        + " without an integer step");
-            }
-            JsonNode evidence = json.path("evidence");
-            return new Alert(run.asText(), type.asText(), json.path("epoch").asLong(step.asLong()), step.asLong(),
-                    json.path("confidence").asDouble(Double.NaN),
-                    evidence.isObject() ? evidence : JsonNodeFactory.instance.objectNode());
-        }
-    }
-
     /** The payload as UTF-8 JSON bytes: what is sent and signed. */
-    public static byte[] bytes(Alert alert, long raisedAtMillis, String externalUrl) {
+    public static byte[] bytes(AlertRecord alert, long raisedAtMillis, String externalUrl) {
         try {
             return MAPPER.writeValueAsBytes(build(alert, raisedAtMillis, externalUrl));
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
@@ -84,7 +57,7 @@ public final class AlertmanagerPayload {
     }
 
     /** The payload of one alert, raised at {@code raisedAtMillis} (epoch ms). */
-    public static ObjectNode build(Alert alert, long raisedAtMillis, String externalUrl) {
+    public static ObjectNode build(AlertRecord alert, long raisedAtMillis, String externalUrl) {
         String url = externalUrl == null ? "" : externalUrl;
         Map<String, String> labels = labels(alert);
         Map<String, String> annotations = annotations(alert);
@@ -117,7 +90,7 @@ public final class AlertmanagerPayload {
     }
 
     /** {@code alertname}, {@code run}, {@code type}, {@code severity}, in that order. */
-    public static Map<String, String> labels(Alert alert) {
+    public static Map<String, String> labels(AlertRecord alert) {
         Map<String, String> labels = new LinkedHashMap<>();
         labels.put("alertname", alertName(alert.type()));
         labels.put("run", alert.runId());
@@ -161,7 +134,7 @@ public final class AlertmanagerPayload {
         return DateTimeFormatter.ISO_INSTANT.format(Instant.ofEpochMilli(millis));
     }
 
-    private static Map<String, String> annotations(Alert alert) {
+    private static Map<String, String> annotations(AlertRecord alert) {
         Map<String, String> an = new LinkedHashMap<>();
         an.put("summary", summary(alert));
         an.put("description", description(alert));
@@ -170,15 +143,15 @@ public final class AlertmanagerPayload {
         an.put("step", Long.toString(alert.step()));
         an.put("confidence", Double.isNaN(alert.confidence()) ? "" : Double.toString(alert.confidence()));
         an.put("idempotencyKey", idempotencyKey(alert.runId(), alert.type(), alert.step()));
-        for (Map.Entry<String, JsonNode> e : alert.evidence().properties()) {
-            JsonNode v = e.getValue();
-            an.put("evidence_" + e.getKey().replaceAll("[^A-Za-z0-9_]", "_"),
-                    v.isValueNode() ? v.asText() : v.toString());
+        if (!alert.evidence().signal().isEmpty()) {
+            an.put("evidence_signal", alert.evidence().signal());
         }
+        alert.evidence().values().keySet().forEach(k -> an.put("evidence_" + k.replaceAll("[^A-Za-z0-9_]", "_"),
+                alert.evidence().text(k)));
         return an;
     }
 
-    private static String summary(Alert a) {
+    private static String summary(AlertRecord a) {
         return switch (a.type()) {
             case "grokking-onset" -> "Run " + a.runId() + " has started to grok (epoch " + a.epoch() + ")";
             case "grokking-onset-general" -> "Run " + a.runId() + " has started to grok: held-out inputs begin to look "
@@ -197,8 +170,8 @@ public final class AlertmanagerPayload {
         };
     }
 
-    private static String description(Alert a) {
-        String signal = a.evidence().path("signal").asText("");
+    private static String description(AlertRecord a) {
+        String signal = a.evidence().signal();
         String confidence = Double.isNaN(a.confidence()) ? "unknown"
                 : String.format(Locale.ROOT, "%.2f", a.confidence());
         return "grokwatch raised " + a.type() + " for run " + a.runId() + " at epoch " + a.epoch() + ", step "

@@ -1,5 +1,8 @@
 package io.grokwatch.notify;
 
+import io.grokwatch.records.AlertRecord;
+import io.grokwatch.records.RecordFormatException;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.grokwatch.kafka.ClientConfigs;
@@ -287,11 +290,10 @@ final class ReceiverWorker {
     }
 
     private Outcome handle(ConsumerRecord<byte[], byte[]> r, long gen) {
-        AlertmanagerPayload.Alert alert;
+        AlertRecord alert;
         try {
-            JsonNode json = MAPPER.readTree(r.value());
-            alert = AlertmanagerPayload.Alert.of(json);
-        } catch (IOException | IllegalArgumentException | NullPointerException e) {
+            alert = AlertRecord.read(r.value());
+        } catch (RecordFormatException e) {
             dropped.get("malformed").increment();
             LOG.warn("webhook receiver {}: skipping malformed alert at {}-{}@{}: {}", name, r.topic(), r.partition(),
                     r.offset(), e.getMessage());

@@ -1,5 +1,8 @@
 package io.grokwatch.notify;
 
+import io.grokwatch.records.AlertRecord;
+import io.grokwatch.records.RecordFormatException;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
@@ -26,8 +29,8 @@ class AlertmanagerPayloadTest {
             + "\"secondCliffSumDiff\":0.505,\"lowestSoFar\":0.08,\"trainAccuracy\":1.0,\"overlaps\":[0.5,0.51]}}";
     private static final long RAISED = 1_764_090_670_123L; // 2025-11-25T17:11:10.123Z
 
-    private static AlertmanagerPayload.Alert alert(String json) throws Exception {
-        return AlertmanagerPayload.Alert.of(MAPPER.readTree(json));
+    private static AlertRecord alert(String json) {
+        return AlertRecord.read(json.getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
 
     private static JsonNode payload() throws Exception {
@@ -123,11 +126,11 @@ class AlertmanagerPayloadTest {
 
     @Test
     void malformedAlertsAreNamed() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> alert("{\"runId\":\"r\",\"type\":\"spectral-gap\"}"));
+        RecordFormatException e = assertThrows(RecordFormatException.class,
+                () -> alert("{\"runId\":\"r\",\"type\":\"spectral-gap\",\"epoch\":1}"));
         assertTrue(e.getMessage().contains("step"), e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> alert("{\"type\":\"x\",\"step\":1}"));
-        assertThrows(IllegalArgumentException.class, () -> alert("[1]"));
+        assertThrows(RecordFormatException.class, () -> alert("{\"type\":\"x\",\"epoch\":1,\"step\":1}"));
+        assertThrows(RecordFormatException.class, () -> alert("[1]"));
     }
 
     private static Set<String> names(JsonNode o) {

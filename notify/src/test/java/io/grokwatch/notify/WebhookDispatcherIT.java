@@ -290,7 +290,7 @@ class WebhookDispatcherIT {
         List<String> dropped = new CopyOnWriteArrayList<>();
         DeliveryListener listener = new DeliveryListener() {
             @Override
-            public void dropped(String receiver, AlertmanagerPayload.Alert alert, String reason, String detail) {
+            public void dropped(String receiver, io.grokwatch.records.AlertRecord alert, String reason, String detail) {
                 dropped.add(alert.step() + " " + reason + " " + detail);
             }
         };
@@ -368,7 +368,7 @@ class WebhookDispatcherIT {
         List<String> dropped = new CopyOnWriteArrayList<>();
         DeliveryListener listener = new DeliveryListener() {
             @Override
-            public void dropped(String receiver, AlertmanagerPayload.Alert alert, String reason, String detail) {
+            public void dropped(String receiver, io.grokwatch.records.AlertRecord alert, String reason, String detail) {
                 dropped.add(alert.step() + " " + reason + " " + detail);
             }
         };
@@ -429,7 +429,7 @@ class WebhookDispatcherIT {
             try (WebhookDispatcher second = WebhookDispatcher.start(config, kafka.bootstrapServers(), TOPICS,
                     registry2, new DeliveryListener() {
                         @Override
-                        public void delivered(String receiver, AlertmanagerPayload.Alert alert, int attempts) {
+                        public void delivered(String receiver, io.grokwatch.records.AlertRecord alert, int attempts) {
                             told.add(receiver + " " + alert.runId() + " " + alert.step());
                         }
                     })) {

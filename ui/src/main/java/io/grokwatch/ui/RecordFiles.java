@@ -1,5 +1,8 @@
 package io.grokwatch.ui;
 
+import io.grokwatch.records.AlertRecord;
+import io.grokwatch.records.SpectrumRecord;
+
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.MappingIterator;
@@ -54,11 +57,11 @@ public final class RecordFiles {
                         if (!o.has("runId")) {
                             o.put("runId", fallbackId);
                         }
-                        store.spectrum(Records.MAPPER.treeToValue(o, Records.Spectrum.class));
+                        store.spectrum(Records.MAPPER.treeToValue(o, SpectrumRecord.class));
                         spectra++;
                     }
                     case "alert" -> {
-                        store.alert(Records.MAPPER.treeToValue(o, Records.Alert.class));
+                        store.alert(Records.MAPPER.treeToValue(o, AlertRecord.class));
                         alerts++;
                     }
                     default -> skipped++;
@@ -95,19 +98,19 @@ public final class RecordFiles {
                 if (!s.has("step")) {
                     s.put("step", s.path("epoch").asLong());
                 }
-                store.spectrum(Records.MAPPER.treeToValue(s, Records.Spectrum.class));
+                store.spectrum(Records.MAPPER.treeToValue(s, SpectrumRecord.class));
                 n++;
             }
             for (JsonNode a : o.path("alerts")) {
                 ObjectNode alert = ((ObjectNode) a).deepCopy();
                 alert.put("runId", runId);
-                store.alert(Records.MAPPER.treeToValue(alert, Records.Alert.class));
+                store.alert(Records.MAPPER.treeToValue(alert, AlertRecord.class));
             }
         } else if (o.path("final").has("eigenvalues")) {
             ObjectNode s = ((ObjectNode) o.get("final")).deepCopy();
             s.put("runId", runId);
             s.put("step", s.path("epoch").asLong());
-            store.spectrum(Records.MAPPER.treeToValue(s, Records.Spectrum.class));
+            store.spectrum(Records.MAPPER.treeToValue(s, SpectrumRecord.class));
             n++;
         }
         return n;

@@ -1,5 +1,9 @@
 package io.grokwatch.ui;
 
+import io.grokwatch.records.AlertRecord;
+import io.grokwatch.records.KernelSpectrum;
+import io.grokwatch.records.SpectrumRecord;
+
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
@@ -109,20 +113,14 @@ public final class RunStore {
         return runs.size();
     }
 
-    /** Adds or replaces (same step) an analysed checkpoint. Records without a run id or step are ignored. */
-    public void spectrum(Records.Spectrum s) {
-        if (s.runId() == null || s.step() == null) {
-            return;
-        }
+    /** Adds or replaces (same step) an analysed checkpoint. */
+    public void spectrum(SpectrumRecord s) {
         Checkpoint c = toCheckpoint(s);
         entry(s.runId()).add(c, version.incrementAndGet());
         evict();
     }
 
-    public void alert(Records.Alert a) {
-        if (a.runId() == null || a.type() == null) {
-            return;
-        }
+    public void alert(AlertRecord a) {
         entry(a.runId()).alert(new AlertMark(a.type(), a.epoch(), a.step(), a.confidence()), version.incrementAndGet());
         evict();
     }
@@ -168,7 +166,7 @@ public final class RunStore {
         }
     }
 
-    static Checkpoint toCheckpoint(Records.Spectrum s) {
+    static Checkpoint toCheckpoint(SpectrumRecord s) {
         Map<String, Checkpoint.KernelPoint> kernels = new LinkedHashMap<>();
         kernels.put(Checkpoint.ALL, kernel(s.whole(), SPECTRUM_VALUES));
         if (s.layers() != null) {
@@ -178,20 +176,18 @@ public final class RunStore {
                 }
             });
         }
-        double lag = s.timings() == null ? Double.NaN : num(s.timings().get("producedToResultSeconds"));
-        long epoch = s.epoch() != null ? s.epoch() : s.step();
-        return new Checkpoint(s.step(), epoch, num(s.trainAccuracy()), num(s.testAccuracy()), num(s.trainLoss()),
+        double lag = s.timings() == null ? Double.NaN : num(s.timings().producedToResultSeconds());
+        return new Checkpoint(s.step(), s.epoch(), num(s.trainAccuracy()), num(s.testAccuracy()), num(s.trainLoss()),
                 num(s.testLoss()), lag, Collections.unmodifiableMap(kernels));
     }
 
-    private static Checkpoint.KernelPoint kernel(Records.Kernel k, int keep) {
+    private static Checkpoint.KernelPoint kernel(KernelSpectrum k, int keep) {
         double[] ev = k.eigenvalues() == null ? new double[0] : k.eigenvalues();
         float[] kept = new float[Math.min(keep, ev.length)];
         for (int i = 0; i < kept.length; i++) {
             kept[i] = (float) ev[i];
         }
-        int[] cliffs = k.cliffs() == null ? new int[0]
-                : k.cliffs().stream().mapToInt(Records.Cliff::position).toArray();
+        int[] cliffs = k.cliffs().stream().mapToInt(KernelSpectrum.Cliff::position).toArray();
         float[] hmax = null;
         if (k.heatmapMax() != null) {
             hmax = new float[k.heatmapMax().length];
@@ -200,7 +196,7 @@ public final class RunStore {
             }
         }
         return new Checkpoint.KernelPoint(kept, k.overlaps() == null ? Map.of() : k.overlaps(),
-                k.gaps() == null ? Map.of() : k.gaps(), cliffs, num(k.effectiveRank()), num(k.drift()),
+                k.gaps() == null ? Map.of() : k.gaps(), cliffs, k.effectiveRank(), k.driftOrNaN(),
                 k.heatmapArgmax(), hmax);
     }
 

@@ -1,5 +1,9 @@
 package io.grokwatch.ui;
 
+import io.grokwatch.records.AlertRecord;
+import io.grokwatch.records.RecordFormatException;
+import io.grokwatch.records.SpectrumRecord;
+
 import io.grokwatch.kafka.ClientConfigs;
 import io.grokwatch.kafka.Topics;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -159,13 +163,13 @@ public final class TopicFeed implements AutoCloseable {
             }
             try {
                 if (r.topic().equals(topics.spectra())) {
-                    store.spectrum(Records.MAPPER.readValue(r.value(), Records.Spectrum.class));
+                    store.spectrum(SpectrumRecord.read(r.value()));
                 } else if (r.topic().equals(topics.alerts())) {
-                    store.alert(Records.MAPPER.readValue(r.value(), Records.Alert.class));
+                    store.alert(AlertRecord.read(r.value()));
                 } else if (r.topic().equals(topics.runs())) {
                     store.descriptor(Records.MAPPER.readValue(r.value(), Records.Descriptor.class));
                 }
-            } catch (IOException e) {
+            } catch (IOException | RecordFormatException e) {
                 LOG.debug("live page: skipped an unreadable record of {} at offset {}: {}", r.topic(), r.offset(),
                         e.getMessage());
             }

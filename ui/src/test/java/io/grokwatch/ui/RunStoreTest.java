@@ -19,10 +19,10 @@ class RunStoreTest {
         assertEquals(60, row.epoch());
         assertEquals(RunStore.PHASE_NONE, row.phase());
         assertEquals(0.25, row.lagSeconds());
-        store.alert(new Records.Alert("a", "grokking-onset", 60, 60, 0.5));
+        store.alert(Synthetic.alert("a", "grokking-onset", 60, 0.5));
         assertEquals(RunStore.PHASE_ONSET, store.rows().get(0).phase());
-        store.alert(new Records.Alert("a", "generalization", 90, 90, 1));
-        store.alert(new Records.Alert("a", "generalization", 90, 90, 1)); // a duplicate is one alert
+        store.alert(Synthetic.alert("a", "generalization", 90, 1));
+        store.alert(Synthetic.alert("a", "generalization", 90, 1)); // a duplicate is one alert
         row = store.rows().get(0);
         assertEquals(RunStore.PHASE_GENERALIZED, row.phase());
         assertEquals("generalization at epoch 90", row.lastAlert());

@@ -1,5 +1,10 @@
 package io.grokwatch.ui;
 
+import io.grokwatch.records.AlertRecord;
+import io.grokwatch.records.Evidence;
+import io.grokwatch.records.KernelSpectrum;
+import io.grokwatch.records.SpectrumRecord;
+
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -10,7 +15,7 @@ final class Synthetic {
     }
 
     /** A modular-addition checkpoint: the second cliff turns to sum/diff and the held-out accuracy jumps at 80. */
-    static Records.Spectrum modularAddition(String runId, long epoch, int values) {
+    static SpectrumRecord modularAddition(String runId, long epoch, int values) {
         double grok = 1 / (1 + Math.exp(-(epoch - 80) / 8.0));
         double[] ev = new double[values];
         for (int i = 0; i < values; i++) {
@@ -19,24 +24,26 @@ final class Synthetic {
         Map<String, Map<String, Double>> overlaps = new LinkedHashMap<>();
         overlaps.put("firstCliff", Map.of("n", 0.98, "m", 0.98, "sum", 0.01, "diff", 0.01));
         overlaps.put("secondCliff", Map.of("n", 0.01, "m", 0.01, "sum", 0.08 + 0.85 * grok, "diff", 0.08 + 0.8 * grok));
-        Map<String, Records.Kernel> layers = new LinkedHashMap<>();
+        Map<String, KernelSpectrum> layers = new LinkedHashMap<>();
         for (String layer : List.of("net.0", "net.3")) {
             double[] lv = new double[values];
             for (int i = 0; i < values; i++) {
                 lv[i] = ev[i] / 3;
             }
-            layers.put(layer, new Records.Kernel(lv, overlaps, Map.of("endOfFirstCliff", 2.0), List.of(),
-                    40.0, epoch == 0 ? null : 0.1 * (1 - grok), null, null));
+            layers.put(layer, new KernelSpectrum(lv, overlaps, Map.of("endOfFirstCliff", 2.0), List.of(),
+                    40.0, 1e-12, epoch == 0 ? null : 0.1 * (1 - grok), null, null, null, null, null));
         }
-        return new Records.Spectrum(runId, epoch, epoch, 1e-2 * Math.exp(-epoch / 50.0), 3.4 * (1 - grok) + 0.01,
-                Math.min(1, epoch / 40.0), grok, ev, overlaps,
+        KernelSpectrum whole = new KernelSpectrum(ev, overlaps,
                 Map.of("endOfFirstCliff", 4.0 - grok, "endOfSecondCliff", 1 + 0.3 * grok),
-                List.of(new Records.Cliff(0, 20), new Records.Cliff(56, 5)), 60.0, epoch == 0 ? null : 0.2 * (1 - grok),
-                layers, null, null, Map.of("producedToResultSeconds", 0.25));
+                List.of(new KernelSpectrum.Cliff(0, 20), new KernelSpectrum.Cliff(56, 5)), 60.0, 1e-12,
+                epoch == 0 ? null : 0.2 * (1 - grok), null, null, null, null, null);
+        return SpectrumRecord.of(runId, epoch, epoch, new SpectrumRecord.Reported(1e-2 * Math.exp(-epoch / 50.0),
+                        3.4 * (1 - grok) + 0.01, Math.min(1, epoch / 40.0), grok), whole, layers, null,
+                new SpectrumRecord.Timings(0.1, 0, 0.25, null));
     }
 
     /** A TMS checkpoint: eigenvector i aligns with feature i mod features. */
-    static Records.Spectrum tms(String runId, long epoch, int features, int vectors) {
+    static SpectrumRecord tms(String runId, long epoch, int features, int vectors) {
         double[] ev = new double[vectors];
         int[] arg = new int[vectors];
         double[] max = new double[vectors];
@@ -45,8 +52,10 @@ final class Synthetic {
             arg[i] = i % features;
             max[i] = i < features ? 0.95 : 0.4;
         }
-        return new Records.Spectrum(runId, epoch, epoch, 0.05, null, null, null, ev, null, null, List.of(), 12.0,
-                null, null, arg, max, null);
+        KernelSpectrum whole = new KernelSpectrum(ev, null, null, List.of(), 12.0, 1e-12, null, null, null, arg, max,
+                null);
+        return SpectrumRecord.of(runId, epoch, epoch, new SpectrumRecord.Reported(0.05, Double.NaN, Double.NaN,
+                Double.NaN), whole, null, null, null);
     }
 
     /** A store of {@code runs} modular-addition runs of {@code checkpoints} checkpoints each, with their alerts. */
@@ -59,12 +68,17 @@ final class Synthetic {
                 store.spectrum(modularAddition(id, 10L * c, 200));
             }
             if (checkpoints > 6) {
-                store.alert(new Records.Alert(id, "grokking-onset", 60, 60, 0.51));
+                store.alert(alert(id, "grokking-onset", 60, 0.51));
             }
             if (checkpoints > 9) {
-                store.alert(new Records.Alert(id, "generalization", 90, 90, 1.0));
+                store.alert(alert(id, "generalization", 90, 1.0));
             }
         }
         return store;
+    }
+
+    /** An alert of run {@code runId} at epoch = step {@code epoch}. */
+    static AlertRecord alert(String runId, String type, long epoch, double confidence) {
+        return new AlertRecord(runId, type, epoch, epoch, confidence, new Evidence("a synthetic alert", null));
     }
 }
