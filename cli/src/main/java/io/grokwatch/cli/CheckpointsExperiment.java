@@ -117,6 +117,9 @@ final class CheckpointsExperiment implements Callable<Integer> {
                     a.layers().forEach((g, k) -> layers.set(g, JsonFiles.tree(k)));
                 }
                 row.set("computed", JsonFiles.tree(a.computed()));
+                if (a.split() != io.grokwatch.run.SplitSignals.NONE) {
+                    row.set("split", JsonFiles.tree(a.split().toRecord()));
+                }
                 row.put("seconds", a.seconds());
                 Map<Family, Double> second = a.whole().overlaps().getOrDefault("secondCliff", Map.of());
                 t.row(m.epoch(), m.trainAccuracy(), m.testAccuracy(), a.whole().eigenvalues()[0],
