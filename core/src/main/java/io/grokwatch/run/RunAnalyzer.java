@@ -120,6 +120,7 @@ public final class RunAnalyzer implements AutoCloseable {
         io.grokwatch.entk.KernelSource kernels;
         boolean autoencoder;
         Network net = null;
+        io.grokwatch.graph.GraphNetwork boundGraph = null;
         io.grokwatch.linalg.Matrix probes = descriptor.probe().inputs();
         if (descriptor.model() instanceof RunModel.Sequential seq) {
             net = Checkpoints.bind(seq.description(), weights);
@@ -131,6 +132,7 @@ public final class RunAnalyzer implements AutoCloseable {
             autoencoder = net.inputs() == net.outputs();
         } else {
             io.grokwatch.graph.GraphNetwork graph = Checkpoints.bind(((RunModel.Onnx) descriptor.model()).graph(), weights);
+            boundGraph = graph;
             io.grokwatch.entk.GraphEntk g = new io.grokwatch.entk.GraphEntk(graph, probes, threads,
                     io.grokwatch.entk.GraphEntk.DEFAULT_MAX_ENTRIES);
             kernels = g;
@@ -173,9 +175,12 @@ public final class RunAnalyzer implements AutoCloseable {
                 kernels != null ? kernels.classes() : net.outputs(),
                 kernels != null ? kernels.parameterCount(Entk.ALL) : parameterCount(net),
                 kernels instanceof io.grokwatch.entk.GraphEntk g ? (g.batched() ? "batched" : "per-probe") : null);
-        // The train split's signals: sequential models only so far (ONNX graphs report none).
-        SplitSignals split = net != null && descriptor.probe().split().isPresent()
-                ? SplitSignals.of(net, probes, descriptor.probe().split().get()) : SplitSignals.NONE;
+        SplitSignals split = SplitSignals.NONE;
+        if (descriptor.probe().split().isPresent()) {
+            SplitSignals.Model m = net != null ? SplitSignals.Model.of(net)
+                    : SplitSignals.Model.of(boundGraph, kernels.classes(), threads);
+            split = SplitSignals.of(m, probes, descriptor.probe().split().get());
+        }
         return new Analysis(spectrum, layers, computed, whole, bases, (System.nanoTime() - t0) / 1e9, split);
     }
 

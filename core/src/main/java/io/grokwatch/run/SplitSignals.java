@@ -18,7 +18,7 @@ import io.grokwatch.probe.TrainSplit;
  * @param labelAlignment    {@link KernelTargetAlignment} of the eNTK on its training probes, NaN when unknown
  */
 public record SplitSignals(double heldOutConfidence, double kernelConfidence, double labelAlignment) {
-    /** No split declared (or a model the signals do not support yet: ONNX graphs). */
+    /** No split declared. */
     public static final SplitSignals NONE = new SplitSignals(Double.NaN, Double.NaN, Double.NaN);
     public static final int KERNEL_TRAIN = 600;
     public static final int KERNEL_HELD_OUT = 400;
@@ -28,20 +28,77 @@ public record SplitSignals(double heldOutConfidence, double kernelConfidence, do
      */
     public static final double RIDGE = 1e-3;
 
+    /** What the signals need of a model: its outputs on probes and its whole-model class-mean eNTK on some. */
+    public interface Model {
+        /** Classes (outputs per probe). */
+        int classes();
+
+        /** N x classes. */
+        Matrix outputs(Matrix probes);
+
+        /** The whole-model class-mean eNTK on {@code rows}. */
+        Matrix kernel(Matrix rows);
+
+        /** A sequential model ({@code grokwatch.model/v1}). */
+        static Model of(Network net) {
+            return new Model() {
+                @Override
+                public int classes() {
+                    return net.outputs();
+                }
+
+                @Override
+                public Matrix outputs(Matrix probes) {
+                    return net.output(probes);
+                }
+
+                @Override
+                public Matrix kernel(Matrix rows) {
+                    return new Entk(net, rows).classMean(Entk.ALL);
+                }
+            };
+        }
+
+        /** An ONNX graph; its kernel is computed on {@code threads} threads. */
+        static Model of(io.grokwatch.graph.GraphNetwork graph, int classes, int threads) {
+            return new Model() {
+                @Override
+                public int classes() {
+                    return classes;
+                }
+
+                @Override
+                public Matrix outputs(Matrix probes) {
+                    return io.grokwatch.entk.GraphEntk.outputs(graph, probes);
+                }
+
+                @Override
+                public Matrix kernel(Matrix rows) {
+                    return new io.grokwatch.entk.GraphEntk(graph, rows, threads,
+                            io.grokwatch.entk.GraphEntk.DEFAULT_MAX_ENTRIES).classMean(Entk.ALL);
+                }
+            };
+        }
+    }
+
     public static SplitSignals of(Network net, Matrix probes, TrainSplit split) {
+        return of(Model.of(net), probes, split);
+    }
+
+    public static SplitSignals of(Model model, Matrix probes, TrainSplit split) {
         if (split.probes() != probes.rows()) {
             throw new IllegalArgumentException("the split is for " + split.probes() + " probes, got " + probes.rows());
         }
-        if (net.outputs() < 2) {
+        if (model.classes() < 2) {
             return NONE;
         }
-        int classes = net.outputs();
+        int classes = model.classes();
         if (split.classes() > classes) {
             throw new io.grokwatch.model.ModelFormatException("\"probe.labels\" go up to " + (split.classes() - 1)
                     + " but the model has " + classes + " outputs");
         }
         boolean[] mask = split.mask();
-        double confidence = HeldOutConfidence.ratio(net.output(probes), mask);
+        double confidence = HeldOutConfidence.ratio(model.outputs(probes), mask);
 
         int[] train = split.train();
         int[] labels = split.labels();
@@ -66,7 +123,7 @@ public record SplitSignals(double heldOutConfidence, double kernelConfidence, do
         for (int k = 0; k < heldTake; k++) {
             copyRow(probes, heldOut[(int) ((long) k * heldOut.length / heldTake)], rows, trainPositions.length + k);
         }
-        Matrix kernel = new Entk(net, rows).classMean(Entk.ALL);
+        Matrix kernel = model.kernel(rows);
         double kernelConfidence = KernelRegressionConfidence.of(kernel, kernelTrain, y, classes, RIDGE);
         double alignment = Double.NaN;
         if (y.length >= 2) {
