@@ -29,7 +29,8 @@ import java.util.concurrent.Callable;
 final class EvaluateDetectorCommand implements Callable<Integer> {
     @Option(names = "--suite", description = "default or smoke (two short runs, for tests): the Fourier onset detector "
             + "on modular addition; general or general-smoke: the family-free onset detector on other operations "
-            + "mod p, sparse parity, memorisation-only controls and random labels (docs/science.md). "
+            + "mod p, sparse parity, memorisation-only controls and random labels (docs/science.md); tuning: the "
+            + "four runs its thresholds were set on. "
             + "Default: ${DEFAULT-VALUE}.")
     String suite = "default";
     @picocli.CommandLine.Mixin
