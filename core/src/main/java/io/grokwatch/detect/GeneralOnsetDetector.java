@@ -15,7 +15,7 @@ import java.util.Map;
  *   ({@link Observation#kernelConfidence()}) climbs by a factor above its lowest value since memorisation. The
  *   kernel turns before the network's outputs do, so this is usually first.</li>
  *   <li>{@value #OUTPUT_EVIDENCE}: the held-out confidence of the model's own outputs
- *   ({@link Observation#heldOutConfidence()}) climbs by an absolute amount above its lowest value since
+ *   ({@link Observation#heldOutConfidence()}) climbs by an absolute amount above a low it fell to after
  *   memorisation.</li>
  * </ul>
  * Needs the run's train split; no feature family and no held-out label. Kernel-target alignment is reported as
@@ -59,13 +59,14 @@ public final class GeneralOnsetDetector implements Detector<GeneralOnsetDetector
      *
      * @param fired          the alert has been raised
      * @param armedAt        epoch of the first memorised checkpoint, null before
+     * @param outputAtArm    output confidence at arming, null when unknown
      * @param lowestOutput   lowest output confidence since arming, null before or when unknown
      * @param lowestKernel   lowest kernel confidence since arming, null before or when unknown
      * @param alignmentAtArm label alignment at arming, null when unknown
      */
-    public record State(boolean fired, Long armedAt, Double lowestOutput, Double lowestKernel, Double alignmentAtArm)
-            implements DetectorStates.FiresOnce {
-        public static final State INITIAL = new State(false, null, null, null, null);
+    public record State(boolean fired, Long armedAt, Double outputAtArm, Double lowestOutput, Double lowestKernel,
+                        Double alignmentAtArm) implements DetectorStates.FiresOnce {
+        public static final State INITIAL = new State(false, null, null, null, null, null);
     }
 
     private final Config config;
@@ -100,7 +101,8 @@ public final class GeneralOnsetDetector implements Detector<GeneralOnsetDetector
             if (!(o.trainAccuracy() >= config.trainAccuracy())) {
                 return Step.quiet(s);
             }
-            return Step.quiet(new State(false, o.epoch(), finite(output), finite(kernel), finite(o.labelAlignment())));
+            return Step.quiet(new State(false, o.epoch(), finite(output), finite(output), finite(kernel),
+                    finite(o.labelAlignment())));
         }
         Double lowestOutput = lower(s.lowestOutput(), output);
         Double lowestKernel = lower(s.lowestKernel(), kernel);
@@ -109,10 +111,14 @@ public final class GeneralOnsetDetector implements Detector<GeneralOnsetDetector
                 && kernel >= config.kernelRise() * lowestKernel) {
             fired.add(KERNEL_EVIDENCE);
         }
-        if (Double.isFinite(output) && lowestOutput != null && output - lowestOutput >= config.confidenceRise()) {
+        // A recovery climbs back from a low reached after memorisation: a climb from the value at arming, with no dip
+        // before it, is the model still settling on its training set (the example transformer's control, epoch 200).
+        boolean dipped = lowestOutput != null && s.outputAtArm() != null && lowestOutput < s.outputAtArm();
+        if (Double.isFinite(output) && dipped && output - lowestOutput >= config.confidenceRise()) {
             fired.add(OUTPUT_EVIDENCE);
         }
-        State next = new State(!fired.isEmpty(), s.armedAt(), lowestOutput, lowestKernel, s.alignmentAtArm());
+        State next = new State(!fired.isEmpty(), s.armedAt(), s.outputAtArm(), lowestOutput, lowestKernel,
+                s.alignmentAtArm());
         if (fired.isEmpty()) {
             return Step.quiet(next);
         }

@@ -27,12 +27,33 @@ class GeneralOnsetDetectorTest {
             {1, 0.070, 0.0500, 0.206}, {1, 0.070, 0.0504, 0.204}, {1, 0.069, 0.0508, 0.202}, {1, 0.068, 0.0513, 0.201},
             {1, 0.068, 0.0516, 0.200}, {1, 0.067, 0.0517, 0.200}, {1, 0.067, 0.0517, 0.200}, {1, 0.066, 0.0517, 0.200}};
 
+    // The example transformer trained on 15% of the pairs (p = 43, seed 1): memorises, never generalises (held-out
+    // accuracy 0.01); every 100 epochs. Its output confidence jumps right after memorisation (epoch 200) with no dip
+    // before it; the kernel confidence stays within 1.03 of its low.
+    private static final double[][] TRANSFORMER_CONTROL = {{0.0253, 0.95878, 0.27489, 0.10596},
+            {1, 0.75880, 0.15354, 0.20628}, {1, 0.96651, 0.15717, 0.20983}, {1, 0.70858, 0.15361, 0.20625},
+            {1, 0.40803, 0.14633, 0.21736}, {1, 0.36633, 0.14951, 0.21914}, {1, 0.35964, 0.15583, 0.22244},
+            {1, 0.35415, 0.15113, 0.22613}, {1, 0.35186, 0.15653, 0.23009}, {1, 0.35044, 0.15518, 0.23279},
+            {1, 0.34512, 0.14822, 0.23520}, {1, 0.33798, 0.15463, 0.23603}, {1, 0.33622, 0.15081, 0.23587},
+            {1, 0.33902, 0.14642, 0.23361}, {1, 0.34214, 0.14711, 0.22972}, {1, 0.34496, 0.14123, 0.22566}};
+
+    // The example transformer on half the pairs (p = 43, seed 0), every 100 epochs: held-out accuracy 0.16 at
+    // memorisation (epoch 100), 0.1 passed at 100, 0.9 at 1300, the generalization alert at 700.
+    private static final double[][] TRANSFORMER_GROKKING = {{0.0227, 0.97513, 0.39746, 0.03777},
+            {1, 0.45963, 0.13051, 0.09641}, {1, 0.56861, 0.15066, 0.10882}, {1, 0.42728, 0.16296, 0.10867},
+            {1, 0.33381, 0.15933, 0.12610}, {1, 0.35377, 0.17262, 0.14505}, {1, 0.38717, 0.19076, 0.15730},
+            {1, 0.42864, 0.22066, 0.16601}};
+
     private static List<Alert> replay(double[][] trace) {
+        return replay(trace, 10);
+    }
+
+    private static List<Alert> replay(double[][] trace, long every) {
         DetectorSuite suite = new DetectorSuite(List.of(new GeneralOnsetDetector(GeneralOnsetDetector.Config.DEFAULT)));
         DetectorStates state = suite.initialState();
         List<Alert> alerts = new ArrayList<>();
         for (int i = 0; i < trace.length; i++) {
-            Observation o = new Observation(10L * i, 10L * i, trace[i][0], 0.01, 0.0, new double[] {1.0}, Map.of(),
+            Observation o = new Observation(every * i, every * i, trace[i][0], 0.01, 0.0, new double[] {1.0}, Map.of(),
                     Map.of(), trace[i][1], trace[i][2], trace[i][3]);
             DetectorSuite.Step s = suite.observe(state, o);
             state = s.state();
@@ -72,6 +93,21 @@ class GeneralOnsetDetectorTest {
     }
 
     @Test
+    void onTheTransformerTheKernelFiresOnceItClimbsPastItsLowAndTheEarlyJumpIsNoRecovery() {
+        List<Alert> alerts = replay(TRANSFORMER_GROKKING, 100);
+        assertEquals(1, alerts.size(), alerts.toString());
+        // Epoch 200: the output confidence jumps from its value at memorisation without a dip first, no recovery.
+        // Epoch 500: the kernel confidence is 0.17262 / 0.13051 = 1.32 times its low.
+        assertEquals(500, alerts.get(0).epoch());
+        assertEquals(List.of(GeneralOnsetDetector.KERNEL_EVIDENCE), alerts.get(0).evidence().values().get("fired"));
+    }
+
+    @Test
+    void staysQuietOnATransformerThatOnlyMemorises() {
+        assertEquals(List.of(), replay(TRANSFORMER_CONTROL, 100));
+    }
+
+    @Test
     void staysQuietWithoutASplit() {
         GeneralOnsetDetector d = new GeneralOnsetDetector(GeneralOnsetDetector.Config.DEFAULT);
         Observation o = new Observation(10, 10, 1.0, 0.0, 1.0, new double[] {1}, Map.of(), Map.of());
@@ -83,7 +119,7 @@ class GeneralOnsetDetectorTest {
     @Test
     void stateSurvivesTheStoresJson() throws Exception {
         GeneralOnsetDetector d = new GeneralOnsetDetector(GeneralOnsetDetector.Config.DEFAULT);
-        GeneralOnsetDetector.State s = new GeneralOnsetDetector.State(false, 40L, 0.069, 0.04, null);
+        GeneralOnsetDetector.State s = new GeneralOnsetDetector.State(false, 40L, 0.136, 0.069, 0.04, null);
         ObjectMapper json = new ObjectMapper();
         String stored = json.writeValueAsString(DetectorStates.empty().with(d.name(), s));
         DetectorStates back = json.readValue(stored, DetectorStates.class);
