@@ -35,8 +35,9 @@ public final class GeneralOnsetDetector implements Detector<GeneralOnsetDetector
      *                       1.04 of their lowest value; grokking runs reach 1.35-1.45 at the first checkpoint where
      *                       the kernel turns.
      * @param confidenceRise {@code general.confidence-rise}, default 0.04: the output confidence must climb this far
-     *                       above its lowest value since arming. Controls stay within 0.005 of it; grokking runs climb
-     *                       0.055 or more by the checkpoint where held-out accuracy passes 0.5.
+     *                       above its lowest value since arming, a low below its value at arming. Controls stay
+     *                       within 0.005 of it; grokking runs climb 0.055 or more by the checkpoint where held-out
+     *                       accuracy passes 0.5.
      */
     public record Config(double trainAccuracy, double kernelRise, double confidenceRise) {
         public static final Config DEFAULT = new Config(0.95, 1.25, 0.04);
