@@ -9,9 +9,21 @@ import java.util.List;
  */
 public final class DetectorSuite {
     private final List<Detector<?>> detectors;
+    private final StalledRule stalled;
 
+    /** These detectors and the default {@link StalledRule}. */
     public DetectorSuite(List<? extends Detector<?>> detectors) {
+        this(detectors, new StalledRule(StalledRule.Config.DEFAULT));
+    }
+
+    public DetectorSuite(List<? extends Detector<?>> detectors, StalledRule stalled) {
         this.detectors = List.copyOf(detectors);
+        this.stalled = java.util.Objects.requireNonNull(stalled, "stalled");
+    }
+
+    /** The rule the analyzer asks on a timer: has a run gone quiet without saying it ended? */
+    public StalledRule stalled() {
+        return stalled;
     }
 
     public static DetectorSuite defaults() {
@@ -22,7 +34,8 @@ public final class DetectorSuite {
     public static final List<String> KEYS = List.of("onset.overlap-threshold", "onset.min-rise",
             "onset.train-accuracy", "generalization.train-accuracy", "generalization.test-accuracy", "gap.ratio",
             "gap.flat", "gap.persistence", "gap.positions", "diverging.ratio", "diverging.of-initial",
-            "diverging.persistence", "collapse.armed-at", "collapse.drop", "collapse.persistence");
+            "diverging.persistence", "collapse.armed-at", "collapse.drop", "collapse.persistence",
+            "stalled.intervals", "stalled.min-seconds");
 
     /**
      * The default detectors with thresholds overridden by {@code config} (keys of {@link #KEYS}); an unknown key
@@ -39,6 +52,9 @@ public final class DetectorSuite {
         SpectralGapDetector.Config p = SpectralGapDetector.Config.DEFAULT;
         DivergingDetector.Config dv = DivergingDetector.Config.DEFAULT;
         CollapseDetector.Config cl = CollapseDetector.Config.DEFAULT;
+        StalledRule.Config st = StalledRule.Config.DEFAULT;
+        StalledRule stalled = new StalledRule(new StalledRule.Config(number(config, "stalled.intervals", st.intervals()),
+                number(config, "stalled.min-seconds", st.minSeconds())));
         return new DetectorSuite(List.of(
                 new GrokkingOnsetDetector(new GrokkingOnsetDetector.Config(
                         number(config, "onset.overlap-threshold", o.overlapThreshold()),
@@ -57,7 +73,7 @@ public final class DetectorSuite {
                         (int) number(config, "diverging.persistence", dv.persistence()))),
                 new CollapseDetector(new CollapseDetector.Config(number(config, "collapse.armed-at", cl.armedAt()),
                         number(config, "collapse.drop", cl.drop()),
-                        (int) number(config, "collapse.persistence", cl.persistence())))));
+                        (int) number(config, "collapse.persistence", cl.persistence())))), stalled);
     }
 
     private static double number(java.util.Map<String, String> config, String key, double def) {
