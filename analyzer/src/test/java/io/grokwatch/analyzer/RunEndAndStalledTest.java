@@ -55,28 +55,8 @@ class RunEndAndStalledTest {
 
     /** Raises {@code test-alert} at step 2: an alert the run's end must resolve. */
     private static DetectorSuite detectors() {
-        Detector<RecordFailureBoundaryTest.Nothing> atStepTwo = new Detector<>() {
-            @Override
-            public String name() {
-                return "test-alert";
-            }
-
-            @Override
-            public Class<RecordFailureBoundaryTest.Nothing> stateType() {
-                return RecordFailureBoundaryTest.Nothing.class;
-            }
-
-            @Override
-            public RecordFailureBoundaryTest.Nothing initialState() {
-                return new RecordFailureBoundaryTest.Nothing();
-            }
-
-            @Override
-            public Step<RecordFailureBoundaryTest.Nothing> observe(RecordFailureBoundaryTest.Nothing s, Observation o) {
-                return o.step() != 2 ? Step.quiet(s) : new Step<>(s, List.of(new Alert("test-alert", o.epoch(),
-                        o.step(), 0.9, Evidence.of("step two").build())));
-            }
-        };
+        StatelessDetector atStepTwo = new StatelessDetector("test-alert", o -> o.step() != 2 ? List.of()
+                : List.of(new Alert("test-alert", o.epoch(), o.step(), 0.9, Evidence.of("step two").build())));
         return new DetectorSuite(List.of(atStepTwo), new StalledRule(StalledRule.Config.DEFAULT));
     }
 
