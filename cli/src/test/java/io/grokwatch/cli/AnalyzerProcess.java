@@ -119,6 +119,11 @@ final class AnalyzerProcess implements AutoCloseable {
         return (runningNanos - startedNanos) / 1e9;
     }
 
+    /** Whether it is still running (an analyzer that failed for good exits with status 3). */
+    boolean alive() {
+        return process.isAlive();
+    }
+
     long pid() {
         return process.pid();
     }

@@ -21,8 +21,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * The analyzer's committed output as a downstream consumer sees it: a read_committed consumer of the spectra and
- * alerts topics, counting spectra per run and step and alerts per run, type and step, with when each spectrum
- * arrived here. Survives a broker restart on the same port (the consumer reconnects).
+ * alerts topics, counting the records on them (each offset once) per run and step for spectra and per run, type
+ * and step for alerts, with when each spectrum arrived here. Survives a broker restart on the same port (the
+ * consumer reconnects).
  */
 final class CommittedOutput implements AutoCloseable {
     /** One spectrum, when this consumer got it ({@link System#nanoTime()}). */
@@ -34,13 +35,22 @@ final class CommittedOutput implements AutoCloseable {
     private final Map<String, Map<Long, Integer>> spectra = new ConcurrentHashMap<>();
     private final Map<String, Integer> alerts = new ConcurrentHashMap<>();
     private final List<Arrival> arrivals = new CopyOnWriteArrayList<>();
+    private final Set<String> read = new java.util.HashSet<>();
     private final Thread thread;
     private volatile boolean closed;
 
     CommittedOutput(String bootstrap) {
         consumer = new KafkaConsumer<>(ClientConfigs.consumer(bootstrap, "chaos-count-" + System.nanoTime()),
                 new StringDeserializer(), new ByteArrayDeserializer());
-        consumer.subscribe(List.of(topics.spectra(), topics.alerts()));
+        // Assigned, not subscribed: a group rebalance (the broker's restart) would move the position back to the
+        // last auto-committed offset and count records again that are on the topic once.
+        List<org.apache.kafka.common.TopicPartition> partitions = new java.util.ArrayList<>();
+        for (String topic : List.of(topics.spectra(), topics.alerts())) {
+            consumer.partitionsFor(topic, Duration.ofSeconds(30)).forEach(p ->
+                    partitions.add(new org.apache.kafka.common.TopicPartition(topic, p.partition())));
+        }
+        consumer.assign(partitions);
+        consumer.seekToBeginning(partitions);
         thread = new Thread(this::consume, "committed-output");
         thread.setDaemon(true);
         thread.start();
@@ -50,6 +60,9 @@ final class CommittedOutput implements AutoCloseable {
         try {
             while (!closed) {
                 for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(100))) {
+                    if (!read.add(r.topic() + "/" + r.partition() + "/" + r.offset())) {
+                        continue; // the same record read again is not a second record on the topic
+                    }
                     JsonNode json = json(r.value());
                     long step = json.get("step").asLong();
                     if (r.topic().equals(topics.spectra())) {
@@ -73,6 +86,10 @@ final class CommittedOutput implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    static String spectrumId(String runId, long step) {
+        return runId + "/" + step;
     }
 
     static String alertId(String runId, String type, long step) {
@@ -131,6 +148,39 @@ final class CommittedOutput implements AutoCloseable {
 
     List<Arrival> arrivals() {
         return List.copyOf(arrivals);
+    }
+
+    /**
+     * The longest time from a checkpoint's publication ({@code publishedNanos}, keyed by {@link #spectrumId}) to its
+     * first spectrum here, in seconds.
+     */
+    double maxLagSeconds(Map<String, Long> publishedNanos) {
+        Map<String, Long> first = new java.util.HashMap<>();
+        for (Arrival a : arrivals) {
+            first.putIfAbsent(spectrumId(a.runId(), a.step()), a.nanos());
+        }
+        long max = 0;
+        for (Map.Entry<String, Long> p : publishedNanos.entrySet()) {
+            Long at = first.get(p.getKey());
+            if (at != null) {
+                max = Math.max(max, at - p.getValue());
+            }
+        }
+        return max / 1e9;
+    }
+
+    /** Seconds from {@code nanos} until every run of {@code runIds} has had a spectrum after it; -1 if one has not. */
+    double everyRunAnalysedAfter(long nanos, java.util.Collection<String> runIds) {
+        long latest = nanos;
+        for (String id : runIds) {
+            OptionalLong first = arrivals.stream().filter(a -> a.runId().equals(id)).mapToLong(Arrival::nanos)
+                    .filter(t -> t > nanos).min();
+            if (first.isEmpty()) {
+                return -1;
+            }
+            latest = Math.max(latest, first.getAsLong());
+        }
+        return (latest - nanos) / 1e9;
     }
 
     /**

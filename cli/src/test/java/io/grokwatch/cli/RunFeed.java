@@ -26,6 +26,7 @@ final class RunFeed implements AutoCloseable {
     private final Duration pace;
     private final Map<String, RunPublisher> publishers = new ConcurrentHashMap<>();
     private final Map<String, Set<Long>> published = new ConcurrentHashMap<>();
+    private final Map<String, Long> publishedNanos = new ConcurrentHashMap<>();
     private final ExecutorService senders;
     private final CompletableFuture<Void> done;
     private volatile int rounds;
@@ -62,6 +63,7 @@ final class RunFeed implements AutoCloseable {
             inParallel(id -> {
                 publishers.get(id).publishCheckpoint(run.checkpoints().get(checkpoint));
                 published.get(id).add(run.steps().get(checkpoint));
+                publishedNanos.put(CommittedOutput.spectrumId(id, run.steps().get(checkpoint)), System.nanoTime());
             });
             rounds = i + 1;
             try {
@@ -94,6 +96,11 @@ final class RunFeed implements AutoCloseable {
     /** The steps published per run. */
     Map<String, Set<Long>> published() {
         return published;
+    }
+
+    /** When the checkpoint of a run and step was acknowledged ({@link System#nanoTime()}), keyed as spectra are. */
+    Map<String, Long> publishedNanos() {
+        return publishedNanos;
     }
 
     List<String> runIds() {
