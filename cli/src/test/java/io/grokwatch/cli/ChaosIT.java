@@ -97,6 +97,19 @@ class ChaosIT {
                     }
                 }
             }
+            // What a restore reads: the eigenbasis changelog in short segments, which compaction can shorten.
+            assertEquals(Integer.toString(io.grokwatch.kafka.ClientConfigs.STATE_CHANGELOG_SEGMENT_BYTES),
+                    topicConfig(bootstrap, "chaos-kill-eigenbasis-changelog", "segment.bytes"));
+        }
+    }
+
+    private static String topicConfig(String bootstrap, String topic, String name) throws Exception {
+        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(Map.of(
+                org.apache.kafka.clients.admin.AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+            var resource = new org.apache.kafka.common.config.ConfigResource(
+                    org.apache.kafka.common.config.ConfigResource.Type.TOPIC, topic);
+            return admin.describeConfigs(List.of(resource)).all().get(30, TimeUnit.SECONDS).get(resource).get(name)
+                    .value();
         }
     }
 

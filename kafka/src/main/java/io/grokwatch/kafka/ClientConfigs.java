@@ -56,6 +56,12 @@ public final class ClientConfigs {
      */
     public static final int MAX_STATE_RECORD_BYTES = 128 * 1024 * 1024;
 
+    /**
+     * Segment size of the analyzer's changelogs of eigenbases and pending checkpoints: what a restore reads beyond the
+     * stores' live contents is about one segment per partition (see the analyzer's topology).
+     */
+    public static final int STATE_CHANGELOG_SEGMENT_BYTES = 32 * 1024 * 1024;
+
     /** Two checkpoints may be fetched in one request, bounding consumer memory at 32 MiB. */
     public static final int FETCH_MAX_BYTES = 2 * MAX_CHECKPOINT_BYTES;
 

@@ -21,8 +21,8 @@ import org.apache.kafka.streams.StreamsConfig;
  * locks it), so they never share an id.
  */
 public final class StaticMembership {
-    /** The file in the state directory that holds the id, per application id. */
-    static final String FILE_PREFIX = "group-instance-id.";
+    /** The file that holds the id, in the application's own directory of the state directory (Streams' too). */
+    static final String FILE = "grokwatch-group-instance-id";
 
     private StaticMembership() {
     }
@@ -32,7 +32,8 @@ public final class StaticMembership {
      * made ({@code <application id>-<random UUID>}) and written there on the first start.
      */
     public static String instanceId(Path stateDir, String applicationId) {
-        Path file = stateDir.resolve(FILE_PREFIX + applicationId);
+        Path appDir = stateDir.resolve(applicationId);
+        Path file = appDir.resolve(FILE);
         try {
             if (Files.exists(file)) {
                 String id = Files.readString(file, StandardCharsets.UTF_8).strip();
@@ -40,9 +41,9 @@ public final class StaticMembership {
                     return id;
                 }
             }
-            Files.createDirectories(stateDir);
+            Files.createDirectories(appDir);
             String id = applicationId + "-" + UUID.randomUUID();
-            Path tmp = Files.createTempFile(stateDir, FILE_PREFIX, ".tmp");
+            Path tmp = Files.createTempFile(appDir, FILE, ".tmp");
             Files.writeString(tmp, id + "\n", StandardCharsets.UTF_8);
             try {
                 Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
