@@ -35,7 +35,8 @@ public final class AnalyzerTopology {
      * segments of {@link io.grokwatch.kafka.ClientConfigs#STATE_CHANGELOG_SEGMENT_BYTES}. Compaction never touches
      * the segment being written, and at the broker's 1 GiB default that segment held every eigenbasis a partition's
      * runs had written (~18 checkpoints at p = 113), all of it read back after every unclean stop under exactly-once;
-     * short segments let the cleaner keep about the latest bases per run and a segment more.
+     * shorter segments let the cleaner keep about the latest bases per run and a segment more (docs/operations.md,
+     * "Chaos suite": 960 MB to 160 MB for 24 bases of 40 MB).
      */
     static java.util.Map<String, String> changelogConfigs() {
         return java.util.Map.of(

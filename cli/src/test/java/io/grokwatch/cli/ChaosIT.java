@@ -35,8 +35,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(value = 300, unit = TimeUnit.SECONDS)
 class ChaosIT {
     /**
-     * The analyzer is stuck if no new spectrum arrives for this long while checkpoints wait: generous, for a
-     * restart that waits out the dead member's session (45 s by default) on a loaded 2-core machine.
+     * The analyzer is stuck if no new spectrum arrives for this long while checkpoints wait: generous, for a restart
+     * (10-15 s measured), a takeover after the 10 s session timeout or a broker's return, on a loaded 2-core machine,
+     * and for Kafka's 45 s session timeout should static membership stop working.
      */
     private static final Duration STUCK = Duration.ofSeconds(90);
     /** After the last expected spectrum, how long a late repeat still has to show up and be counted. */

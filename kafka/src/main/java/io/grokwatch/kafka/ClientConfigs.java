@@ -58,9 +58,10 @@ public final class ClientConfigs {
 
     /**
      * Segment size of the analyzer's changelogs of eigenbases and pending checkpoints: what a restore reads beyond the
-     * stores' live contents is about one segment per partition (see the analyzer's topology).
+     * stores' live contents is about one segment per partition (see the analyzer's topology). No smaller than
+     * {@link #MAX_STATE_RECORD_BYTES}: the broker refuses a record batch larger than its topic's segment size.
      */
-    public static final int STATE_CHANGELOG_SEGMENT_BYTES = 32 * 1024 * 1024;
+    public static final int STATE_CHANGELOG_SEGMENT_BYTES = MAX_STATE_RECORD_BYTES;
 
     /** Two checkpoints may be fetched in one request, bounding consumer memory at 32 MiB. */
     public static final int FETCH_MAX_BYTES = 2 * MAX_CHECKPOINT_BYTES;
