@@ -119,6 +119,24 @@ final class AnalyzerProcess implements AutoCloseable {
         return (runningNanos - startedNanos) / 1e9;
     }
 
+    private static final Pattern REGISTERED = Pattern.compile("run (\\S+) registered: ");
+
+    /** The runs whose descriptors this instance took up, from its log: the runs of its partitions. */
+    java.util.Set<String> registeredRuns() {
+        try {
+            java.util.Set<String> runs = new java.util.TreeSet<>();
+            for (String line : Files.readAllLines(log, StandardCharsets.UTF_8)) {
+                Matcher m = REGISTERED.matcher(line);
+                if (m.find()) {
+                    runs.add(m.group(1));
+                }
+            }
+            return runs;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** Whether it is still running (an analyzer that failed for good exits with status 3). */
     boolean alive() {
         return process.isAlive();
