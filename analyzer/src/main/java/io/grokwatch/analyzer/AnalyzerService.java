@@ -15,8 +15,10 @@ import java.util.Objects;
 /**
  * The running analyzer: ensures the topics exist, warms up (the analysis, then the Kafka paths through a
  * throwaway copy of the pipeline: {@link PipelineWarmUp}), starts the Kafka Streams application of
- * {@link AnalyzerTopology} and waits until it is RUNNING. Owns its streams instance; {@link #close()} stops it.
- * Instances with the same application id share the work: runs are spread across them by partition.
+ * {@link AnalyzerTopology} and waits until it is RUNNING. A restart on a state directory that already holds the
+ * application's state warms up the analysis only, while Streams restores. Owns its streams instance;
+ * {@link #close()} stops it. Instances with the same application id share the work: runs are spread across them by
+ * partition; each is a static member of the group ({@link io.grokwatch.kafka.StaticMembership}).
  */
 public final class AnalyzerService implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(AnalyzerService.class);

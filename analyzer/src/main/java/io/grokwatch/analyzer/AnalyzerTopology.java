@@ -101,8 +101,8 @@ public final class AnalyzerTopology {
                 Serdes.ByteArray()), "analyze");
         t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(RUN_STATE_STORE), Serdes.String(),
                 Serdes.ByteArray()), "analyze");
-        // Eigenbases are large (n x k floats per kernel): their changelog accepts records of that size, in short
-        // segments (changelogConfigs).
+        // Eigenbases are large (n x k floats per kernel): their changelog accepts records of that size, in segments
+        // far shorter than the broker's default (changelogConfigs).
         t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(EIGENBASIS_STORE), Serdes.String(),
                 Serdes.ByteArray()).withLoggingEnabled(changelogConfigs()), "analyze");
         // Checkpoints up to the topic's size limit wait here under LATEST. The cache keeps only the last write per
