@@ -177,30 +177,36 @@ final class AnalyzerProcess implements AutoCloseable {
 
     private static final Pattern HEAP_USED = Pattern.compile("total \\d+K, used (\\d+)K");
 
-    /** Its heap in use after a full GC ({@code jcmd GC.run}, then {@code GC.heap_info}), in bytes. */
-    long heapAfterGc() {
-        jcmd("GC.run");
-        Matcher m = HEAP_USED.matcher(jcmd("GC.heap_info"));
-        if (!m.find()) {
-            throw new AssertionError("no heap figure from jcmd " + pid());
+    /**
+     * Its heap in use after a full GC ({@code jcmd GC.run}, then {@code GC.heap_info}), in bytes; empty where jcmd
+     * cannot attach to it (a JDK without jcmd, attach disabled), which is said on stderr.
+     */
+    java.util.OptionalLong heapAfterGc() {
+        try {
+            jcmd("GC.run");
+            Matcher m = HEAP_USED.matcher(jcmd("GC.heap_info"));
+            if (m.find()) {
+                return java.util.OptionalLong.of(Long.parseLong(m.group(1)) * 1024);
+            }
+            System.err.println("no heap figure from jcmd " + pid());
+        } catch (IOException e) {
+            System.err.println("jcmd " + pid() + ": " + e.getMessage());
         }
-        return Long.parseLong(m.group(1)) * 1024;
+        return java.util.OptionalLong.empty();
     }
 
-    private String jcmd(String what) {
+    private String jcmd(String what) throws IOException {
         try {
             Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
                     Long.toString(pid()), what).redirectErrorStream(true).start();
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
-                throw new AssertionError("jcmd " + what + " failed: " + out);
+                throw new IOException("jcmd " + what + " failed: " + out);
             }
             return out;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
+            throw new IOException("interrupted", e);
         }
     }
 
