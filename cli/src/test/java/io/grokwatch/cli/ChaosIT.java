@@ -77,25 +77,23 @@ class ChaosIT {
             String bootstrap = kafka.bootstrapServers();
             TopicAdmin.ensureTopics(bootstrap, Topics.defaults(), 2, (short) 1);
             Path state = dir.resolve("analyzer");
-            try (CommittedOutput out = new CommittedOutput(bootstrap)) {
-                AnalyzerProcess first = AnalyzerProcess.start(bootstrap, "chaos-kill", state, 2, HEAP);
-                AnalyzerProcess second;
-                try (RunFeed feed = RunFeed.start(bootstrap, small, List.of("kill-1", "kill-2"),
-                        Duration.ofMillis(300), 2)) {
-                    awaitSpectra(out, 8);
-                    first.kill();
-                    second = AnalyzerProcess.start(bootstrap, "chaos-kill", state, 2, HEAP);
-                    try (second) {
-                        feed.awaitDone(Duration.ofMinutes(2));
-                        boolean all = out.awaitAll(feed.published(), STUCK);
-                        out.settle(SETTLE);
-                        long firstNew = out.firstArrivalAfter(second.startedNanos()).orElse(-1);
-                        String recovery = firstNew < 0 ? "none" : String.format(Locale.ROOT,
-                                "%.1f s to a spectrum (%.1f s to running)", (firstNew - second.startedNanos()) / 1e9,
-                                second.secondsToRunning());
-                        record(out, feed.published(), "SIGKILL analyzer mid-run, restart", onTopic(out), recovery);
-                        assertTrue(all, "stuck: a spectrum missing and none new for " + STUCK);
-                    }
+            // The killed instance's close() finds it gone; it only stops it if the test fails before the kill.
+            try (CommittedOutput out = new CommittedOutput(bootstrap);
+                 AnalyzerProcess first = AnalyzerProcess.start(bootstrap, "chaos-kill", state, 2, HEAP);
+                 RunFeed feed = RunFeed.start(bootstrap, small, List.of("kill-1", "kill-2"), Duration.ofMillis(300),
+                         2)) {
+                awaitSpectra(out, 8);
+                first.kill();
+                try (AnalyzerProcess second = AnalyzerProcess.start(bootstrap, "chaos-kill", state, 2, HEAP)) {
+                    feed.awaitDone(Duration.ofMinutes(2));
+                    boolean all = out.awaitAll(feed.published(), STUCK);
+                    out.settle(SETTLE);
+                    long firstNew = out.firstArrivalAfter(second.startedNanos()).orElse(-1);
+                    String recovery = firstNew < 0 ? "none" : String.format(Locale.ROOT,
+                            "%.1f s to a spectrum (%.1f s to running)", (firstNew - second.startedNanos()) / 1e9,
+                            second.secondsToRunning());
+                    record(out, feed.published(), "SIGKILL analyzer mid-run, restart", onTopic(out), recovery);
+                    assertTrue(all, "stuck: a spectrum missing and none new for " + STUCK);
                 }
             }
             // What a restore reads: the eigenbasis changelog in short segments, which compaction can shorten.
