@@ -43,7 +43,8 @@ final class AlertReceiver implements AutoCloseable {
                 if (deliveries.merge(id, 1, Integer::sum) == 1) {
                     alerts.add(CommittedOutput.alertId(alert.get("labels").get("run").asText(),
                             alert.get("labels").get("type").asText(),
-                            alert.get("annotations").get("step").asLong()));
+                            alert.get("annotations").get("step").asLong(),
+                            "resolved".equals(alert.path("status").asText())));
                 }
                 ex.sendResponseHeaders(204, -1);
             } catch (IOException | RuntimeException e) {

@@ -69,7 +69,8 @@ final class CommittedOutput implements AutoCloseable {
                         spectra.computeIfAbsent(r.key(), k -> new ConcurrentHashMap<>()).merge(step, 1, Integer::sum);
                         arrivals.add(new Arrival(r.key(), step, System.nanoTime()));
                     } else {
-                        alerts.merge(alertId(r.key(), json.get("type").asText(), step), 1, Integer::sum);
+                        alerts.merge(alertId(r.key(), json.get("type").asText(), step,
+                                "resolved".equals(json.path("status").asText())), 1, Integer::sum);
                     }
                 }
             }
@@ -92,8 +93,9 @@ final class CommittedOutput implements AutoCloseable {
         return runId + "/" + step;
     }
 
-    static String alertId(String runId, String type, long step) {
-        return runId + "/" + type + "/" + step;
+    /** An alert's identity: its run, type and step, and whether it says the alert resolved (its run ended). */
+    static String alertId(String runId, String type, long step, boolean resolved) {
+        return runId + "/" + type + "/" + step + (resolved ? "/resolved" : "");
     }
 
     /** Spectra counted so far, repeats included. */

@@ -73,6 +73,10 @@ final class RunFeed implements AutoCloseable {
                 throw new IllegalStateException("interrupted while publishing", e);
             }
         }
+        // As a trainer does when it is done: the analyzer then resolves each run's alerts (counted as alerts of
+        // their own) and does not report the runs stalled when the scenario outlasts their silence.
+        long last = run.steps().get(run.size() - 1);
+        inParallel(id -> publishers.get(id).publishEnd(io.grokwatch.records.RunEndRecord.COMPLETED, last));
     }
 
     private void inParallel(java.util.function.Consumer<String> send) {
