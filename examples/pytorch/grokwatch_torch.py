@@ -315,6 +315,19 @@ class CheckpointWriter:
         save_safetensors(path, tensors, metadata)
         return path
 
+    def finish(self, status="completed"):
+        """Says the run is over: writes ``DIR/run-finished`` (holding ``status``: completed, stopped or failed),
+        on which ``publish --watch`` publishes the checkpoints still waiting, then the run's end, and exits. The
+        analyzer then resolves the run's alerts and no longer expects checkpoints (else it reports it stalled)."""
+        if status not in ("completed", "stopped", "failed"):
+            raise ValueError(f"status must be completed, stopped or failed, got {status!r}")
+        path = os.path.join(self.directory, "run-finished")
+        tmp = os.path.join(self.directory, ".run-finished.tmp")
+        with open(tmp, "w") as f:
+            f.write(status + "\n")
+        os.replace(tmp, path)
+        return path
+
 
 def save_probes(path, tensor, name="x", train=None, labels=None):
     """Writes the probe inputs: one tensor named as the graph input (int64 token ids or floats).

@@ -91,6 +91,8 @@ def main(argv=None):
     ap.add_argument("--train-fraction", type=float, default=0.7, help="fraction of pairs trained on (default 0.7)")
     ap.add_argument("--threads", type=int, help="torch.set_num_threads")
     ap.add_argument("--out", help="directory for model.onnx, probes.safetensors and step-<n>.safetensors")
+    ap.add_argument("--keep-open", action="store_true",
+                    help="do not write DIR/run-finished at the end (more checkpoints will follow into --out)")
     ap.add_argument("--checkpoint-every", type=int, default=10,
                     help="evaluate, print and (with --out) save a checkpoint every K epochs (default 10)")
     ap.add_argument("--float64-checkpoints", action="store_true", help="save checkpoint weights as float64")
@@ -155,6 +157,8 @@ def main(argv=None):
         optimizer.step()
         if epoch % args.checkpoint_every == 0 or epoch == args.epochs:
             evaluate(epoch)
+    if writer and not args.keep_open:
+        writer.finish()
 
 
 if __name__ == "__main__":

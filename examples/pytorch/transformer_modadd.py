@@ -178,6 +178,8 @@ def parse_args(argv=None):
                     help="causal attention mask (does not change the logits of a one-layer model)")
     ap.add_argument("--threads", type=int, help="torch.set_num_threads")
     ap.add_argument("--out", help="directory for model.onnx, probes.safetensors and step-<n>.safetensors")
+    ap.add_argument("--keep-open", action="store_true",
+                    help="do not write DIR/run-finished at the end (more checkpoints will follow into --out)")
     ap.add_argument("--checkpoint-every", type=int, default=10,
                     help="evaluate, print and (with --out) save a checkpoint every K epochs (default 10)")
     ap.add_argument("--float64-checkpoints", action="store_true", help="save checkpoint weights as float64")
@@ -306,6 +308,8 @@ def main(argv=None):
                 reason = f"time limit of {args.max_minutes} min"
                 break
     wall = time.perf_counter() - start
+    if writer and not args.keep_open:
+        writer.finish("stopped" if reason.startswith("time limit") else "completed")
     summary = {"settings": settings, "milestones": milestones, "last_epoch": epoch, "wall_seconds": round(wall, 1),
                "stopped": reason}
     print("milestones " + " ".join(

@@ -12,6 +12,10 @@ public interface AnalyzerMetrics {
     default void spectrum(String runId, io.grokwatch.records.SpectrumRecord spectrum) {
     }
 
+    /** The run said it ended ({@link io.grokwatch.records.RunEndRecord}); nothing by default. */
+    default void ended(String runId, String status) {
+    }
+
     /** A waiting checkpoint of a run replaced by a newer one ({@link Backlog#LATEST}); nothing by default. */
     default void superseded(String runId) {
     }
@@ -62,6 +66,17 @@ public interface AnalyzerMetrics {
         private final java.util.concurrent.atomic.AtomicLong superseded = new java.util.concurrent.atomic.AtomicLong();
         private final java.util.Map<DeadLetterReason, java.util.concurrent.atomic.AtomicLong> dead =
                 new java.util.concurrent.ConcurrentHashMap<>();
+        private final java.util.List<String> ended = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        @Override
+        public void ended(String runId, String status) {
+            ended.add(runId + ":" + status);
+        }
+
+        /** {@code run:status} of each run end seen, in order. */
+        public java.util.List<String> ends() {
+            return java.util.List.copyOf(ended);
+        }
 
         @Override
         public void analysed(String runId, double seconds, double lagSeconds) {

@@ -15,8 +15,10 @@ import java.util.Objects;
 /**
  * The running analyzer: ensures the topics exist, warms up (the analysis, then the Kafka paths through a
  * throwaway copy of the pipeline: {@link PipelineWarmUp}), starts the Kafka Streams application of
- * {@link AnalyzerTopology} and waits until it is RUNNING. Owns its streams instance; {@link #close()} stops it.
- * Instances with the same application id share the work: runs are spread across them by partition.
+ * {@link AnalyzerTopology} and waits until it is RUNNING. A restart on a state directory that already holds the
+ * application's state warms up the analysis only, while Streams restores. Owns its streams instance;
+ * {@link #close()} stops it. Instances with the same application id share the work: runs are spread across them by
+ * partition; each is a static member of the group ({@link io.grokwatch.kafka.StaticMembership}).
  */
 public final class AnalyzerService implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(AnalyzerService.class);
@@ -94,13 +96,20 @@ public final class AnalyzerService implements AutoCloseable {
     public static AnalyzerService start(Config config, AnalyzerMetrics metrics, io.grokwatch.detect.DetectorSuite detectors) {
         TopicAdmin.ensureTopics(config.bootstrapServers(), config.topics(), config.partitions(),
                 (short) (config.singleBroker() ? 1 : 3));
-        warmUp(config, detectors);
+        // A restart (after a crash, most likely, with checkpoints waiting) gets back to analysing first: the
+        // throwaway pipeline of a first start was half of what such a restart took to analyse again
+        // (docs/operations.md, "Chaos suite"); the analysis warms up while Streams restores its stores instead.
+        boolean restart = java.nio.file.Files.isDirectory(config.stateDir().resolve(config.applicationId()));
+        if (!restart) {
+            warmUp(config, detectors);
+        }
         Topics t = config.topics();
         KafkaStreams streams = new KafkaStreams(
                 AnalyzerTopology.build(t, AnalyzerTopology.Settings.of(metrics, config.analysisThreads())
                         .withDetectors(detectors).withBacklog(config.backlog()).withLimits(config.limits())),
-                ClientConfigs.streams(config.bootstrapServers(), config.applicationId(), config.stateDir(),
-                        config.singleBroker()));
+                io.grokwatch.kafka.StaticMembership.apply(ClientConfigs.streams(config.bootstrapServers(),
+                        config.applicationId(), config.stateDir(), config.singleBroker()),
+                        io.grokwatch.kafka.StaticMembership.instanceId(config.stateDir(), config.applicationId())));
         RepeatedFailures failures = new RepeatedFailures(config.limits().maxRecordRetries(),
                 java.time.InstantSource.system());
         // Failures of a record's analysis never get here (the processor dead-letters them); what does is the
@@ -123,6 +132,11 @@ public final class AnalyzerService implements AutoCloseable {
             }
         });
         streams.start();
+        if (restart) {
+            LOG.info("state of {} found in {}: a restart; warming up the analysis while Streams restores",
+                    config.applicationId(), config.stateDir());
+            warmUp(config.analysisThreads());
+        }
         try {
             awaitRunning(streams, START_TIMEOUT, "analyzer " + config.applicationId() + " against "
                     + config.bootstrapServers());

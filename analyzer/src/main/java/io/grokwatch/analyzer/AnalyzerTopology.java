@@ -30,6 +30,22 @@ public final class AnalyzerTopology {
     }
 
     /**
+     * The changelogs of the stores written with every checkpoint (eigenbases, pending checkpoints): records up to
+     * {@link io.grokwatch.kafka.ClientConfigs#MAX_STATE_RECORD_BYTES}, compacted (Streams' default for them), in
+     * segments of {@link io.grokwatch.kafka.ClientConfigs#STATE_CHANGELOG_SEGMENT_BYTES}. Compaction never touches
+     * the segment being written, and at the broker's 1 GiB default that segment held every eigenbasis a partition's
+     * runs had written, all of it read back after every unclean stop under exactly-once; shorter segments let the
+     * cleaner keep about the latest bases per run and a segment more (measured in docs/operations.md, "Chaos suite").
+     */
+    static java.util.Map<String, String> changelogConfigs() {
+        return java.util.Map.of(
+                org.apache.kafka.common.config.TopicConfig.MAX_MESSAGE_BYTES_CONFIG,
+                Integer.toString(io.grokwatch.kafka.ClientConfigs.MAX_STATE_RECORD_BYTES),
+                org.apache.kafka.common.config.TopicConfig.SEGMENT_BYTES_CONFIG,
+                Integer.toString(io.grokwatch.kafka.ClientConfigs.STATE_CHANGELOG_SEGMENT_BYTES));
+    }
+
+    /**
      * How the analyzer works, apart from its topics.
      *
      * @param metrics         what it reports as it works
@@ -90,17 +106,14 @@ public final class AnalyzerTopology {
                 Serdes.ByteArray()), "analyze");
         t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(RUN_STATE_STORE), Serdes.String(),
                 Serdes.ByteArray()), "analyze");
-        // Eigenbases are large (n x k floats per kernel): their changelog accepts records of that size.
+        // Eigenbases are large (n x k floats per kernel): their changelog accepts records of that size, in segments
+        // far shorter than the broker's default (changelogConfigs).
         t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(EIGENBASIS_STORE), Serdes.String(),
-                Serdes.ByteArray()).withLoggingEnabled(java.util.Map.of(
-                org.apache.kafka.common.config.TopicConfig.MAX_MESSAGE_BYTES_CONFIG,
-                Integer.toString(io.grokwatch.kafka.ClientConfigs.MAX_STATE_RECORD_BYTES))), "analyze");
+                Serdes.ByteArray()).withLoggingEnabled(changelogConfigs()), "analyze");
         // Checkpoints up to the topic's size limit wait here under LATEST. The cache keeps only the last write per
         // run between commits, so a checkpoint superseded within one commit interval never reaches the changelog.
         t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(PENDING_STORE), Serdes.String(),
-                Serdes.ByteArray()).withCachingEnabled().withLoggingEnabled(java.util.Map.of(
-                org.apache.kafka.common.config.TopicConfig.MAX_MESSAGE_BYTES_CONFIG,
-                Integer.toString(io.grokwatch.kafka.ClientConfigs.MAX_STATE_RECORD_BYTES))), "analyze");
+                Serdes.ByteArray()).withCachingEnabled().withLoggingEnabled(changelogConfigs()), "analyze");
         // Each sink takes the one record type of its topic (CheckpointProcessor forwards it only there).
         t.addSink(SPECTRA_SINK, topics.spectra(), new StringSerializer(), RecordSerdes.spectrum().serializer(),
                 "analyze");

@@ -10,7 +10,10 @@ import io.grokwatch.run.RunAnalyzer;
 import io.grokwatch.run.RunDescriptor;
 import io.grokwatch.run.RunFormatException;
 import io.grokwatch.run.RunLimitException;
+import io.grokwatch.detect.StalledRule;
 import io.grokwatch.records.AlertRecord;
+import io.grokwatch.records.RecordFormatException;
+import io.grokwatch.records.RunEndRecord;
 import io.grokwatch.records.Evidence;
 import io.grokwatch.records.SpectrumRecord;
 import io.grokwatch.safetensors.SafetensorsFormatException;
@@ -73,6 +76,8 @@ final class CheckpointProcessor implements Processor<String, byte[], String, Obj
      * has landed. Measured without it: a checkpoint that had just been superseded at the broker was analysed.
      */
     static final Duration QUIET = Duration.ofMillis(60);
+    /** How often the runs of a task are checked for having gone quiet ({@link io.grokwatch.detect.StalledRule}). */
+    static final Duration STALL_CHECK = Duration.ofSeconds(5);
 
     private final String runsTopic;
     private final AnalyzerMetrics metrics;
@@ -131,6 +136,7 @@ final class CheckpointProcessor implements Processor<String, byte[], String, Obj
         // Runs between batches of input, and on an idle poll: what waits there once the input has drained is the
         // newest checkpoint of its run.
         context.schedule(PENDING_INTERVAL, PunctuationType.WALL_CLOCK_TIME, this::analyseDrained);
+        context.schedule(STALL_CHECK, PunctuationType.WALL_CLOCK_TIME, now -> reportStalled());
     }
 
     @Override
@@ -139,6 +145,8 @@ final class CheckpointProcessor implements Processor<String, byte[], String, Obj
         try {
             if (topic.equals(runsTopic)) {
                 onDescriptor(record);
+            } else if (isRunEnd(record)) {
+                onRunEnd(record);
             } else {
                 onCheckpoint(record);
             }
@@ -200,6 +208,100 @@ final class CheckpointProcessor implements Processor<String, byte[], String, Obj
         runs.put(runId, record.value());
         LOG.info("run {} registered: {}, probes {}, kernel {}", runId, d.model().summary(),
                 d.probe().name(), d.analysis().kernel().id());
+    }
+
+    private static boolean isRunEnd(Record<String, byte[]> record) {
+        org.apache.kafka.common.header.Header h = record.headers().lastHeader(RunEndRecord.HEADER);
+        return h != null && RunEndRecord.HEADER_VALUE.equals(new String(h.value(),
+                java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    /**
+     * The run has ended: a checkpoint of it still waiting is analysed first (it is the run's last), then its alerts are
+     * sent again as resolved and it is no longer expected to checkpoint. A later checkpoint opens the run again.
+     */
+    private void onRunEnd(Record<String, byte[]> record) {
+        ReceivedRecord received = ReceivedRecord.of(record, context.recordMetadata());
+        String runId = received.key();
+        if (runId == null || runs.get(runId) == null) {
+            deadLetter(received, DeadLetterReason.UNKNOWN_RUN, "the end of run '" + runId + "', which has no "
+                    + "descriptor on " + runsTopic);
+            return;
+        }
+        RunEndRecord end;
+        try {
+            end = RunEndRecord.read(received.value());
+        } catch (RecordFormatException e) {
+            deadLetter(received, DeadLetterReason.BAD_METADATA, "unreadable run end: " + e.getMessage());
+            return;
+        }
+        if (!runId.equals(end.runId())) {
+            deadLetter(received, DeadLetterReason.BAD_METADATA, "record key '" + runId + "' differs from the run "
+                    + "end's runId '" + end.runId() + "'");
+            return;
+        }
+        Waiting queued = waiting.remove(runId);
+        if (queued != null) {
+            pending.delete(runId);
+            analyse(queued.checkpoint(), null);
+        }
+        RunState before = RunState.read(state.get(runId));
+        RunState.End e = new RunState.End(end.status(), received.timestampMs(), end.lastStep());
+        RunState after = before == null ? RunState.endedUnanalysed(e) : before.ended(e);
+        state.put(runId, after.toBytes());
+        verdicts.update(runId, after);
+        int resolved = 0;
+        if (before != null) {
+            Evidence why = Evidence.of("the run ended (" + end.status() + ")").put("status", end.status())
+                    .put("lastStep", end.lastStep()).build();
+            for (var mark : before.alerts().entrySet()) {
+                forwardResolved(runId, mark.getKey(), mark.getValue(), why, received.timestampMs());
+                resolved++;
+            }
+            if (before.stalled() && !before.alerts().containsKey(StalledRule.NAME)) {
+                forwardResolved(runId, StalledRule.NAME, new RunVerdict.Mark(before.lastEpoch(), before.lastStep()),
+                        why, received.timestampMs());
+            }
+        }
+        metrics.ended(runId, end.status());
+        LOG.info("run {} ended ({}) after step {}; {} alert type{} resolved", runId, end.status(), end.lastStep(),
+                resolved, resolved == 1 ? "" : "s");
+    }
+
+    private void forwardResolved(String runId, String type, RunVerdict.Mark mark, Evidence why, long timestampMs) {
+        AlertRecord resolved = new AlertRecord(runId, type, mark.epoch(), mark.step(), 1.0, why).resolve(why);
+        context.forward(new Record<>(runId, resolved, timestampMs), AnalyzerTopology.ALERTS_SINK);
+    }
+
+    /**
+     * Raises {@code stalled} for each run of this task that has gone quiet without saying it ended (once per silence;
+     * see {@link StalledRule}).
+     */
+    private void reportStalled() {
+        StalledRule rule = detectors.stalled();
+        long now = clock.millis();
+        List<String> quiet = new ArrayList<>();
+        try (KeyValueIterator<String, byte[]> it = state.all()) {
+            while (it.hasNext()) {
+                var kv = it.next();
+                RunState s = RunState.read(kv.value);
+                if (s == null || s.end() != null || s.stalled() || s.pace() == null || waiting.containsKey(kv.key)) {
+                    continue;
+                }
+                RunPace p = s.pace();
+                rule.check(now, p.lastTimestampMs(), p.known() ? p.intervalSeconds() : Double.NaN, s.lastEpoch(),
+                        s.lastStep()).ifPresent(alert -> {
+                            state.put(kv.key, s.withStalled(true).withAlerts(s, List.of(alert)).toBytes());
+                            context.forward(new Record<>(kv.key, record(kv.key, alert), now),
+                                    AnalyzerTopology.ALERTS_SINK);
+                            metrics.alert(kv.key, alert);
+                            quiet.add(kv.key);
+                            LOG.warn("run {}: stalled: no checkpoint for {} s (its last at step {})", kv.key,
+                                    Math.round(alert.evidence().number("silentSeconds")), s.lastStep());
+                        });
+            }
+        }
+        quiet.forEach(runId -> verdicts.update(runId, RunState.read(state.get(runId))));
     }
 
     private void onCheckpoint(Record<String, byte[]> record) {
@@ -360,7 +462,7 @@ final class CheckpointProcessor implements Processor<String, byte[], String, Obj
 
     /** Everything one checkpoint's analysis produces, before any of it is stored or sent. */
     private record Analysed(CheckpointMetadata meta, RunAnalyzer.Analysis analysis, SpectrumRecord spectrum,
-                            DetectorSuite.Step detected, byte[] bases, RunState state) {
+                            DetectorSuite.Step detected, byte[] bases, RunState state, RunState previous) {
     }
 
     private Analysed analysed(PendingCheckpoint admitted, CheckpointRecord decoded) {
@@ -402,7 +504,7 @@ final class CheckpointProcessor implements Processor<String, byte[], String, Obj
         RunState next = new RunState(meta.step(), meta.epoch(), previous == null ? 1 : previous.analysed() + 1,
                 (previous == null ? 0 : previous.superseded()) + admitted.superseded(), analysis.eigenvalues(),
                 detected.state(), paced.pace()).withAlerts(previous, detected.alerts());
-        return new Analysed(meta, analysis, out, detected, basesBytes, next);
+        return new Analysed(meta, analysis, out, detected, basesBytes, next, previous);
     }
 
     /** Stores a successful analysis and sends its spectrum and alerts; failures here are the pipeline's, not the record's. */
@@ -418,6 +520,14 @@ final class CheckpointProcessor implements Processor<String, byte[], String, Obj
         state.put(runId, done.state().toBytes());
         verdicts.update(runId, done.state());
         context.forward(new Record<>(runId, out, received.timestampMs()), AnalyzerTopology.SPECTRA_SINK);
+        if (done.previous() != null && done.previous().stalled()) {
+            // Checkpoints again: the silence is over.
+            RunVerdict.Mark mark = done.previous().alerts().getOrDefault(StalledRule.NAME,
+                    new RunVerdict.Mark(done.previous().lastEpoch(), done.previous().lastStep()));
+            forwardResolved(runId, StalledRule.NAME, mark, Evidence.of("checkpoints arrive again")
+                    .put("step", meta.step()).build(), received.timestampMs());
+            LOG.info("run {}: checkpoints again (step {}); stalled resolved", runId, meta.step());
+        }
         for (Alert a : done.detected().alerts()) {
             context.forward(new Record<>(runId, record(runId, a), received.timestampMs()),
                     AnalyzerTopology.ALERTS_SINK);

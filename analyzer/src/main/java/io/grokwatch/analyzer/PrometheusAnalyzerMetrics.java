@@ -37,7 +37,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * {@code grokwatch_gap_ratio{gap}}, {@code grokwatch_epoch}, {@code grokwatch_step},
  * {@code grokwatch_last_checkpoint_timestamp_seconds}, the reported losses and
  * accuracies, {@code grokwatch_phase}, {@code grokwatch_alerts_total{type}},
- * {@code grokwatch_alert_epoch{type}}, {@code grokwatch_analysis_load},
+ * {@code grokwatch_alert_epoch{type}}, {@code grokwatch_run_ended}, {@code grokwatch_analysis_load},
  * {@code grokwatch_analyzer_load_for_run} and {@code grokwatch_checkpoint_interval_seconds} (see {@link RunPace}). Every label takes values from a bounded set: ranks 1..{@value #RANKS},
  * the model's parameter groups, the analysis' cliffs, families and gaps, the three detectors.
  */
@@ -57,7 +57,8 @@ public final class PrometheusAnalyzerMetrics implements AnalyzerMetrics {
     /** Alert types registered at 0 on a run's first spectrum, so the first alert is an increase. */
     public static final List<String> ALERT_TYPES = List.of(GrokkingOnsetDetector.NAME, GeneralizationDetector.NAME,
             SpectralGapDetector.NAME, io.grokwatch.detect.DivergingDetector.NAME,
-            io.grokwatch.detect.CollapseDetector.NAME, CheckpointProcessor.NON_FINITE);
+            io.grokwatch.detect.CollapseDetector.NAME, CheckpointProcessor.NON_FINITE,
+            io.grokwatch.detect.StalledRule.NAME);
 
     private final PrometheusMeterRegistry registry;
     private final RunMeters runs;
@@ -243,7 +244,15 @@ public final class PrometheusAnalyzerMetrics implements AnalyzerMetrics {
         if (Double.isNaN(phase.get())) {
             phase.set(PHASE_NONE);
         }
+        // A checkpoint after the run's end opens it again.
+        ended(runId).set(0);
         runs.expire();
+    }
+
+    @Override
+    public void ended(String runId, String status) {
+        runs.touch(runId);
+        ended(runId).set(1);
     }
 
     /**
@@ -271,6 +280,7 @@ public final class PrometheusAnalyzerMetrics implements AnalyzerMetrics {
             }
         });
         phase(runId).set(v.phase());
+        ended(runId).set(v.ended() ? 1 : 0);
         if (v.lastCheckpointMs() > 0) {
             lastCheckpoint(runId).set(v.lastCheckpointMs() / 1000.0);
         }
@@ -329,6 +339,11 @@ public final class PrometheusAnalyzerMetrics implements AnalyzerMetrics {
     private RunMeters.Value phase(String runId) {
         return runs.gauge(runId, "grokwatch.phase", "0 = no transition detected, 1 = grokking onset detected (from the "
                 + "spectrum), 2 = generalization detected (test accuracy)");
+    }
+
+    private RunMeters.Value ended(String runId) {
+        return runs.gauge(runId, "grokwatch.run.ended", "1 once the run has said it ended (completed, stopped or "
+                + "failed; its alerts are then resolved and it is not expected to checkpoint), else 0");
     }
 
     /** Orders runs by recency: the training-run dashboard opens on the run with the newest checkpoint. */

@@ -15,8 +15,9 @@ import java.util.Map;
  *                         written before they were kept: the detector says it fired, not when)
  * @param lastStep         the run's last analysed step (alerts marked with it came from that checkpoint)
  * @param lastCheckpointMs production time of the run's last analysed checkpoint (0 if unknown)
+ * @param ended            whether the run has said it ended (and no checkpoint came after)
  */
-public record RunVerdict(int phase, Map<String, Mark> alerts, long lastStep, long lastCheckpointMs) {
+public record RunVerdict(int phase, Map<String, Mark> alerts, long lastStep, long lastCheckpointMs, boolean ended) {
     /** Where an alert fired. */
     public record Mark(long epoch, long step) {
     }
@@ -38,6 +39,6 @@ public record RunVerdict(int phase, Map<String, Mark> alerts, long lastStep, lon
                 : alerts.containsKey(GrokkingOnsetDetector.NAME) ? PrometheusAnalyzerMetrics.PHASE_ONSET
                 : PrometheusAnalyzerMetrics.PHASE_NONE;
         long lastCheckpointMs = state.pace() == null ? 0 : state.pace().lastTimestampMs();
-        return new RunVerdict(phase, alerts, state.lastStep(), lastCheckpointMs);
+        return new RunVerdict(phase, alerts, state.lastStep(), lastCheckpointMs, state.end() != null);
     }
 }

@@ -45,31 +45,12 @@ class AnalyzerHealthIT {
     Path dir;
 
     private static DetectorSuite brokenAt(long step) {
-        return new DetectorSuite(List.of(new Detector<RecordFailureBoundaryTest.Nothing>() {
-            @Override
-            public String name() {
-                return "broken-pipeline";
+        return new DetectorSuite(List.of(new StatelessDetector("broken-pipeline", o -> {
+            if (o.step() == step) {
+                throw new KafkaException("state store went away");
             }
-
-            @Override
-            public Class<RecordFailureBoundaryTest.Nothing> stateType() {
-                return RecordFailureBoundaryTest.Nothing.class;
-            }
-
-            @Override
-            public RecordFailureBoundaryTest.Nothing initialState() {
-                return new RecordFailureBoundaryTest.Nothing();
-            }
-
-            @Override
-            public Step<RecordFailureBoundaryTest.Nothing> observe(RecordFailureBoundaryTest.Nothing state,
-                                                                    Observation observation) {
-                if (observation.step() == step) {
-                    throw new KafkaException("state store went away");
-                }
-                return Step.quiet(state);
-            }
-        }));
+            return List.of();
+        })));
     }
 
     private static HttpResponse<String> get(MetricsServer server, String path) throws Exception {

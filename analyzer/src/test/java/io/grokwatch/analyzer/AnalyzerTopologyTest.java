@@ -98,6 +98,16 @@ class AnalyzerTopologyTest {
     }
 
     @Test
+    void theLargeStoresChangelogsTakeTheirLargestRecordInShortSegments() {
+        // What a restore after an unclean stop reads: compaction leaves the segment being written alone.
+        java.util.Map<String, String> configs = AnalyzerTopology.changelogConfigs();
+        int segment = Integer.parseInt(configs.get("segment.bytes"));
+        int largest = Integer.parseInt(configs.get("max.message.bytes"));
+        assertTrue(segment >= largest, "the broker refuses a batch larger than the segment");
+        assertTrue(segment <= 128 * 1024 * 1024, "far below the broker's 1 GiB default: " + segment);
+    }
+
+    @Test
     void descriptorAndCheckpointsGiveOneSpectrumEach() throws Exception {
         runs.pipeInput("run-a", descriptor("run-a").toBytes());
         for (long step = 1; step <= 3; step++) {

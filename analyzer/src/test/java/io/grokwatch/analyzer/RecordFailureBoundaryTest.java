@@ -72,39 +72,16 @@ class RecordFailureBoundaryTest {
 
     /** One detector that throws what {@code failure} gives for a step (nothing for null). */
     private static DetectorSuite failingAt(LongFunction<Throwable> failure) {
-        Detector<Nothing> failing = new Detector<>() {
-            @Override
-            public String name() {
-                return "failing";
+        return new DetectorSuite(List.of(new StatelessDetector("failing", o -> {
+            Throwable t = failure.apply(o.step());
+            if (t instanceof RuntimeException r) {
+                throw r;
             }
-
-            @Override
-            public Class<Nothing> stateType() {
-                return Nothing.class;
+            if (t instanceof Error e) {
+                throw e;
             }
-
-            @Override
-            public Nothing initialState() {
-                return new Nothing();
-            }
-
-            @Override
-            public Step<Nothing> observe(Nothing state, Observation observation) {
-                Throwable t = failure.apply(observation.step());
-                if (t instanceof RuntimeException r) {
-                    throw r;
-                }
-                if (t instanceof Error e) {
-                    throw e;
-                }
-                return Step.quiet(state);
-            }
-        };
-        return new DetectorSuite(List.of(failing));
-    }
-
-    /** The state of a detector that keeps none. */
-    record Nothing() {
+            return List.of();
+        })));
     }
 
     private List<JsonNode> read(TestOutputTopic<String, byte[]> topic) throws Exception {

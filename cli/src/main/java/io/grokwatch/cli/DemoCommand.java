@@ -315,6 +315,10 @@ final class DemoCommand implements Callable<Integer> {
         }
 
         void alert(AlertRecord a) {
+            if (a.resolved()) {
+                System.out.printf("resolved: %s (%s)%n", a.type(), a.evidence().signal());
+                return;
+            }
             alerts++;
             String type = a.type();
             Evidence ev = a.evidence();

@@ -1,5 +1,7 @@
 package io.grokwatch.cli;
 
+import io.grokwatch.records.RunEndRecord;
+
 import io.grokwatch.entk.KernelKind;
 import io.grokwatch.kafka.TopicAdmin;
 import io.grokwatch.kafka.Topics;
@@ -31,10 +33,15 @@ import java.util.regex.Pattern;
         description = {"Publish a run written by an external trainer: its descriptor (model description and probes), "
                 + "then safetensors checkpoints, given as files or followed in a directory where the trainer writes "
                 + "step-<n>.safetensors (each complete file once, in step order, across restarts of this command).",
+                "The run's end: --end after the FILEs, or, under --watch, a file named " + PublishCommand.FINISHED
+                        + " that the trainer writes into the directory when it is done; the analyzer then resolves "
+                        + "the run's alerts and stops expecting checkpoints (else it reports the run stalled).",
                 "Example: grokwatch publish --run-id torch-1 --model ckpts/model.onnx "
                         + "--probe modular-addition:p=113,tokens --bootstrap-servers localhost:9092 --watch ckpts/"})
 final class PublishCommand implements Callable<Integer> {
     private static final Pattern STEP_NAME = Pattern.compile("step-(\\d+)\\.safetensors");
+    /** The file a trainer writes into the --watch directory when its run is over. */
+    static final String FINISHED = "run-finished";
 
     @Option(names = "--run-id", required = true, description = "Run id.")
     String runId;
@@ -64,8 +71,13 @@ final class PublishCommand implements Callable<Integer> {
     int checkpointEvery = 1;
     @Option(names = "--bootstrap-servers", required = true, description = "Kafka bootstrap servers.")
     String bootstrapServers;
-    @Option(names = "--watch", description = "Follow this directory for step-<n>.safetensors files until Ctrl-C.")
+    @Option(names = "--watch", description = "Follow this directory for step-<n>.safetensors files until the "
+            + "trainer writes " + FINISHED + " into it (the run's end is then published) or Ctrl-C (no end: the run "
+            + "may go on).")
     Path watch;
+    @Option(names = "--end", description = "After the FILEs (or alone), publish the run's end with this status: "
+            + "completed, stopped or failed.")
+    String end;
     @Option(names = "--poll-ms", description = "How often --watch looks for new files. Default: ${DEFAULT-VALUE}.")
     long pollMillis = 1000;
     @picocli.CommandLine.Mixin
@@ -75,8 +87,16 @@ final class PublishCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if ((watch == null) == files.isEmpty()) {
-            throw new IllegalArgumentException("give checkpoint FILEs or --watch DIR (one of the two)");
+        if (watch != null && !files.isEmpty() || watch == null && files.isEmpty() && end == null) {
+            throw new IllegalArgumentException("give checkpoint FILEs, --watch DIR, or --end alone to end the run");
+        }
+        if (end != null && !RunEndRecord.STATUSES.contains(end)) {
+            throw new IllegalArgumentException("--end must be one of " + String.join(", ", RunEndRecord.STATUSES)
+                    + ", got '" + end + "'");
+        }
+        if (end != null && watch != null) {
+            throw new IllegalArgumentException("--end goes with FILEs; under --watch the trainer writes " + FINISHED
+                    + " into the directory");
         }
         OptionChecks.requireRange("--top-k", topK, 1, 10_000);
         OptionChecks.requireRange("--checkpoint-every", checkpointEvery, 1, Integer.MAX_VALUE);
@@ -101,7 +121,11 @@ final class PublishCommand implements Callable<Integer> {
         try (RunPublisher publisher = new RunPublisher(bootstrapServers, topics, runId)) {
             publisher.publishDescriptor(descriptor);
             if (watch == null) {
-                publishFiles(publisher);
+                long last = files.isEmpty() ? publisher.lastPublishedStep() : publishFiles(publisher);
+                if (end != null) {
+                    publisher.publishEnd(end, last);
+                    System.out.printf("published the end of run %s (%s after step %d)%n", runId, end, last);
+                }
             } else {
                 follow(publisher);
             }
@@ -109,7 +133,8 @@ final class PublishCommand implements Callable<Integer> {
         return 0;
     }
 
-    private void publishFiles(RunPublisher publisher) throws Exception {
+    /** Publishes the FILEs in step order; returns the last step. */
+    private long publishFiles(RunPublisher publisher) throws Exception {
         record Item(long step, Path file, byte[] bytes) {
         }
         List<Item> items = new ArrayList<>();
@@ -130,19 +155,36 @@ final class PublishCommand implements Callable<Integer> {
             publisher.publishCheckpoint(i.bytes());
             System.out.printf("published %s (step %d)%n", i.file(), i.step());
         }
+        return items.isEmpty() ? -1 : items.get(items.size() - 1).step();
     }
 
     private void follow(RunPublisher publisher) throws Exception {
         CheckpointDirectory dir = new CheckpointDirectory(watch, runId);
         AtomicBoolean stop = new AtomicBoolean();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> stop.set(true), "publish-shutdown"));
-        System.out.printf("following %s for step-<n>.safetensors (last published step %d); Ctrl-C stops%n", watch,
-                dir.lastPublished());
+        System.out.printf("following %s for step-<n>.safetensors (last published step %d) until %s appears there; "
+                + "Ctrl-C stops%n", watch, dir.lastPublished(), FINISHED);
         while (!stop.get()) {
+            // Looked for before the scan: every checkpoint written before the marker is published first.
+            boolean finished = java.nio.file.Files.exists(watch.resolve(FINISHED));
             dir.scan((step, bytes) -> {
                 publisher.publishCheckpoint(bytes);
                 System.out.printf("published step %d%n", step);
             });
+            if (finished) {
+                // A file is published once its size held between two scans: one more scan takes the last ones.
+                Thread.sleep(pollMillis);
+                dir.scan((step, bytes) -> {
+                    publisher.publishCheckpoint(bytes);
+                    System.out.printf("published step %d%n", step);
+                });
+                String status = java.nio.file.Files.readString(watch.resolve(FINISHED)).trim();
+                status = RunEndRecord.STATUSES.contains(status) ? status : RunEndRecord.COMPLETED;
+                publisher.publishEnd(status, dir.lastPublished());
+                System.out.printf("%s found: published the end of run %s (%s after step %d)%n", FINISHED, runId,
+                        status, dir.lastPublished());
+                return;
+            }
             Thread.sleep(pollMillis);
         }
     }

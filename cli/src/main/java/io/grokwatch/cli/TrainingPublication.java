@@ -1,5 +1,7 @@
 package io.grokwatch.cli;
 
+import io.grokwatch.records.RunEndRecord;
+
 import io.grokwatch.run.CheckpointMetadata;
 import io.grokwatch.run.CheckpointRecord;
 import io.grokwatch.run.RunDescriptor;
@@ -115,7 +117,16 @@ final class TrainingPublication {
      *                    runs once per epoch, so pacing happens there
      * @param metrics     where epochs and published checkpoints are counted, or null
      */
-    void run(RunPublisher publisher, Progress progress, BooleanSupplier stop, int epochMillis, TrainerMetrics metrics) {
+    void run(RunPublisher publisher, Progress progress, BooleanSupplier stopAsked, int epochMillis,
+             TrainerMetrics metrics) {
+        // Whether training ended because it was told to: the run's end then says "stopped", not "completed".
+        boolean[] stopped = {false};
+        BooleanSupplier stop = () -> {
+            boolean s = stopAsked.getAsBoolean();
+            stopped[0] |= s;
+            return s;
+        };
+        long[] lastStep = {publishedBefore};
         publisher.publishDescriptor(descriptor);
         publishing.set(true);
         long start = System.nanoTime();
@@ -144,12 +155,21 @@ final class TrainingPublication {
                         m.testLoss(), m.trainAccuracy(), m.testAccuracy());
                 byte[] checkpoint = CheckpointRecord.encode(params, meta);
                 publisher.publishCheckpoint(checkpoint);
+                lastStep[0] = step;
                 if (metrics != null) {
                     metrics.checkpointPublished(descriptor.runId(), epoch, m, checkpoint.length);
                 }
                 progress.published(epoch, step, m);
                 return !stop.getAsBoolean();
             }, metrics == null ? pacedStop : timed(pacedStop, metrics));
+            publisher.publishEnd(stopped[0] ? RunEndRecord.STOPPED : RunEndRecord.COMPLETED, lastStep[0]);
+        } catch (RuntimeException | Error e) {
+            try {
+                publisher.publishEnd(RunEndRecord.FAILED, lastStep[0]);
+            } catch (RuntimeException notSent) {
+                e.addSuppressed(notSent); // the broker may be what failed; the analyzer then reports the run stalled
+            }
+            throw e;
         } finally {
             publishing.set(false);
         }

@@ -70,7 +70,9 @@ class PrometheusScrapeIT {
             "AnalyzerDown", "the analyzer's up series",
             "TrainerDown", "the trainer's up series",
             "WebhookDeliveriesFailing", "failed webhook attempts while alerts are pending",
-            "WebhookAlertsDropped", "alerts given up per receiver and reason");
+            "WebhookAlertsDropped", "alerts given up per receiver and reason",
+            "TrainingRunUnhealthy", "the run's training-health alerts of the last 30 minutes",
+            "RunStalled", "the run's silence past its stall threshold (0 once it ended)");
     private static final Pattern FINAL_COMPARISON = Pattern.compile("^(.*\\S)\\s*(==|!=|>=|<=|>|<)\\s*-?[0-9.]+$",
             Pattern.DOTALL);
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();

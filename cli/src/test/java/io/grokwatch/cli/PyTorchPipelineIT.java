@@ -29,6 +29,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -62,7 +63,8 @@ class PyTorchPipelineIT {
             Path script = Path.of("..", "examples", "pytorch", "transformer_modadd.py").toAbsolutePath().normalize();
             Process train = new ProcessBuilder(OnnxPython.python(), script.toString(), "--p", "7", "--d-model", "16",
                     "--heads", "2", "--d-mlp", "32", "--epochs", "30", "--checkpoint-every", "10", "--threads", "1",
-                    "--train-fraction", "0.5", "--seed", "3", "--out", run.toString()).redirectErrorStream(true).start();
+                    "--train-fraction", "0.5", "--seed", "3", "--out", run.toString(), "--keep-open")
+                    .redirectErrorStream(true).start();
             // The model is exported before the first epoch; the watcher needs it to describe the run.
             long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
             while (!Files.exists(run.resolve("model.onnx")) && train.isAlive() && System.nanoTime() < deadline) {
@@ -93,8 +95,11 @@ class PyTorchPipelineIT {
             Files.write(run.resolve("step-1010.safetensors"), Safetensors.write(fixed.build()));
 
             List<JsonNode> spectra = read(kafka.bootstrapServers(), topics.spectra(), "torch-it", checkpoints.size() + 1);
-            watcher.interrupt();
-            watcher.join(10_000);
+            // The trainer's last word (what CheckpointWriter.finish writes): the watcher publishes the run's end and
+            // returns by itself, and the analyzer marks the run ended.
+            Files.writeString(run.resolve(PublishCommand.FINISHED), "completed\n");
+            watcher.join(30_000);
+            assertFalse(watcher.isAlive(), "publish --watch returns once the trainer wrote " + PublishCommand.FINISHED);
             assertEquals(checkpoints.size() + 1, spectra.size(), "one spectrum per good checkpoint");
             assertEquals(1010, spectra.get(spectra.size() - 1).get("step").asLong());
             for (JsonNode s : spectra) {
@@ -129,6 +134,13 @@ class PyTorchPipelineIT {
                     && l.endsWith(" 1010.0")), "the epoch gauge follows the last checkpoint");
             assertTrue(scrape.lines().anyMatch(l -> l.startsWith("grokwatch_dead_letters_total{")
                     && l.contains("model-mismatch") && !l.endsWith(" 0.0")), "the dead letter is counted");
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (!registry.scrape().lines().anyMatch(l -> l.startsWith("grokwatch_run_ended{")
+                    && l.contains("torch-it") && l.endsWith(" 1.0")) && System.nanoTime() < until) {
+                Thread.sleep(100);
+            }
+            assertTrue(registry.scrape().lines().anyMatch(l -> l.startsWith("grokwatch_run_ended{")
+                    && l.contains("torch-it") && l.endsWith(" 1.0")), "the run's end reached the analyzer");
         }
     }
 

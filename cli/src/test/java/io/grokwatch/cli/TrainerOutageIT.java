@@ -85,11 +85,15 @@ class TrainerOutageIT {
             String[] common = {"train", "--task", "modular-addition", "--p", "7", "--width", "16",
                     "--checkpoint-every", "10", "--bootstrap-servers", bs, "--metrics-port", "-1"};
             assertEquals(0, run(common, "--run-id", "first", "--epochs", "30"));
-            assertEquals(List.of(0L, 10L, 20L, 30L), steps(bs, "first", 4));
+            assertEquals(List.of(0L, 10L, 20L, 30L), steps(bs, "first", 5));
+            // After its last checkpoint the run says it ended.
+            assertEquals(List.of("completed@30"), ends(bs, "first", 5));
             // The same run again, longer: only the steps after 30 are published.
             assertEquals(0, run(common, "--run-id", "first", "--epochs", "50"));
-            List<Long> steps = steps(bs, "first", 6);
+            List<Long> steps = steps(bs, "first", 8);
             assertEquals(List.of(0L, 10L, 20L, 30L, 40L, 50L), steps);
+            assertEquals(List.of("completed@30", "completed@50"), ends(bs, "first", 8),
+                    "the rerun opened the run again and ended it after its own last step");
             // A run that never stopped publishes the same weights at step 50 (training is deterministic).
             assertEquals(0, run(common, "--run-id", "straight", "--epochs", "50"));
             io.grokwatch.safetensors.TensorFile resumed = weights(bs, "first", 50);
@@ -140,13 +144,26 @@ class TrainerOutageIT {
         return out;
     }
 
+    private static boolean isEnd(ConsumerRecord<String, byte[]> r) {
+        var h = r.headers().lastHeader(io.grokwatch.records.RunEndRecord.HEADER);
+        return h != null && io.grokwatch.records.RunEndRecord.HEADER_VALUE.equals(new String(h.value(),
+                java.nio.charset.StandardCharsets.UTF_8));
+    }
+
     private static List<Long> steps(String bootstrap, String runId, int expected) {
-        return records(bootstrap, runId, expected).stream()
+        return records(bootstrap, runId, expected).stream().filter(r -> !isEnd(r))
                 .map(r -> CheckpointRecord.decode(r.value()).metadata().step()).toList();
     }
 
+    /** The run's ends, as status@lastStep, in order. */
+    private static List<String> ends(String bootstrap, String runId, int expected) {
+        return records(bootstrap, runId, expected).stream().filter(TrainerOutageIT::isEnd)
+                .map(r -> io.grokwatch.records.RunEndRecord.read(r.value()))
+                .map(e -> e.status() + "@" + e.lastStep()).toList();
+    }
+
     private static io.grokwatch.safetensors.TensorFile weights(String bootstrap, String runId, long step) {
-        return records(bootstrap, runId, 1).stream().map(r -> CheckpointRecord.decode(r.value()))
+        return records(bootstrap, runId, 1).stream().filter(r -> !isEnd(r)).map(r -> CheckpointRecord.decode(r.value()))
                 .filter(c -> c.metadata().step() == step).findFirst().orElseThrow().weights();
     }
 }

@@ -9,9 +9,21 @@ import java.util.List;
  */
 public final class DetectorSuite {
     private final List<Detector<?>> detectors;
+    private final StalledRule stalled;
 
+    /** These detectors and the default {@link StalledRule}. */
     public DetectorSuite(List<? extends Detector<?>> detectors) {
+        this(detectors, new StalledRule(StalledRule.Config.DEFAULT));
+    }
+
+    public DetectorSuite(List<? extends Detector<?>> detectors, StalledRule stalled) {
         this.detectors = List.copyOf(detectors);
+        this.stalled = java.util.Objects.requireNonNull(stalled, "stalled");
+    }
+
+    /** The rule the analyzer asks on a timer: has a run gone quiet without saying it ended? */
+    public StalledRule stalled() {
+        return stalled;
     }
 
     public static DetectorSuite defaults() {
@@ -23,7 +35,8 @@ public final class DetectorSuite {
             "onset.train-accuracy", "generalization.train-accuracy", "generalization.test-accuracy", "gap.ratio",
             "gap.flat", "gap.persistence", "gap.positions", "diverging.ratio", "diverging.of-initial",
             "diverging.persistence", "collapse.armed-at", "collapse.drop", "collapse.persistence",
-            "general.train-accuracy", "general.kernel-rise", "general.confidence-rise");
+            "stalled.intervals", "stalled.min-seconds", "general.train-accuracy", "general.kernel-rise",
+            "general.confidence-rise");
 
     /**
      * The default detectors with thresholds overridden by {@code config} (keys of {@link #KEYS}); an unknown key
@@ -41,6 +54,9 @@ public final class DetectorSuite {
         DivergingDetector.Config dv = DivergingDetector.Config.DEFAULT;
         CollapseDetector.Config cl = CollapseDetector.Config.DEFAULT;
         GeneralOnsetDetector.Config gn = GeneralOnsetDetector.Config.DEFAULT;
+        StalledRule.Config st = StalledRule.Config.DEFAULT;
+        StalledRule stalled = new StalledRule(new StalledRule.Config(number(config, "stalled.intervals", st.intervals()),
+                number(config, "stalled.min-seconds", st.minSeconds())));
         return new DetectorSuite(List.of(
                 new GrokkingOnsetDetector(new GrokkingOnsetDetector.Config(
                         number(config, "onset.overlap-threshold", o.overlapThreshold()),
@@ -63,7 +79,7 @@ public final class DetectorSuite {
                         (int) number(config, "diverging.persistence", dv.persistence()))),
                 new CollapseDetector(new CollapseDetector.Config(number(config, "collapse.armed-at", cl.armedAt()),
                         number(config, "collapse.drop", cl.drop()),
-                        (int) number(config, "collapse.persistence", cl.persistence())))));
+                        (int) number(config, "collapse.persistence", cl.persistence())))), stalled);
     }
 
     private static double number(java.util.Map<String, String> config, String key, double def) {

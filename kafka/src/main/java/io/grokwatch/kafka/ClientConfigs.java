@@ -41,10 +41,27 @@ public final class ClientConfigs {
     public static final int STREAMS_PRODUCER_RETRY_BACKOFF_MS = 10;
 
     /**
+     * How long the broker waits for a silent analyzer instance (killed, or cut off) before another takes its runs;
+     * heartbeats go every {@value #STREAMS_HEARTBEAT_INTERVAL_MS} ms from a thread of their own, so a long analysis
+     * does not count. Kafka's default of 45 s was how long the runs of a SIGKILLed instance waited (the chaos suite,
+     * docs/operations.md); a restarted instance does not wait for it at all ({@link StaticMembership}).
+     */
+    public static final int STREAMS_SESSION_TIMEOUT_MS = 10_000;
+    /** A third of {@link #STREAMS_SESSION_TIMEOUT_MS}, as Kafka's defaults have it. */
+    public static final int STREAMS_HEARTBEAT_INTERVAL_MS = 3_000;
+
+    /**
      * Largest state-store record the analyzer writes to its changelog: a run's eigenbases (F32, n x k per kernel;
      * ~75 MB at p=113 with three kernels of 450 vectors). Records this size only go to changelog topics.
      */
     public static final int MAX_STATE_RECORD_BYTES = 128 * 1024 * 1024;
+
+    /**
+     * Segment size of the analyzer's changelogs of eigenbases and pending checkpoints: what a restore reads beyond the
+     * stores' live contents is about one segment per partition (see the analyzer's topology). No smaller than
+     * {@link #MAX_STATE_RECORD_BYTES}: the broker refuses a record batch larger than its topic's segment size.
+     */
+    public static final int STATE_CHANGELOG_SEGMENT_BYTES = MAX_STATE_RECORD_BYTES;
 
     /** Two checkpoints may be fetched in one request, bounding consumer memory at 32 MiB. */
     public static final int FETCH_MAX_BYTES = 2 * MAX_CHECKPOINT_BYTES;
@@ -146,6 +163,9 @@ public final class ClientConfigs {
         // such a fetch up to fetch.max.wait.ms (500 ms by default), which was most of the first checkpoints'
         // latency; 50 ms keeps the ordering and costs a few idle fetches a second.
         p.put(StreamsConfig.consumerPrefix(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG), STREAMS_FETCH_MAX_WAIT_MS);
+        p.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), STREAMS_SESSION_TIMEOUT_MS);
+        p.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG),
+                STREAMS_HEARTBEAT_INTERVAL_MS);
         // Changelog and repartition topics may carry checkpoints too.
         p.put(StreamsConfig.topicPrefix(TopicConfig.MAX_MESSAGE_BYTES_CONFIG), MAX_CHECKPOINT_BYTES);
         if (singleBroker) {

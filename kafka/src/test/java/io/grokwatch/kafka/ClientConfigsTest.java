@@ -63,6 +63,11 @@ class ClientConfigsTest {
         Map<String, Object> consumer = c.getMainConsumerConfigs("analyzer", "analyzer-client", 0);
         assertEquals(MAX, consumer.get(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG));
         assertTrue((Integer) consumer.get(ConsumerConfig.FETCH_MAX_BYTES_CONFIG) >= MAX);
+        // A killed instance's runs go to the others after 10 s, not Kafka's 45 s; heartbeats a third of that.
+        assertEquals(10_000, consumer.get(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG));
+        assertEquals(3_000, consumer.get(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG));
+        // The broker refuses a batch larger than its topic's segment: a changelog's segments hold its largest record.
+        assertTrue(ClientConfigs.STATE_CHANGELOG_SEGMENT_BYTES >= ClientConfigs.MAX_STATE_RECORD_BYTES);
 
         Properties multi = ClientConfigs.streams("127.0.0.1:9092", "analyzer", Path.of("/tmp/state"));
         assertFalse(multi.containsKey(StreamsConfig.REPLICATION_FACTOR_CONFIG));

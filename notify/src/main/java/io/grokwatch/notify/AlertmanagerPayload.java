@@ -63,11 +63,14 @@ public final class AlertmanagerPayload {
         Map<String, String> annotations = annotations(alert);
         JsonNodeFactory f = JsonNodeFactory.instance;
         ObjectNode a = f.objectNode();
-        a.put("status", "firing");
+        String status = alert.resolved() ? AlertRecord.RESOLVED : AlertRecord.FIRING;
+        a.put("status", status);
         a.set("labels", object(labels));
         a.set("annotations", object(annotations));
+        // A resolved alert is known from when it cleared: Alertmanager's receivers match it to the firing one by
+        // its fingerprint (the same labels), not by its start.
         a.put("startsAt", rfc3339(raisedAtMillis));
-        a.put("endsAt", NO_END);
+        a.put("endsAt", alert.resolved() ? rfc3339(raisedAtMillis) : NO_END);
         a.put("generatorURL", url);
         a.put("fingerprint", fingerprint(labels));
 
@@ -76,7 +79,7 @@ public final class AlertmanagerPayload {
         groupLabels.put("run", labels.get("run"));
         ObjectNode p = f.objectNode();
         p.put("receiver", RECEIVER);
-        p.put("status", "firing");
+        p.put("status", status);
         p.putArray("alerts").add(a);
         p.set("groupLabels", object(groupLabels));
         p.set("commonLabels", object(labels));
@@ -101,10 +104,21 @@ public final class AlertmanagerPayload {
 
     /**
      * A key that is the same for every delivery of one alert and differs between alerts: {@code gw-} and 32 hex
-     * digits of SHA-256 over run id, type and step separated by NUL (which none of them can contain unescaped).
+     * digits of SHA-256 over run id, type and step separated by NUL (which none of them can contain unescaped), and
+     * for a resolved alert also {@code resolved}, so that it is not taken for a repeat of the firing one.
      */
+    public static String idempotencyKey(AlertRecord alert) {
+        return alert.resolved() ? key(alert.runId(), alert.type(), alert.step() + "\0" + AlertRecord.RESOLVED)
+                : idempotencyKey(alert.runId(), alert.type(), alert.step());
+    }
+
+    /** The key of a firing alert. */
     public static String idempotencyKey(String runId, String type, long step) {
-        return "gw-" + sha256Hex(runId + '\0' + type + '\0' + step).substring(0, 32);
+        return key(runId, type, Long.toString(step));
+    }
+
+    private static String key(String runId, String type, String rest) {
+        return "gw-" + sha256Hex(runId + '\0' + type + '\0' + rest).substring(0, 32);
     }
 
     /** 16 hex digits of SHA-256 over {@code name=value\n} of the labels sorted by name. */
@@ -142,7 +156,7 @@ public final class AlertmanagerPayload {
         an.put("epoch", Long.toString(alert.epoch()));
         an.put("step", Long.toString(alert.step()));
         an.put("confidence", Double.isNaN(alert.confidence()) ? "" : Double.toString(alert.confidence()));
-        an.put("idempotencyKey", idempotencyKey(alert.runId(), alert.type(), alert.step()));
+        an.put("idempotencyKey", idempotencyKey(alert));
         if (!alert.evidence().signal().isEmpty()) {
             an.put("evidence_signal", alert.evidence().signal());
         }

@@ -301,7 +301,7 @@ final class ReceiverWorker {
             return Outcome.DONE;
         }
         byte[] body = AlertmanagerPayload.bytes(alert, r.timestamp(), config.externalUrl());
-        String key = AlertmanagerPayload.idempotencyKey(alert.runId(), alert.type(), alert.step());
+        String key = AlertmanagerPayload.idempotencyKey(alert);
         for (int attempt = 1; ; attempt++) {
             if (stopping) {
                 return Outcome.ABANDONED;

@@ -125,6 +125,24 @@ class AlertmanagerPayloadTest {
     }
 
     @Test
+    void aResolvedAlertSaysSoWithItsEndAndAKeyOfItsOwn() throws Exception {
+        AlertRecord firing = alert("{\"runId\":\"ma-1\",\"type\":\"grokking-onset\",\"epoch\":60,\"step\":600,"
+                + "\"confidence\":0.7,\"evidence\":{\"signal\":\"s\"}}");
+        AlertRecord resolved = firing.resolve(io.grokwatch.records.Evidence.of("the run ended (completed)").build());
+        JsonNode p = AlertmanagerPayload.build(resolved, 1_796_553_000_000L, "");
+        assertEquals("resolved", p.get("status").asText());
+        JsonNode a = p.get("alerts").get(0);
+        assertEquals("resolved", a.get("status").asText());
+        assertEquals("2026-12-06T10:30:00Z", a.get("endsAt").asText());
+        assertEquals(AlertmanagerPayload.build(firing, 0, "").get("alerts").get(0).get("fingerprint"),
+                a.get("fingerprint"), "the same alert to Alertmanager's receivers: the same labels");
+        assertNotEquals(AlertmanagerPayload.idempotencyKey(firing), AlertmanagerPayload.idempotencyKey(resolved),
+                "not a repeat of the firing one");
+        assertEquals(AlertmanagerPayload.idempotencyKey("ma-1", "grokking-onset", 600),
+                AlertmanagerPayload.idempotencyKey(firing));
+    }
+
+    @Test
     void malformedAlertsAreNamed() {
         RecordFormatException e = assertThrows(RecordFormatException.class,
                 () -> alert("{\"runId\":\"r\",\"type\":\"spectral-gap\",\"epoch\":1}"));

@@ -206,4 +206,24 @@ class WireFormatTest {
         assertEquals("[1,2]", nested.text("m"));
         assertThrows(UnsupportedOperationException.class, () -> e.values().put("x", 1));
     }
+
+    @Test
+    void aRunsEndAndAResolvedAlertRoundTrip() throws IOException {
+        byte[] end = fixture("run-end.json");
+        RunEndRecord e = RunEndRecord.read(end);
+        assertEquals(RunEndRecord.COMPLETED, e.status());
+        assertEquals(4990, e.lastStep());
+        assertWrittenBackAsRead(end, e.toBytes());
+        RecordFormatException bad = assertThrows(RecordFormatException.class, () -> RunEndRecord.read(
+                "{\"runId\": \"r\", \"status\": \"done\"}".getBytes(StandardCharsets.UTF_8)));
+        assertTrue(bad.getMessage().contains("completed, stopped, failed"), bad.getMessage());
+
+        byte[] resolved = fixture("alert-resolved.json");
+        AlertRecord a = AlertRecord.read(resolved);
+        assertTrue(a.resolved());
+        assertWrittenBackAsRead(resolved, a.toBytes());
+        AlertRecord firing = AlertRecord.read(fixture("alert-grokking-onset.json"));
+        assertFalse(firing.resolved(), "no status: firing, as before the field existed");
+        assertFalse(new String(firing.toBytes(), StandardCharsets.UTF_8).contains("status"));
+    }
 }

@@ -1,5 +1,7 @@
 package io.grokwatch.trainer;
 
+import io.grokwatch.records.RunEndRecord;
+
 import io.grokwatch.kafka.CheckpointTooLargeException;
 import io.grokwatch.kafka.ClientConfigs;
 import io.grokwatch.kafka.Topics;
@@ -96,13 +98,32 @@ public final class RunPublisher implements AutoCloseable {
         return send(topics.checkpoints(), safetensors);
     }
 
+    /**
+     * Says the run has ended after the checkpoint of {@code lastStep} ({@link RunEndRecord}): the analyzer resolves its
+     * alerts and stops expecting checkpoints of it.
+     *
+     * @param status one of {@link RunEndRecord#STATUSES}
+     */
+    public RecordMetadata publishEnd(String status, long lastStep) {
+        return send(topics.checkpoints(), new RunEndRecord(runId, status, lastStep).toBytes(), RUN_END_HEADERS);
+    }
+
+    /** The header that tells a run's end from a checkpoint. */
+    private static final List<org.apache.kafka.common.header.Header> RUN_END_HEADERS = List.of(
+            new org.apache.kafka.common.header.internals.RecordHeader(RunEndRecord.HEADER,
+                    RunEndRecord.HEADER_VALUE.getBytes(StandardCharsets.UTF_8)));
+
     private RecordMetadata send(String topic, byte[] value) {
+        return send(topic, value, List.of());
+    }
+
+    private RecordMetadata send(String topic, byte[] value, List<org.apache.kafka.common.header.Header> headers) {
         long outageStart = 0;
         Duration backoff = FIRST_BACKOFF;
         for (int attempt = 1; ; attempt++) {
             RuntimeException retriable;
             try {
-                RecordMetadata m = producer.send(new ProducerRecord<>(topic, runId, value)).get();
+                RecordMetadata m = producer.send(new ProducerRecord<>(topic, null, runId, value, headers)).get();
                 if (outageStart != 0) {
                     LOG.info("run {}: the broker is back; published to {} after {} s", runId, topic,
                             (System.nanoTime() - outageStart) / 1_000_000_000L);
