@@ -329,13 +329,28 @@ class CheckpointWriter:
         return path
 
 
-def save_probes(path, tensor, name="x"):
-    """Writes the probe inputs: one tensor named as the graph input (int64 token ids or floats)."""
+def save_probes(path, tensor, name="x", train=None, labels=None):
+    """Writes the probe inputs: one tensor named as the graph input (int64 token ids or floats).
+
+    With train (one bool per probe: trained on) and labels (one class per probe; held-out entries are not read), the
+    file also carries the run's train split, which the family-free onset detector grokking-onset-general needs.
+    """
     if not isinstance(tensor, torch.Tensor):
         tensor = torch.as_tensor(tensor)
     if tensor.dim() < 1 or tensor.shape[0] == 0:
         raise ValueError(f"probes must have a non-empty batch dimension, got shape {list(tensor.shape)}")
-    save_safetensors(path, {name: tensor}, None)
+    tensors = {name: tensor}
+    if (train is None) != (labels is None):
+        raise ValueError("train and labels go together")
+    if train is not None:
+        train = torch.as_tensor(train).reshape(-1).to(torch.int64)
+        labels = torch.as_tensor(labels).reshape(-1).to(torch.int64)
+        if train.shape[0] != tensor.shape[0] or labels.shape[0] != tensor.shape[0]:
+            raise ValueError(f"train and labels need one entry per probe ({tensor.shape[0]}), got "
+                             f"{train.shape[0]} and {labels.shape[0]}")
+        tensors["train"] = train
+        tensors["labels"] = labels
+    save_safetensors(path, tensors, None)
 
 
 def _self_test():

@@ -123,7 +123,10 @@ def main(argv=None):
         probes = x.float()
         gt.export_onnx(copy.deepcopy(model).float(), probes[:2], os.path.join(args.out, "model.onnx"),
                        input_name="x")
-        gt.save_probes(os.path.join(args.out, "probes.safetensors"), probes, name="x")
+        train_mask = torch.zeros(n, dtype=torch.int64)
+        train_mask[train_idx] = 1
+        gt.save_probes(os.path.join(args.out, "probes.safetensors"), probes, name="x", train=train_mask,
+                       labels=labels)
         with open(os.path.join(args.out, "model.json"), "w") as f:
             json.dump(model_description(p, args.width), f, indent=1)
             f.write("\n")

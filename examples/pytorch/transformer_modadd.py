@@ -248,7 +248,10 @@ def main(argv=None):
     if args.out:
         os.makedirs(args.out, exist_ok=True)
         gt.export_onnx(model, tokens[:2], os.path.join(args.out, "model.onnx"), input_name="x")
-        gt.save_probes(os.path.join(args.out, "probes.safetensors"), tokens, name="x")
+        train_mask = torch.zeros(n, dtype=torch.int64)
+        train_mask[train_idx] = 1
+        gt.save_probes(os.path.join(args.out, "probes.safetensors"), tokens, name="x", train=train_mask,
+                       labels=labels)
         writer = gt.CheckpointWriter(args.out, torch.float64 if args.float64_checkpoints else torch.float32)
 
     settings = {k: getattr(args, k) for k in DEFAULTS}

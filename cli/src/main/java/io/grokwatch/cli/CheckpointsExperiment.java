@@ -70,12 +70,7 @@ final class CheckpointsExperiment implements Callable<Integer> {
     public Integer call() throws Exception {
         DetectorSuite detectors = detectorOptions.suite();
         RunModel runModel = RunModel.read(model);
-        ProbeSource probes = probe.spec != null ? ProbeSource.generator(probe.spec)
-                : ProbeSource.inline(EntkCommand.readProbeFile(probe.file,
-                        runModel instanceof RunModel.Onnx o ? o.graph().input().name() : "x"));
-        if (probeSample != null) {
-            probes = probes.withSample(probeSample, seed);
-        }
+        ProbeSource probes = EntkCommand.probeSource(probe, runModel, probeSample, seed);
         RunDescriptor descriptor = new RunDescriptor("offline", runModel, probes,
                 new RunDescriptor.AnalysisSettings(io.grokwatch.entk.KernelKind.CLASS_MEAN, topK, !noLayers,
                         Optional.empty(), 1.0, 0), 1, Map.of("source", "checkpoints"));
@@ -122,6 +117,9 @@ final class CheckpointsExperiment implements Callable<Integer> {
                     a.layers().forEach((g, k) -> layers.set(g, JsonFiles.tree(k)));
                 }
                 row.set("computed", JsonFiles.tree(a.computed()));
+                if (a.split() != io.grokwatch.run.SplitSignals.NONE) {
+                    row.set("split", JsonFiles.tree(a.split().toRecord()));
+                }
                 row.put("seconds", a.seconds());
                 Map<Family, Double> second = a.whole().overlaps().getOrDefault("secondCliff", Map.of());
                 t.row(m.epoch(), m.trainAccuracy(), m.testAccuracy(), a.whole().eigenvalues()[0],

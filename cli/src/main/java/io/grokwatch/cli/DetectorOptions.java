@@ -11,7 +11,8 @@ final class DetectorOptions {
     @Option(names = "--detector", paramLabel = "KEY=VALUE", description = "Override a detector threshold, e.g. "
             + "onset.overlap-threshold=0.5 (repeatable; keys: onset.overlap-threshold, onset.min-rise, "
             + "onset.train-accuracy, generalization.train-accuracy, generalization.test-accuracy, gap.ratio, "
-            + "gap.flat, gap.persistence, gap.positions).")
+            + "gap.flat, gap.persistence, gap.positions, general.train-accuracy, general.kernel-rise, "
+            + "general.confidence-rise, and the training-health keys diverging.* and collapse.*).")
     Map<String, String> overrides = new LinkedHashMap<>();
 
     /** The detectors with these thresholds (unknown keys and bad values fail here, naming the key). */

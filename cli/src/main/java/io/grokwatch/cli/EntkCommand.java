@@ -79,12 +79,7 @@ final class EntkCommand implements Callable<Integer> {
         Precision arithmetic = TaskOptions.parsePrecision(precision);
         RunModel runModel = RunModel.read(model);
         TensorFile weights = Safetensors.read(checkpoint);
-        ProbeSource probes = probe.spec != null ? ProbeSource.generator(probe.spec)
-                : ProbeSource.inline(readProbeFile(probe.file,
-                        runModel instanceof RunModel.Onnx o ? o.graph().input().name() : "x"));
-        if (probeSample != null) {
-            probes = probes.withSample(probeSample, seed);
-        }
+        ProbeSource probes = probeSource(probe, runModel, probeSample, seed);
         // The analyzer's own per-checkpoint analysis: the same kernels and solvers as a streamed run, replay
         // and experiment (block Lanczos where the kernel is too large to decompose densely).
         RunDescriptor descriptor = new RunDescriptor("entk", runModel, probes,
@@ -129,6 +124,30 @@ final class EntkCommand implements Callable<Integer> {
         System.out.print(t.render());
         System.out.printf("%.1f s; wrote %s%n", seconds, out);
         return 0;
+    }
+
+    /**
+     * The probes of {@code --probe SPEC} or {@code --probe-file FILE} (with the train split the file may carry in
+     * tensors {@code train} and {@code labels}), sampled when {@code sample} is given.
+     */
+    static ProbeSource probeSource(Probe probe, RunModel runModel, Integer sample, long seed)
+            throws java.io.IOException {
+        if (probe.spec != null) {
+            ProbeSource generated = ProbeSource.generator(probe.spec);
+            return sample != null ? generated.withSample(sample, seed) : generated;
+        }
+        Matrix x = readProbeFile(probe.file, runModel instanceof RunModel.Onnx o ? o.graph().input().name() : "x");
+        ProbeSource inline = ProbeSource.inline(x);
+        java.util.Optional<io.grokwatch.probe.TrainSplit> split = ProbeSource.splitOf(Safetensors.read(probe.file),
+                x.rows());
+        if (split.isPresent() && sample != null) {
+            throw new IllegalArgumentException(probe.file + " carries a train split ('train' and 'labels'), which "
+                    + "--probe-sample cannot keep: analyse every probe, or write the file without the split");
+        }
+        if (sample != null) {
+            return inline.withSample(sample, seed);
+        }
+        return split.map(inline::withSplit).orElse(inline);
     }
 
     static Matrix readProbeFile(Path file) throws java.io.IOException {

@@ -27,12 +27,24 @@ import java.util.concurrent.Callable;
                 + "alert, its lead over the generalization alert and any false alarm; then totals.",
                 "Example: grokwatch evaluate-detector --suite default --out eval.json"})
 final class EvaluateDetectorCommand implements Callable<Integer> {
-    @Option(names = "--suite", description = "default or smoke (two short runs, for tests). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--suite", description = "default or smoke (two short runs, for tests): the Fourier onset detector "
+            + "on modular addition; general or general-smoke: the family-free onset detector on other operations "
+            + "mod p, sparse parity, memorisation-only controls and random labels (docs/science.md); tuning: the "
+            + "four runs its thresholds were set on. "
+            + "Default: ${DEFAULT-VALUE}.")
     String suite = "default";
     @picocli.CommandLine.Mixin
     DetectorOptions detectorOptions;
     @Option(names = "--out", description = "Optional JSON file with every run's result.")
     Path out;
+    @Option(names = "--checkpoint-run", paramLabel = "DIR", description = "General suites: also evaluate the run "
+            + "in DIR (model.json or model.onnx, probes.safetensors with tensors 'train' and 'labels', "
+            + "step-<n>.safetensors with accuracies in their metadata), analysed as the analyzer would; repeatable. "
+            + "examples/pytorch/mlp_modadd.py --out DIR writes such a directory.")
+    List<Path> checkpointRuns = new ArrayList<>();
+    @Option(names = "--trace-dir", description = "General suites: write each run's per-checkpoint signals "
+            + "(CSV) into this directory.")
+    Path traceDir;
 
     /** One run of the suite. */
     record RunSpec(String task, int p, double alpha, long seed, int every, int epochs, int hidden, double sparsity) {
@@ -63,6 +75,9 @@ final class EvaluateDetectorCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (suite.equals("general") || suite.equals("general-smoke") || suite.equals("tuning")) {
+            return general();
+        }
         List<RunSpec> runs = suite(suite);
         DetectorSuite detectors = detectorOptions.suite();
         List<Outcome> outcomes = new ArrayList<>();
@@ -106,6 +121,35 @@ final class EvaluateDetectorCommand implements Callable<Integer> {
             root.putObject("totals").put("hits", hits).put("misses", misses).put("falseAlarms", falseAlarms)
                     .put("medianLead", sorted.length == 0 ? -1 : sorted[sorted.length / 2]);
             JsonFiles.write(out, root);
+        }
+        return 0;
+    }
+
+    private Integer general() throws java.io.IOException {
+        List<GeneralSuite.Spec> runs = GeneralSuite.runs(suite);
+        DetectorSuite detectors = detectorOptions.suite();
+        List<GeneralSuite.Result> results = new ArrayList<>();
+        try (ProgressBar bar = new ProgressBar("evaluate-detector", runs.size() + checkpointRuns.size())) {
+            for (int i = 0; i < runs.size(); i++) {
+                results.add(GeneralSuite.run(runs.get(i), detectors));
+                bar.update(i + 1, runs.get(i).label());
+            }
+            for (int i = 0; i < checkpointRuns.size(); i++) {
+                results.add(GeneralSuite.fromCheckpoints(checkpointRuns.get(i), detectors));
+                bar.update(runs.size() + i + 1, checkpointRuns.get(i).toString());
+            }
+        }
+        if (traceDir != null) {
+            java.nio.file.Files.createDirectories(traceDir);
+            for (GeneralSuite.Result r : results) {
+                String name = r.spec().label().replaceAll("[^A-Za-z0-9.=+*-]+", "_") + ".csv";
+                java.nio.file.Files.write(traceDir.resolve(name), r.trace());
+            }
+        }
+        System.out.print(GeneralReport.table(results).render());
+        System.out.println(GeneralReport.totals(results));
+        if (out != null) {
+            JsonFiles.write(out, GeneralReport.json(results));
         }
         return 0;
     }

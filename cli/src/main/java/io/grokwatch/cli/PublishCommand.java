@@ -110,12 +110,7 @@ final class PublishCommand implements Callable<Integer> {
             // Before the probes are generated: p = 1000 is a million of them.
             runLimits.checkGenerator(probe.spec, probeSample);
         }
-        ProbeSource probes = probe.spec != null ? ProbeSource.generator(probe.spec)
-                : ProbeSource.inline(EntkCommand.readProbeFile(probe.file,
-                        runModel instanceof RunModel.Onnx o ? o.graph().input().name() : "x"));
-        if (probeSample != null) {
-            probes = probes.withSample(probeSample, seed);
-        }
+        ProbeSource probes = EntkCommand.probeSource(probe, runModel, probeSample, seed);
         RunDescriptor descriptor = new RunDescriptor(runId, runModel, probes,
                 new RunDescriptor.AnalysisSettings(KernelKind.parse(kernel), topK, true, Optional.ofNullable(importance),
                         tau, 0, TaskOptions.parsePrecision(precision)), checkpointEvery,

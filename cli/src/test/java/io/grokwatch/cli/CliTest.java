@@ -324,6 +324,38 @@ class CliTest {
     }
 
     @Test
+    void evaluateDetectorGeneralSmokeHitsTheGrokkingRunAndStaysQuietOnRandomLabels() throws Exception {
+        Path out = dir.resolve("general.json");
+        java.io.ByteArrayOutputStream printed = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream stdout = System.out;
+        Run r;
+        System.setOut(new java.io.PrintStream(printed, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            r = run("evaluate-detector", "--suite", "general-smoke", "--out", out.toString());
+        } finally {
+            System.setOut(stdout);
+        }
+        assertEquals(0, r.code(), r.err());
+        String table = printed.toString(java.nio.charset.StandardCharsets.UTF_8);
+        for (String column : List.of("run", "test>=0.10", "test>=0.90", "general onset", "fourier onset",
+                "generalization", "lead", "verdict")) {
+            assertTrue(table.contains(column), "column " + column + " in " + table);
+        }
+        assertTrue(table.contains("hits 1, misses 0; controls 1: false alarms 0"), table);
+        JsonNode root = new ObjectMapper().readTree(out.toFile());
+        assertEquals(2, root.get("runs").size());
+        JsonNode grokking = root.get("runs").get(0);
+        assertTrue(grokking.get("hit").asBoolean(), grokking.toString());
+        long onset = grokking.get("generalOnset").asLong();
+        assertTrue(onset >= grokking.get("test10").asLong() - 30 && onset <= grokking.get("test90").asLong(),
+                grokking.toString());
+        JsonNode control = root.get("runs").get(1);
+        assertEquals(-1, control.get("test10").asLong(), "random labels never generalise: " + control);
+        assertEquals(-1, control.get("generalOnset").asLong(), control.toString());
+        assertEquals("quiet (correct)", control.get("verdict").asText());
+    }
+
+    @Test
     void benchEntkReportsTheNumpyRatiosFirstAndChecksTheEigenvaluesAgainstNumpy() throws Exception {
         org.junit.jupiter.api.Assumptions.assumeTrue(NumpyPeer.available("/usr/bin/python3"),
                 "/usr/bin/python3 cannot import numpy");

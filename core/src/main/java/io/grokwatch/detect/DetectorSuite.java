@@ -35,7 +35,8 @@ public final class DetectorSuite {
             "onset.train-accuracy", "generalization.train-accuracy", "generalization.test-accuracy", "gap.ratio",
             "gap.flat", "gap.persistence", "gap.positions", "diverging.ratio", "diverging.of-initial",
             "diverging.persistence", "collapse.armed-at", "collapse.drop", "collapse.persistence",
-            "stalled.intervals", "stalled.min-seconds");
+            "stalled.intervals", "stalled.min-seconds", "general.train-accuracy", "general.kernel-rise",
+            "general.confidence-rise");
 
     /**
      * The default detectors with thresholds overridden by {@code config} (keys of {@link #KEYS}); an unknown key
@@ -52,6 +53,7 @@ public final class DetectorSuite {
         SpectralGapDetector.Config p = SpectralGapDetector.Config.DEFAULT;
         DivergingDetector.Config dv = DivergingDetector.Config.DEFAULT;
         CollapseDetector.Config cl = CollapseDetector.Config.DEFAULT;
+        GeneralOnsetDetector.Config gn = GeneralOnsetDetector.Config.DEFAULT;
         StalledRule.Config st = StalledRule.Config.DEFAULT;
         StalledRule stalled = new StalledRule(new StalledRule.Config(number(config, "stalled.intervals", st.intervals()),
                 number(config, "stalled.min-seconds", st.minSeconds())));
@@ -60,6 +62,10 @@ public final class DetectorSuite {
                         number(config, "onset.overlap-threshold", o.overlapThreshold()),
                         number(config, "onset.min-rise", o.minRise()),
                         number(config, "onset.train-accuracy", o.trainAccuracy()))),
+                new GeneralOnsetDetector(new GeneralOnsetDetector.Config(
+                        number(config, "general.train-accuracy", gn.trainAccuracy()),
+                        number(config, "general.kernel-rise", gn.kernelRise()),
+                        number(config, "general.confidence-rise", gn.confidenceRise()))),
                 new GeneralizationDetector(new GeneralizationDetector.Config(
                         number(config, "generalization.train-accuracy", g.trainAccuracy()),
                         number(config, "generalization.test-accuracy", g.testAccuracy()))),

@@ -484,6 +484,20 @@ public final class GraphEntk implements KernelSource {
         return shape;
     }
 
+    /** The graph's outputs on each probe, one forward pass per probe: N x outputs. */
+    public static Matrix outputs(GraphNetwork net, Matrix probes) {
+        int[] shape = sampleShape(net, probes.cols());
+        Matrix out = null;
+        for (int i = 0; i < probes.rows(); i++) {
+            double[] y = net.forward(probe(probes, i, shape, net)).data();
+            if (out == null) {
+                out = new Matrix(probes.rows(), y.length);
+            }
+            System.arraycopy(y, 0, out.data(), i * y.length, y.length);
+        }
+        return out == null ? new Matrix(0, 0) : out;
+    }
+
     private static NdArray probe(Matrix probes, int row, int[] shape, GraphNetwork net) {
         return new NdArray(shape, probes.row(row), net.graph().input().integer());
     }

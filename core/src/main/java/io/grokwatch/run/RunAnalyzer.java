@@ -69,9 +69,17 @@ public final class RunAnalyzer implements AutoCloseable {
      */
     public record Analysis(KernelSpectrum spectrum, Map<String, KernelSpectrum> layers,
                            SpectrumRecord.Computed computed, io.grokwatch.analysis.SpectrumSummary whole,
-                           Map<String, io.grokwatch.linalg.Matrix> bases, double seconds) {
+                           Map<String, io.grokwatch.linalg.Matrix> bases, double seconds, SplitSignals split) {
         public Analysis {
             layers = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(layers));
+            java.util.Objects.requireNonNull(split, "split");
+        }
+
+        /** An analysis of a run without a train split. */
+        public Analysis(KernelSpectrum spectrum, Map<String, KernelSpectrum> layers, SpectrumRecord.Computed computed,
+                        io.grokwatch.analysis.SpectrumSummary whole, Map<String, io.grokwatch.linalg.Matrix> bases,
+                        double seconds) {
+            this(spectrum, layers, computed, whole, bases, seconds, SplitSignals.NONE);
         }
 
         public double[] eigenvalues() {
@@ -81,15 +89,17 @@ public final class RunAnalyzer implements AutoCloseable {
         /** What the detectors see of this analysis of a checkpoint with the given metadata. */
         public io.grokwatch.detect.Observation observation(CheckpointMetadata meta) {
             return new io.grokwatch.detect.Observation(meta.epoch(), meta.step(), meta.trainAccuracy(),
-                    meta.trainLoss(), meta.testAccuracy(), whole.eigenvalues(), whole.overlaps(), whole.gaps());
+                    meta.trainLoss(), meta.testAccuracy(), whole.eigenvalues(), whole.overlaps(), whole.gaps(),
+                    split.heldOutConfidence(), split.kernelConfidence(), split.labelAlignment());
         }
 
         /** The spectra topic's record of this analysis of a checkpoint of run {@code runId}. */
         public SpectrumRecord record(String runId, CheckpointMetadata meta, long checkpointTimestampMs) {
-            return SpectrumRecord.of(runId, meta.step(), meta.epoch(), new SpectrumRecord.Reported(meta.trainLoss(),
-                            meta.testLoss(), meta.trainAccuracy(), meta.testAccuracy()), spectrum,
-                    layers.isEmpty() ? null : layers, computed,
+            SpectrumRecord r = SpectrumRecord.of(runId, meta.step(), meta.epoch(),
+                    new SpectrumRecord.Reported(meta.trainLoss(), meta.testLoss(), meta.trainAccuracy(),
+                            meta.testAccuracy()), spectrum, layers.isEmpty() ? null : layers, computed,
                     new SpectrumRecord.Timings(seconds, checkpointTimestampMs, null, null));
+            return split == SplitSignals.NONE ? r : r.withSplit(split.toRecord());
         }
     }
 
@@ -110,6 +120,7 @@ public final class RunAnalyzer implements AutoCloseable {
         io.grokwatch.entk.KernelSource kernels;
         boolean autoencoder;
         Network net = null;
+        io.grokwatch.graph.GraphNetwork boundGraph = null;
         io.grokwatch.linalg.Matrix probes = descriptor.probe().inputs();
         if (descriptor.model() instanceof RunModel.Sequential seq) {
             net = Checkpoints.bind(seq.description(), weights);
@@ -121,6 +132,7 @@ public final class RunAnalyzer implements AutoCloseable {
             autoencoder = net.inputs() == net.outputs();
         } else {
             io.grokwatch.graph.GraphNetwork graph = Checkpoints.bind(((RunModel.Onnx) descriptor.model()).graph(), weights);
+            boundGraph = graph;
             io.grokwatch.entk.GraphEntk g = new io.grokwatch.entk.GraphEntk(graph, probes, threads,
                     io.grokwatch.entk.GraphEntk.DEFAULT_MAX_ENTRIES);
             kernels = g;
@@ -163,7 +175,13 @@ public final class RunAnalyzer implements AutoCloseable {
                 kernels != null ? kernels.classes() : net.outputs(),
                 kernels != null ? kernels.parameterCount(Entk.ALL) : parameterCount(net),
                 kernels instanceof io.grokwatch.entk.GraphEntk g ? (g.batched() ? "batched" : "per-probe") : null);
-        return new Analysis(spectrum, layers, computed, whole, bases, (System.nanoTime() - t0) / 1e9);
+        SplitSignals split = SplitSignals.NONE;
+        if (descriptor.probe().split().isPresent()) {
+            SplitSignals.Model m = net != null ? SplitSignals.Model.of(net)
+                    : SplitSignals.Model.of(boundGraph, kernels.classes(), threads);
+            split = SplitSignals.of(m, probes, descriptor.probe().split().get());
+        }
+        return new Analysis(spectrum, layers, computed, whole, bases, (System.nanoTime() - t0) / 1e9, split);
     }
 
     private static long parameterCount(Network net) {

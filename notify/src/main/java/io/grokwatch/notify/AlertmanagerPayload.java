@@ -168,6 +168,8 @@ public final class AlertmanagerPayload {
     private static String summary(AlertRecord a) {
         return switch (a.type()) {
             case "grokking-onset" -> "Run " + a.runId() + " has started to grok (epoch " + a.epoch() + ")";
+            case "grokking-onset-general" -> "Run " + a.runId() + " has started to grok: held-out inputs begin to look "
+                    + "like training inputs (epoch " + a.epoch() + ")";
             case "generalization" -> "Run " + a.runId() + " generalises: test accuracy jumped (epoch " + a.epoch()
                     + ")";
             case "spectral-gap" -> "Run " + a.runId() + ": a new gap opened in the eNTK spectrum (epoch " + a.epoch()

@@ -20,12 +20,14 @@ import java.util.Map;
  * @param timings               the analysis' time and latencies
  * @param pace                  whether the analyzer keeps up with the run; null on the run's first checkpoint
  * @param replay                true in a spectrum of {@code grokwatch replay}; null (left out) in a live one
+ * @param split                 signals of the run's train split (grokking-onset-general reads them); null when the run
+ *                              declares no split
  */
 public record SpectrumRecord(@JsonProperty(WireJson.SCHEMA) int schemaVersion, String runId, long step, long epoch,
                              Double trainLoss, Double testLoss, Double trainAccuracy, Double testAccuracy,
                              @JsonUnwrapped KernelSpectrum whole, Map<String, KernelSpectrum> layers,
                              Computed computed, long supersededCheckpoints, Timings timings, Pace pace,
-                             Boolean replay) {
+                             Boolean replay, Split split) {
     /** The schema version this code writes and the newest it reads. */
     public static final int SCHEMA_VERSION = 1;
 
@@ -44,7 +46,7 @@ public record SpectrumRecord(@JsonProperty(WireJson.SCHEMA) int schemaVersion, S
     public static SpectrumRecord of(String runId, long step, long epoch, Reported reported, KernelSpectrum whole,
                                     Map<String, KernelSpectrum> layers, Computed computed, Timings timings) {
         return new SpectrumRecord(SCHEMA_VERSION, runId, step, epoch, reported.trainLoss(), reported.testLoss(),
-                reported.trainAccuracy(), reported.testAccuracy(), whole, layers, computed, 0, timings, null, null);
+                reported.trainAccuracy(), reported.testAccuracy(), whole, layers, computed, 0, timings, null, null, null);
     }
 
     public static SpectrumRecord read(byte[] bytes) {
@@ -57,23 +59,45 @@ public record SpectrumRecord(@JsonProperty(WireJson.SCHEMA) int schemaVersion, S
 
     public SpectrumRecord withSuperseded(long superseded) {
         return new SpectrumRecord(schemaVersion, runId, step, epoch, trainLoss, testLoss, trainAccuracy, testAccuracy,
-                whole, layers, computed, superseded, timings, pace, replay);
+                whole, layers, computed, superseded, timings, pace, replay, split);
     }
 
     public SpectrumRecord withTimings(Timings t) {
         return new SpectrumRecord(schemaVersion, runId, step, epoch, trainLoss, testLoss, trainAccuracy, testAccuracy,
-                whole, layers, computed, supersededCheckpoints, t, pace, replay);
+                whole, layers, computed, supersededCheckpoints, t, pace, replay, split);
     }
 
     public SpectrumRecord withPace(Pace p) {
         return new SpectrumRecord(schemaVersion, runId, step, epoch, trainLoss, testLoss, trainAccuracy, testAccuracy,
-                whole, layers, computed, supersededCheckpoints, timings, p, replay);
+                whole, layers, computed, supersededCheckpoints, timings, p, replay, split);
     }
 
     /** This spectrum marked as one of a replay. */
     public SpectrumRecord asReplay() {
         return new SpectrumRecord(schemaVersion, runId, step, epoch, trainLoss, testLoss, trainAccuracy, testAccuracy,
-                whole, layers, computed, supersededCheckpoints, timings, pace, true);
+                whole, layers, computed, supersededCheckpoints, timings, pace, true, split);
+    }
+
+    /** This spectrum with the signals of the run's train split. */
+    public SpectrumRecord withSplit(Split s) {
+        return new SpectrumRecord(schemaVersion, runId, step, epoch, trainLoss, testLoss, trainAccuracy, testAccuracy,
+                whole, layers, computed, supersededCheckpoints, timings, pace, replay, s);
+    }
+
+    /**
+     * What the run's train split lets the analysis measure (docs/science.md, "A family-free onset detector"); a value
+     * is null when it could not be computed.
+     *
+     * @param heldOutConfidence held-out over training mean top-two margin of the model's outputs
+     * @param kernelConfidence  the same ratio for the whole-model eNTK's kernel regression of the training labels
+     * @param labelAlignment    centred kernel-target alignment of the eNTK with the training labels
+     */
+    public record Split(Double heldOutConfidence, Double kernelConfidence, Double labelAlignment) {
+        public Split {
+            heldOutConfidence = finiteOrNull(heldOutConfidence);
+            kernelConfidence = finiteOrNull(kernelConfidence);
+            labelAlignment = finiteOrNull(labelAlignment);
+        }
     }
 
     /** A reported metric, NaN when not reported. */

@@ -146,13 +146,25 @@ public final class ModularAdditionTask extends FullBatchTask {
     }
 
     private ModularAdditionTask(Config config, int[] train, Parameters initial) {
+        this(config, train, initial, ModularAddition.labels(config.p()));
+    }
+
+    private ModularAdditionTask(Config config, int[] train, Parameters initial, int[] labels) {
         super(ModelDescription.modularAddition(config.p(), config.width()), initial,
                 AdamW.withDefaults(config.lr(), config.weightDecay()), config.epochs());
         this.config = config;
         int p = config.p();
         int n = p * p;
         this.inputs = ModularAddition.inputs(p);
-        this.labels = ModularAddition.labels(p);
+        if (labels.length != n) {
+            throw new IllegalArgumentException("expected " + n + " labels, one per pair, got " + labels.length);
+        }
+        for (int y : labels) {
+            if (y < 0 || y >= p) {
+                throw new IllegalArgumentException("label " + y + " outside 0.." + (p - 1));
+            }
+        }
+        this.labels = labels.clone();
         this.train = train.clone();
         boolean[] inTrain = new boolean[n];
         for (int i : this.train) {
@@ -204,6 +216,14 @@ public final class ModularAdditionTask extends FullBatchTask {
 
     /** A freshly initialised task: seeded split, W1 and W2 drawn N(0, 1). */
     public static ModularAdditionTask create(Config config) {
+        return create(config, ModularAddition.labels(config.p()));
+    }
+
+    /**
+     * As {@link #create(Config)} (same split and initialisation for the same seed) with other labels for the
+     * {@code p^2} pairs, e.g. {@link io.grokwatch.probe.ModularOperation#labels(int)} or random labels.
+     */
+    public static ModularAdditionTask create(Config config, int[] labels) {
         SplittableRandom rng = new SplittableRandom(config.seed());
         int n = config.p() * config.p();
         int[] perm = permutation(n, rng);
@@ -213,7 +233,7 @@ public final class ModularAdditionTask extends FullBatchTask {
         Parameters init = new Parameters()
                 .put(W1, new long[] {h, in}, gaussian(h * in, rng))
                 .put(W2, new long[] {config.p(), h}, gaussian(config.p() * h, rng));
-        return new ModularAdditionTask(config, train, init);
+        return new ModularAdditionTask(config, train, init, labels);
     }
 
     /**
@@ -233,7 +253,7 @@ public final class ModularAdditionTask extends FullBatchTask {
         return inputs.copy();
     }
 
-    /** Labels {@code (a + b) mod p} of all inputs; a copy. */
+    /** Labels of all inputs ({@code (a + b) mod p} unless the task was created with others); a copy. */
     public int[] labels() {
         return labels.clone();
     }

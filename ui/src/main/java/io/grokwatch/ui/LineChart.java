@@ -260,6 +260,7 @@ final class LineChart {
     private static String shortLabel(String type) {
         return switch (type) {
             case "grokking-onset" -> "onset";
+            case "grokking-onset-general" -> "onset (general)";
             case "generalization" -> "generalization";
             case "spectral-gap" -> "gap";
             default -> type;
