@@ -31,6 +31,28 @@ public abstract class FullBatchTask {
         this.epochs = epochs;
     }
 
+    /**
+     * The mean squared error of a forward pass's outputs against one-hot {@code targets} (the mean over all
+     * entries, as PyTorch's {@code MSELoss}) and the parameters' gradient through {@code net}.
+     */
+    protected static LossGradient meanSquaredError(io.grokwatch.model.Network net,
+                                                   io.grokwatch.model.Network.Activations acts,
+                                                   io.grokwatch.linalg.Matrix targets) {
+        io.grokwatch.linalg.Matrix out = acts.output();
+        double[] o = out.data();
+        double[] y = targets.data();
+        io.grokwatch.linalg.Matrix g = new io.grokwatch.linalg.Matrix(out.rows(), out.cols());
+        double[] gd = g.data();
+        double scale = 2.0 / o.length;
+        double sum = 0;
+        for (int i = 0; i < o.length; i++) {
+            double r = o[i] - y[i];
+            sum += r * r;
+            gd[i] = scale * r;
+        }
+        return new LossGradient(sum / o.length, net.gradient(acts, g));
+    }
+
     /** Training loss and its gradient at {@code params} (any parameters of this model, not only the live ones). */
     public abstract LossGradient lossAndGradient(Parameters params);
 

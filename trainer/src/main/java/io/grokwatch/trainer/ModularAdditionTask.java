@@ -385,20 +385,7 @@ public final class ModularAdditionTask extends FullBatchTask {
     /** {@link #lossAndGradient} through the generic {@link Network} (dense BLAS in every layer). */
     public LossGradient lossAndGradientGeneric(Parameters params) {
         Network net = network(params);
-        Network.Activations acts = net.forward(trainInputs);
-        Matrix out = acts.output();
-        double[] o = out.data();
-        double[] y = trainTargets.data();
-        Matrix g = new Matrix(out.rows(), out.cols());
-        double[] gd = g.data();
-        double scale = 2.0 / o.length;
-        double sum = 0;
-        for (int i = 0; i < o.length; i++) {
-            double r = o[i] - y[i];
-            sum += r * r;
-            gd[i] = scale * r;
-        }
-        return new LossGradient(sum / o.length, net.gradient(acts, g));
+        return meanSquaredError(net, net.forward(trainInputs), trainTargets);
     }
 
     @Override

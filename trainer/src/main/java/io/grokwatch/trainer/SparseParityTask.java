@@ -139,19 +139,7 @@ public final class SparseParityTask extends FullBatchTask {
     @Override
     public LossGradient lossAndGradient(Parameters params) {
         Network net = new Network(description(), params);
-        Network.Activations acts = net.forward(trainInputs);
-        double[] o = acts.output().data();
-        double[] y = trainTargets.data();
-        Matrix g = new Matrix(trainLabels.length, 2);
-        double[] gd = g.data();
-        double scale = 2.0 / o.length;
-        double sum = 0;
-        for (int i = 0; i < o.length; i++) {
-            double r = o[i] - y[i];
-            sum += r * r;
-            gd[i] = scale * r;
-        }
-        return new LossGradient(sum / o.length, net.gradient(acts, g));
+        return meanSquaredError(net, net.forward(trainInputs), trainTargets);
     }
 
     @Override
