@@ -258,10 +258,6 @@ final class CheckpointProcessor implements Processor<String, byte[], String, Obj
                 forwardResolved(runId, mark.getKey(), mark.getValue(), why, received.timestampMs());
                 resolved++;
             }
-            if (before.stalled() && !before.alerts().containsKey(StalledRule.NAME)) {
-                forwardResolved(runId, StalledRule.NAME, new RunVerdict.Mark(before.lastEpoch(), before.lastStep()),
-                        why, received.timestampMs());
-            }
         }
         metrics.ended(runId, end.status());
         LOG.info("run {} ended ({}) after step {}; {} alert type{} resolved", runId, end.status(), end.lastStep(),
@@ -269,7 +265,8 @@ final class CheckpointProcessor implements Processor<String, byte[], String, Obj
     }
 
     private void forwardResolved(String runId, String type, RunVerdict.Mark mark, Evidence why, long timestampMs) {
-        AlertRecord resolved = new AlertRecord(runId, type, mark.epoch(), mark.step(), 1.0, why).resolve(why);
+        AlertRecord resolved = new AlertRecord(AlertRecord.SCHEMA_VERSION, runId, type, mark.epoch(), mark.step(), 1.0,
+                why, AlertRecord.RESOLVED);
         context.forward(new Record<>(runId, resolved, timestampMs), AnalyzerTopology.ALERTS_SINK);
     }
 

@@ -164,20 +164,18 @@ final class PublishCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> stop.set(true), "publish-shutdown"));
         System.out.printf("following %s for step-<n>.safetensors (last published step %d) until %s appears there; "
                 + "Ctrl-C stops%n", watch, dir.lastPublished(), FINISHED);
+        CheckpointDirectory.Sink publish = (step, bytes) -> {
+            publisher.publishCheckpoint(bytes);
+            System.out.printf("published step %d%n", step);
+        };
         while (!stop.get()) {
             // Looked for before the scan: every checkpoint written before the marker is published first.
             boolean finished = java.nio.file.Files.exists(watch.resolve(FINISHED));
-            dir.scan((step, bytes) -> {
-                publisher.publishCheckpoint(bytes);
-                System.out.printf("published step %d%n", step);
-            });
+            dir.scan(publish);
             if (finished) {
                 // A file is published once its size held between two scans: one more scan takes the last ones.
                 Thread.sleep(pollMillis);
-                dir.scan((step, bytes) -> {
-                    publisher.publishCheckpoint(bytes);
-                    System.out.printf("published step %d%n", step);
-                });
+                dir.scan(publish);
                 String status = java.nio.file.Files.readString(watch.resolve(FINISHED)).trim();
                 status = RunEndRecord.STATUSES.contains(status) ? status : RunEndRecord.COMPLETED;
                 publisher.publishEnd(status, dir.lastPublished());
